@@ -1,0 +1,50 @@
+// swift-tools-version: 6.0
+//
+// pdstep: a job-step plugin host for PagerDuty steps. One package, no dependencies beyond the
+// Swift toolchain (see README.md, "Zero third-party packages").
+import PackageDescription
+
+/// The job steps. Each name is a folder under `steps/` holding one module that conforms to
+/// `JobStep`; adding a step is one line here plus one line in the catalog
+/// (`Sources/PDStepCLI/StepCatalog.swift`).
+let stepModules: [String] = [
+]
+
+/// What every step module may import. A step never imports another step, the runner or the CLI.
+let stepDependencies: [Target.Dependency] = ["Values", "Settings", "StepKit"]
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let coreTargets: [Target] = [
+    .target(name: "Values", swiftSettings: swiftSettings),
+    .target(name: "Settings", dependencies: ["Values"], swiftSettings: swiftSettings),
+    .target(name: "StepKit", dependencies: ["Values", "Settings"], swiftSettings: swiftSettings),
+    .target(
+        name: "PDStepCLI",
+        dependencies: ["Values", "Settings", "StepKit"] + stepModules.map { .target(name: $0) },
+        swiftSettings: swiftSettings
+    ),
+    .executableTarget(name: "pdstep", dependencies: ["PDStepCLI"], swiftSettings: swiftSettings),
+]
+
+let stepTargets: [Target] = stepModules.map {
+    .target(name: $0, dependencies: stepDependencies, path: "steps/\($0)", swiftSettings: swiftSettings)
+}
+
+let testTargets: [Target] = [
+    .testTarget(name: "ValuesTests", dependencies: ["Values"]),
+    .testTarget(name: "SettingsTests", dependencies: ["Settings", "Values"], exclude: ["Fixtures"]),
+    .testTarget(name: "StepKitTests", dependencies: ["StepKit", "Settings", "Values"]),
+    .testTarget(name: "CLITests", dependencies: ["PDStepCLI", "pdstep", "StepKit", "Settings", "Values"]),
+]
+
+let package = Package(
+    name: "pdstep",
+    products: [
+        .executable(name: "pdstep", targets: ["pdstep"]),
+        .library(name: "PDStepKit", targets: ["Values", "Settings", "StepKit"]),
+    ],
+    targets: coreTargets + stepTargets + testTargets
+)

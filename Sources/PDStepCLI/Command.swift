@@ -1,0 +1,63 @@
+import Foundation
+import Settings
+import StepKit
+
+/// One `pdstep` command: its name, help, options, and what it does. The table of these in
+/// `PDStep.commands` is the whole command-line surface.
+struct Command: Sendable {
+    var name: String
+    var summary: String
+    /// Usage after `pdstep NAME` (`PATH --password-stdin`).
+    var usage: String
+    var options: [OptionSpec]
+    var maxPositionals: Int
+    var action: @Sendable (ParsedArguments, Invocation) async throws -> ExitCode
+
+    /// `--help` text.
+    var help: String {
+        var text = "usage: pdstep \(name)\(usage.isEmpty ? "" : " " + usage)\n\n\(summary)\n"
+        if !options.isEmpty {
+            text += "\noptions:\n"
+            let width = min(34, options.map(\.usage.count).max() ?? 0)
+            for option in options {
+                text += "  " + option.usage.padding(toLength: max(width, option.usage.count), withPad: " ", startingAt: 0)
+                text += "  " + option.help + "\n"
+            }
+        }
+        return text
+    }
+}
+
+/// What a running command has to work with.
+struct Invocation: Sendable {
+    var io: CommandIO
+    var catalog: StepCatalog
+    var redactor: SecretRedactor
+
+    /// Settings from `--framework-properties`, `--project-properties` and `--property`.
+    func settings(_ arguments: ParsedArguments) throws -> Settings {
+        try SettingsLoader.load(
+            frameworkFile: arguments.value("framework-properties"), projectFile: arguments.value("project-properties"),
+            overrides: arguments.all("property"), directory: io.directory)
+    }
+
+    /// Key storage at `--storage`, else the setting `pdstep.storage.dir`, else `./storage`.
+    /// Warnings go to stderr.
+    func keyStorage(_ arguments: ParsedArguments, settings: Settings) -> KeyStorage {
+        let configured = arguments.value("storage") ?? settings.value(KnownSettings.storageDir.key) ?? KnownSettings.storageDir.defaultValue
+        let path = configured.hasPrefix("/") ? configured : (io.directory as NSString).appendingPathComponent(configured)
+        let io = self.io
+        let redactor = self.redactor
+        return KeyStorage(base: path, warn: { io.printError("warning: " + redactor.redact($0)) })
+    }
+}
+
+/// Options every command that reads settings accepts.
+let settingsOptions: [OptionSpec] = [
+    .value("framework-properties", "FILE", "framework.properties to read (default: ./framework.properties if present)"),
+    .value("project-properties", "FILE", "project.properties to read (default: ./project.properties if present)"),
+    .value("property", "KEY=VALUE", repeatable: true, "override a setting (strongest; repeatable)"),
+]
+
+/// The key-storage option.
+let storageOption = OptionSpec.value("storage", "DIR", "key storage folder (default: pdstep.storage.dir, else ./storage)")

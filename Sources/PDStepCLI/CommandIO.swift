@@ -1,0 +1,40 @@
+import Foundation
+
+/// The process's streams and surroundings, passed in so that commands can be run in-process by
+/// tests exactly as the binary runs them.
+public struct CommandIO: Sendable {
+    /// Writes to standard output (text is written as given; add your own newlines).
+    public var out: @Sendable (String) -> Void
+    /// Writes to standard error.
+    public var err: @Sendable (String) -> Void
+    /// Reads all of standard input.
+    public var readInput: @Sendable () -> [UInt8]
+    public var environment: [String: String]
+    public var directory: String
+
+    public init(
+        out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void,
+        readInput: @escaping @Sendable () -> [UInt8], environment: [String: String], directory: String
+    ) {
+        self.out = out
+        self.err = err
+        self.readInput = readInput
+        self.environment = environment
+        self.directory = directory
+    }
+
+    /// The real process: stdout, stderr, stdin, environment and working directory.
+    public static var process: CommandIO {
+        CommandIO(
+            out: { FileHandle.standardOutput.write(Data($0.utf8)) },
+            err: { FileHandle.standardError.write(Data($0.utf8)) },
+            readInput: { Array(FileHandle.standardInput.readDataToEndOfFile()) },
+            environment: ProcessInfo.processInfo.environment,
+            directory: FileManager.default.currentDirectoryPath)
+    }
+
+    /// Writes one line to standard output.
+    func print(_ line: String) { out(line + "\n") }
+    /// Writes one line to standard error.
+    func printError(_ line: String) { err(line + "\n") }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import Settings
+import StepKit
+import Values
+
+/// The `pdstep` command line: a table of commands, dispatched by the first argument.
+public enum PDStep {
+    /// Runs `pdstep` with `arguments` (without the program name) and answers the exit code.
+    public static func run(_ arguments: [String], io: CommandIO, catalog: StepCatalog = .builtIn) async -> Int32 {
+        let invocation = Invocation(io: io, catalog: catalog, redactor: SecretRedactor())
+        guard let first = arguments.first else {
+            io.err(overview(catalog))
+            return ExitCode.invalidInput.rawValue
+        }
+        switch first {
+        case "--help", "-h", "help":
+            if arguments.count > 1, let command = commands.first(where: { $0.name == arguments[1] }) {
+                io.out(command.help)
+            } else {
+                io.out(overview(catalog))
+            }
+            return ExitCode.success.rawValue
+        case "--version", "version":
+            io.print("pdstep \(pdstepVersion)")
+            return ExitCode.success.rawValue
+        default:
+            break
+        }
+        guard let command = commands.first(where: { $0.name == first }) else {
+            var message = "pdstep: unknown command '\(first)'"
+            if let hint = nearest(to: first, in: commands.map(\.name) + catalog.allNames) {
+                message += "; did you mean '\(hint)'?"
+            } else {
+                message += "; the commands are \(commands.map(\.name).joined(separator: ", ")), and 'pdstep list' shows the steps"
+            }
+            io.printError(message)
+            return ExitCode.invalidInput.rawValue
+        }
+        return await execute(command, Array(arguments.dropFirst()), invocation)
+    }
+
+    static func execute(_ command: Command, _ arguments: [String], _ invocation: Invocation) async -> Int32 {
+        let io = invocation.io
+        if arguments.contains("--help") || arguments.contains("-h") {
+            io.out(command.help)
+            return ExitCode.success.rawValue
+        }
+        do {
+            let parsed = try parseArguments(arguments, options: command.options, maxPositionals: command.maxPositionals)
+            return try await command.action(parsed, invocation).rawValue
+        } catch let error as UsageError {
+            io.printError("pdstep \(command.name): \(error.description) (see pdstep \(command.name) --help)")
+            return ExitCode.invalidInput.rawValue
+        } catch {
+            return report(error, invocation)
+        }
+    }
+
+    /// Prints an error (secrets masked) and answers its exit code.
+    static func report(_ error: any Error, _ invocation: Invocation) -> Int32 {
+        let code: ExitCode
+        let text: String
+        switch error {
+        case let error as StepError:
+            code = error.exitCode
+            text = error.description
+        case let error as KeyStorageError:
+            code = error.kind == .notFound ? .failed : .invalidInput
+            text = error.description
+        case let error as SettingsError:
+            code = .invalidInput
+            text = error.description
+        case let error as SyntaxError:
+            code = .invalidInput
+            text = error.description
+        default:
+            code = .failed
+            text = String(describing: error)
+        }
+        invocation.io.printError("error: " + invocation.redactor.redact(text))
+        return code.rawValue
+    }
+
+    /// Every command, in the order `--help` lists them.
+    static let commands: [Command] = [
+        listCommand, describeCommand, keysCommand, configCommand,
+    ]
+
+    static func overview(_ catalog: StepCatalog) -> String {
+        var text = """
+            pdstep \(pdstepVersion): run PagerDuty job steps from Rundeck-style jobs, orchestrators and scripts.
+
+            usage: pdstep COMMAND [OPTIONS]
+
+            commands:
+
+            """
+        let width = commands.map(\.name.count).max() ?? 0
+        for command in commands {
+            text += "  " + command.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + command.summary + "\n"
+        }
+        text += "\n  --help, --version\n\nexit codes:\n"
+        for code in ExitCode.allCases {
+            text += "  \(String(code.rawValue).padding(toLength: 3, withPad: " ", startingAt: 0))  \(code.meaning)\n"
+        }
+        text += "\n'pdstep COMMAND --help' describes one command; 'pdstep list' lists the steps.\n"
+        return text
+    }
+}

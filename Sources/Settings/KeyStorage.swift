@@ -1,0 +1,266 @@
+import Foundation
+
+/// Why a key-storage operation failed. Messages name the path and, where it helps, the file.
+public struct KeyStorageError: Error, Sendable, CustomStringConvertible {
+    /// What kind of failure, so callers can map it to an exit code.
+    public enum Kind: Sendable { case invalidPath, notFound, wrongType, unreadable, writeFailed }
+    public var kind: Kind
+    public var description: String
+
+    public init(_ kind: Kind, _ description: String) {
+        self.kind = kind
+        self.description = description
+    }
+}
+
+/// Rundeck's file-based key storage: `<base>/content/keys/...` holds the bytes and
+/// `<base>/meta/keys/...` a flat JSON object of metadata (`Rundeck-content-type`, ...).
+/// A resource exists only when both files exist.
+public struct KeyStorage: Sendable {
+    /// The content type Rundeck gives passwords (API keys, routing keys, OAuth secrets).
+    public static let passwordContentType = "application/x-rundeck-data-password"
+
+    /// The storage folder (holding `content/` and `meta/`).
+    public let base: URL
+    /// Receives warnings (a key file others can read). Secrets are never passed to it.
+    public let warn: @Sendable (String) -> Void
+
+    public init(base: String, warn: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.base = URL(fileURLWithPath: base, isDirectory: true).standardizedFileURL
+        self.warn = warn
+    }
+
+    /// One stored resource, as `keys list` shows it (never its value).
+    public struct Entry: Sendable, Hashable {
+        public var path: String
+        public var contentType: String
+    }
+
+    // MARK: Paths
+
+    /// A normalized storage path: leading, trailing and repeated slashes removed, starting with
+    /// `keys/`, no `.` or `..` parts. Anything else is refused.
+    public static func normalize(_ path: String) throws(KeyStorageError) -> String {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        if parts.contains(where: { $0 == ".." || $0 == "." }) {
+            throw KeyStorageError(.invalidPath, "invalid key path '\(path)': '.' and '..' are not allowed")
+        }
+        if parts.contains(where: { $0.contains("\0") }) {
+            throw KeyStorageError(.invalidPath, "invalid key path '\(path)': contains a NUL character")
+        }
+        guard parts.first == "keys", parts.count >= 2 else {
+            throw KeyStorageError(.invalidPath, "invalid key path '\(path)': key paths start with keys/ (for example keys/pd/api)")
+        }
+        return parts.joined(separator: "/")
+    }
+
+    private func contentURL(_ normalized: String) -> URL { base.appendingPathComponent("content/" + normalized) }
+    private func metaURL(_ normalized: String) -> URL { base.appendingPathComponent("meta/" + normalized) }
+
+    /// Refuses a file whose real location (after symlinks) is outside the storage folder.
+    private func checkInside(_ url: URL, path: String) throws(KeyStorageError) {
+        let realBase = Self.realPath(base.path)
+        let real = Self.realPath(url.path)
+        guard real == realBase || real.hasPrefix(realBase.hasSuffix("/") ? realBase : realBase + "/") else {
+            throw KeyStorageError(.invalidPath, "key path '\(path)' leads outside the key storage folder \(base.path) (through a symlink); refusing it")
+        }
+    }
+
+    /// The canonical path of `path`: symlinks resolved in the longest part that exists, the
+    /// rest appended as written.
+    static func realPath(_ path: String) -> String {
+        var existing = path
+        var rest: [String] = []
+        while !existing.isEmpty, existing != "/" {
+            if let resolved = realpath(existing, nil) {
+                defer { free(resolved) }
+                return ([String(cString: resolved)] + rest.reversed()).joined(separator: "/")
+            }
+            rest.append((existing as NSString).lastPathComponent)
+            existing = (existing as NSString).deletingLastPathComponent
+        }
+        return path
+    }
+
+    // MARK: Reading
+
+    /// The password stored at `path`, as UTF-8 text. Fails when either file is missing, when the
+    /// content type is not a password, or when the metadata says the content is encrypted.
+    public func readPassword(_ path: String) throws(KeyStorageError) -> String {
+        let normalized = try Self.normalize(path)
+        let content = contentURL(normalized)
+        let meta = metaURL(normalized)
+        try checkInside(content, path: normalized)
+        try checkInside(meta, path: normalized)
+        let fm = FileManager.default
+        guard fm.fileExists(atPath: content.path) else {
+            throw KeyStorageError(.notFound, "no key at \(normalized) in key storage \(base.path) (missing \(content.path)); store one with: pdstep keys put \(normalized) --password-stdin")
+        }
+        guard fm.fileExists(atPath: meta.path) else {
+            throw KeyStorageError(.notFound, "key \(normalized) has no metadata file \(meta.path); write keys with 'pdstep keys put \(normalized) --password-stdin' so both files exist")
+        }
+        let metadata = try readMetadata(meta, path: normalized)
+        let type = metadata["Rundeck-content-type"] ?? "(none)"
+        guard type == Self.passwordContentType else {
+            throw KeyStorageError(.wrongType, "key \(normalized) is not a password (its Rundeck-content-type is \(type), expected \(Self.passwordContentType))")
+        }
+        if metadata.keys.contains(where: { $0.lowercased().contains("encrypt") || $0.lowercased().hasPrefix("jasypt") }) {
+            throw KeyStorageError(.wrongType, "key \(normalized) is stored encrypted by a storage converter; pdstep cannot decrypt it. Store it unencrypted in a folder only you can read.")
+        }
+        warnIfExposed(content)
+        guard let data = fm.contents(atPath: content.path) else {
+            throw KeyStorageError(.unreadable, "cannot read key file \(content.path): permission denied")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw KeyStorageError(.unreadable, "key \(normalized) is not UTF-8 text")
+        }
+        return text
+    }
+
+    private func readMetadata(_ url: URL, path: String) throws(KeyStorageError) -> [String: String] {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw KeyStorageError(.unreadable, "cannot read key metadata \(url.path): permission denied")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw KeyStorageError(.unreadable, "key metadata \(url.path) is not a JSON object")
+        }
+        return object.compactMapValues { $0 as? String ?? ($0 as? NSNumber)?.stringValue }
+    }
+
+    private func warnIfExposed(_ url: URL) {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path),
+            let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue, mode & 0o077 != 0
+        else { return }
+        warn("key file \(url.path) can be read by other users (mode \(String(mode, radix: 8))); fix it with: chmod 600 \(url.path)")
+    }
+
+    // MARK: Writing
+
+    /// Stores `secret` as a password at `path`: content and metadata each written to a temporary
+    /// file and renamed into place, files 0600, folders 0700.
+    public func putPassword(_ path: String, secret: [UInt8], now: Date = Date()) throws(KeyStorageError) {
+        let normalized = try Self.normalize(path)
+        let content = contentURL(normalized)
+        let meta = metaURL(normalized)
+        for url in [content, meta] {
+            try checkInside(url, path: normalized)
+            try makeDirectories(for: url, path: normalized)
+            try checkInside(url, path: normalized)
+        }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        let stamp = formatter.string(from: now)
+        var created = stamp
+        if let old = try? readMetadata(meta, path: normalized), let earlier = old["Rundeck-content-creation-time"] {
+            created = earlier
+        }
+        let metadata: [(String, String)] = [
+            ("Rundeck-content-type", Self.passwordContentType),
+            ("Rundeck-data-type", "password"),
+            ("Rundeck-content-mask", "content"),
+            ("Rundeck-content-size", String(secret.count)),
+            ("Rundeck-content-creation-time", created),
+            ("Rundeck-content-modify-time", stamp),
+        ]
+        let json = "{" + metadata.map { "\"\($0.0)\":\"\($0.1)\"" }.joined(separator: ",") + "}"
+        try writeAtomically(secret, to: content)
+        try writeAtomically(Array(json.utf8), to: meta)
+    }
+
+    /// Removes the resource at `path` (both files). Fails when it does not exist.
+    public func delete(_ path: String) throws(KeyStorageError) {
+        let normalized = try Self.normalize(path)
+        let content = contentURL(normalized)
+        let meta = metaURL(normalized)
+        try checkInside(content, path: normalized)
+        try checkInside(meta, path: normalized)
+        let fm = FileManager.default
+        guard fm.fileExists(atPath: content.path) || fm.fileExists(atPath: meta.path) else {
+            throw KeyStorageError(.notFound, "no key at \(normalized) in key storage \(base.path)")
+        }
+        for url in [content, meta] where fm.fileExists(atPath: url.path) {
+            guard unlink(url.path) == 0 else {
+                throw KeyStorageError(.writeFailed, "cannot delete \(url.path): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    /// Every resource at or below `prefix` (default `keys`), sorted by path.
+    public func list(_ prefix: String = "keys") throws(KeyStorageError) -> [Entry] {
+        let normalizedPrefix: String
+        if prefix.split(separator: "/").count <= 1 {
+            guard prefix.split(separator: "/").first.map({ $0 == "keys" }) ?? true else {
+                throw KeyStorageError(.invalidPath, "invalid key path '\(prefix)': key paths start with keys/")
+            }
+            normalizedPrefix = "keys"
+        } else {
+            normalizedPrefix = try Self.normalize(prefix)
+        }
+        let root = contentURL(normalizedPrefix)
+        try checkInside(root, path: normalizedPrefix)
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: root.path, isDirectory: &isDirectory) else { return [] }
+        var paths: [String] = []
+        if isDirectory.boolValue {
+            let contentRoot = base.appendingPathComponent("content").path
+            if let enumerator = fm.enumerator(atPath: root.path) {
+                while let relative = enumerator.nextObject() as? String {
+                    var childIsDirectory: ObjCBool = false
+                    let full = root.appendingPathComponent(relative).path
+                    if fm.fileExists(atPath: full, isDirectory: &childIsDirectory), !childIsDirectory.boolValue {
+                        paths.append(String(full.dropFirst(contentRoot.count + 1)))
+                    }
+                }
+            }
+        } else {
+            paths = [normalizedPrefix]
+        }
+        return paths.sorted().compactMap { path in
+            let meta = metaURL(path)
+            guard fm.fileExists(atPath: meta.path) else { return Entry(path: path, contentType: "(no metadata)") }
+            let type = (try? readMetadata(meta, path: path))?["Rundeck-content-type"] ?? "(unknown)"
+            return Entry(path: path, contentType: type)
+        }
+    }
+
+    private func makeDirectories(for file: URL, path: String) throws(KeyStorageError) {
+        let directory = file.deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(
+                at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw KeyStorageError(.writeFailed, "cannot create folder \(directory.path): \(error.localizedDescription)")
+        }
+    }
+
+    private func writeAtomically(_ bytes: [UInt8], to url: URL) throws(KeyStorageError) {
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else {
+            throw KeyStorageError(.writeFailed, "cannot write \(temporary.path): \(String(cString: strerror(errno)))")
+        }
+        var written = 0
+        var failed = false
+        bytes.withUnsafeBytes { buffer in
+            guard let start = buffer.baseAddress else { return }
+            while written < buffer.count {
+                let n = write(fd, start + written, buffer.count - written)
+                if n <= 0 { failed = true; return }
+                written += n
+            }
+        }
+        if failed || fchmod(fd, 0o600) != 0 || fsync(fd) != 0 {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            unlink(temporary.path)
+            throw KeyStorageError(.writeFailed, "cannot write \(url.path): \(reason)")
+        }
+        close(fd)
+        guard rename(temporary.path, url.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary.path)
+            throw KeyStorageError(.writeFailed, "cannot write \(url.path): \(reason)")
+        }
+    }
+}

@@ -1,0 +1,57 @@
+/// A setting pdstep reads, with its default. This table is the one list of them: `config show`
+/// prints the defaults from it and framework.properties.example documents each entry.
+public struct KnownSetting: Sendable, Hashable {
+    public var key: String
+    /// The value used when no file or flag sets it ("" means "not set").
+    public var defaultValue: String
+    public var description: String
+
+    public init(_ key: String, default defaultValue: String, _ description: String) {
+        self.key = key
+        self.defaultValue = defaultValue
+        self.description = description
+    }
+}
+
+/// Every setting pdstep reads.
+public enum KnownSettings {
+    public static let storageDir = KnownSetting(
+        "pdstep.storage.dir", default: "./storage",
+        "Key storage folder (Rundeck's file layout: content/keys/... and meta/keys/...). --storage overrides it.")
+    public static let region = KnownSetting(
+        "pagerduty.region", default: "us",
+        "PagerDuty service region, us or eu; picks the default REST and Events hosts.")
+    public static let eventsURL = KnownSetting(
+        "framework.pagerduty.service.url", default: "",
+        "Events API host, overriding the region's (Rundeck's property name), e.g. https://events.eu.pagerduty.com.")
+    public static let apiURL = KnownSetting(
+        "framework.pagerduty.api.url", default: "",
+        "REST API host, overriding the region's, e.g. https://api.eu.pagerduty.com.")
+    public static let projectAPIKeyPath = KnownSetting(
+        "project.pagerduty.api_key_path", default: "",
+        "Key-storage path of the REST API key for steps that set none (project level).")
+    public static let apiKeyPath = KnownSetting(
+        "pagerduty.api_key_path", default: "",
+        "Key-storage path of the REST API key for steps that set none (framework level).")
+    public static let projectFromEmail = KnownSetting(
+        "project.pagerduty.from_email", default: "",
+        "Email of the PagerDuty user sent as From on writes, for steps that set none (project level).")
+    public static let fromEmail = KnownSetting(
+        "pagerduty.from_email", default: "",
+        "Email of the PagerDuty user sent as From on writes, for steps that set none (framework level).")
+    public static let timeout = KnownSetting(
+        "pagerduty.timeout", default: "30",
+        "Seconds one HTTP request to PagerDuty may take.")
+    public static let retryMaxAttempts = KnownSetting(
+        "pagerduty.retry.max_attempts", default: "5",
+        "Attempts per request (first try included) for temporary failures (network, 429, 5xx).")
+    public static let retryMaxSeconds = KnownSetting(
+        "pagerduty.retry.max_seconds", default: "120",
+        "Longest total time spent retrying one request.")
+
+    /// The whole table, in the order framework.properties.example lists it.
+    public static let all: [KnownSetting] = [
+        storageDir, region, eventsURL, apiURL, projectAPIKeyPath, apiKeyPath, projectFromEmail, fromEmail,
+        timeout, retryMaxAttempts, retryMaxSeconds,
+    ]
+}

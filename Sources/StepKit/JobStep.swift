@@ -1,0 +1,80 @@
+import Settings
+import Values
+
+/// A job step: the plugin contract. A step is a type with a static descriptor, built from its
+/// resolved configuration, that runs against a context.
+///
+/// ```swift
+/// struct IncidentNote: JobStep {
+///     static let descriptor = StepDescriptor(name: "pagerduty-incident-note", ...)
+///     init(config: StepConfig) throws(StepError) { ... }
+///     func run(_ context: StepContext) async throws(StepError) -> StepResult { ... }
+/// }
+/// ```
+public protocol JobStep: Sendable {
+    /// The single description of the step: name, aliases, properties, outputs.
+    static var descriptor: StepDescriptor { get }
+    /// Builds the step from resolved, validated configuration; throws `invalidInput` errors that
+    /// name the property.
+    init(config: StepConfig) throws(StepError)
+    /// Runs the step. In a dry run it must send nothing and describe what it would do.
+    func run(_ context: StepContext) async throws(StepError) -> StepResult
+}
+
+/// What a step returns.
+public struct StepResult: Sendable {
+    /// Values for later steps (`${data.KEY}`) and for the step binary's JSON `outputs`.
+    public var outputs: [String: String]
+    /// One line for people: "triggered alert 3f2a... on service Web".
+    public var summary: String
+    /// The raw answer (a PagerDuty response body), for `--json` output. In a dry run, the
+    /// request that would have been sent, secrets redacted.
+    public var response: Value?
+
+    public init(outputs: [String: String] = [:], summary: String, response: Value? = nil) {
+        self.outputs = outputs
+        self.summary = summary
+        self.response = response
+    }
+}
+
+/// Everything a running step may use.
+public struct StepContext: Sendable {
+    public var settings: Settings
+    public var keyStorage: KeyStorage
+    public var redactor: SecretRedactor
+    /// Variables of the job so far (options, job info, earlier steps' data). Read-only.
+    public var data: DataContext
+    /// Send nothing; describe what would be done.
+    public var dryRun: Bool
+    private let sink: any StepLogSink
+
+    public init(
+        settings: Settings = Settings(), keyStorage: KeyStorage, redactor: SecretRedactor = SecretRedactor(),
+        data: DataContext = DataContext(), dryRun: Bool = false, log: any StepLogSink
+    ) {
+        self.settings = settings
+        self.keyStorage = keyStorage
+        self.redactor = redactor
+        self.data = data
+        self.dryRun = dryRun
+        self.sink = log
+    }
+
+    /// Writes a log line, with every registered secret masked.
+    public func log(_ level: LogLevel, _ message: String) {
+        sink.write(level, redactor.redact(message))
+    }
+
+    /// The password stored at a key-storage path, registered as a secret before it is returned.
+    /// `property` names the step property that gave the path, for the error message.
+    public func readSecret(atPath path: String, property: String) throws(StepError) -> String {
+        do {
+            let secret = try keyStorage.readPassword(path)
+            redactor.register(secret)
+            return secret.trimmingCharacters(in: .whitespacesAndNewlines)
+        } catch {
+            throw StepError(.invalidInput, "property '\(property)': \(error.description)", property: property)
+        }
+    }
+}

@@ -1,0 +1,59 @@
+/// The steps a pdstep binary knows, looked up by type name, alias or command name.
+public struct StepCatalog: Sendable {
+    public let steps: [any JobStep.Type]
+
+    public init(_ steps: [any JobStep.Type]) {
+        self.steps = steps.sorted { $0.descriptor.name < $1.descriptor.name }
+    }
+
+    /// The step whose name, alias or command name (`send-event`) is `name`.
+    public func step(named name: String) -> (any JobStep.Type)? {
+        steps.first { $0.descriptor.name == name || $0.descriptor.commandName == name }
+            ?? steps.first { $0.descriptor.aliases.contains(name) }
+    }
+
+    /// Every name a step answers to.
+    public var allNames: [String] {
+        steps.flatMap { [$0.descriptor.name, $0.descriptor.commandName] + $0.descriptor.aliases }
+    }
+
+    /// The closest known name to a misspelled one, if any is close enough to be a likely typo.
+    public func suggestion(for name: String) -> String? {
+        nearest(to: name, in: allNames)
+    }
+}
+
+/// The candidate with the smallest edit distance to `word`, if that distance is small relative
+/// to the word (at most a third of its length, and at least 1 allowed), or a candidate that
+/// contains the word.
+public func nearest(to word: String, in candidates: [String]) -> String? {
+    let lower = word.lowercased()
+    var best: (String, Int)?
+    for candidate in candidates {
+        let distance = editDistance(lower, candidate.lowercased())
+        if distance < (best?.1 ?? Int.max) { best = (candidate, distance) }
+    }
+    if let best, best.1 <= max(2, lower.count / 3) { return best.0 }
+    if lower.count >= 3, let containing = candidates.first(where: { $0.lowercased().contains(lower) }) {
+        return containing
+    }
+    return nil
+}
+
+/// Levenshtein distance.
+public func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var previous = Array(0...b.count)
+    var current = [Int](repeating: 0, count: b.count + 1)
+    for i in 1...a.count {
+        current[0] = i
+        for j in 1...b.count {
+            let cost = a[i - 1] == b[j - 1] ? 0 : 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+        }
+        swap(&previous, &current)
+    }
+    return previous[b.count]
+}

@@ -1,0 +1,123 @@
+/// What kind of value a step property holds; drives validation, `describe`, the JSON schema and
+/// the Rundeck plugin.yaml.
+public enum PropertyKind: Sendable, Hashable {
+    /// Free text (may hold `${...}` references, expanded before the step sees it).
+    case string
+    /// Multi-line free text.
+    case text
+    /// A whole number.
+    case integer
+    /// `true` or `false`.
+    case boolean
+    /// One of a fixed list of values.
+    case select([String])
+    /// A JSON value (object or list, as the property's description says).
+    case json
+    /// A comma-separated list (a JSON list of strings is accepted too).
+    case list
+    /// A key-storage path such as `keys/pd/api`; the step reads the secret stored there.
+    case storagePath
+
+    /// The lowercase name shown by `describe`.
+    public var name: String {
+        switch self {
+        case .string: return "string"
+        case .text: return "text"
+        case .integer: return "integer"
+        case .boolean: return "boolean"
+        case .select: return "select"
+        case .json: return "json"
+        case .list: return "list"
+        case .storagePath: return "storage-path"
+        }
+    }
+}
+
+/// One configuration property of a step. The descriptor is the only place a property is
+/// described: validation, `describe`, `--help`, the JSON schema and plugin.yaml all come from it.
+public struct StepProperty: Sendable, Hashable {
+    /// snake_case name, the key in a job's `configuration` and the `--flag` of the step binary.
+    public var name: String
+    public var title: String
+    public var description: String
+    public var kind: PropertyKind
+    public var required: Bool
+    /// Used when no source gives a value.
+    public var defaultValue: String?
+    /// The value is a secret: registered for redaction, masked in dry runs and never logged.
+    public var secret: Bool
+    /// Other configuration keys that mean this property (Rundeck Enterprise spellings such as
+    /// `apiKey`, `pd-id`).
+    public var aliases: [String]
+    /// Well-known settings consulted after the plugin keys, in order (for example
+    /// `project.pagerduty.api_key_path`, `pagerduty.api_key_path`).
+    public var settingsKeys: [String]
+
+    public init(
+        _ name: String, title: String, description: String, kind: PropertyKind = .string, required: Bool = false,
+        default defaultValue: String? = nil, secret: Bool = false, aliases: [String] = [], settingsKeys: [String] = []
+    ) {
+        self.name = name
+        self.title = title
+        self.description = description
+        self.kind = kind
+        self.required = required
+        self.defaultValue = defaultValue
+        self.secret = secret
+        self.aliases = aliases
+        self.settingsKeys = settingsKeys
+    }
+
+    /// Every key that names this property: the name first, then the aliases.
+    public var allNames: [String] { [name] + aliases }
+}
+
+/// One output a step returns, available to later steps as `${data.NAME}`.
+public struct StepOutput: Sendable, Hashable {
+    public var name: String
+    public var description: String
+
+    public init(_ name: String, _ description: String) {
+        self.name = name
+        self.description = description
+    }
+}
+
+/// Everything there is to know about a step without running it.
+public struct StepDescriptor: Sendable, Hashable {
+    /// The step type name used in job files (`type: pagerduty-send-event`).
+    public var name: String
+    /// Other type names that run this step (Rundeck Enterprise names such as `pd-note-step`).
+    public var aliases: [String]
+    public var title: String
+    /// One line for `pdstep list`.
+    public var summary: String
+    /// Longer text for `describe`.
+    public var details: String
+    public var properties: [StepProperty]
+    public var outputs: [StepOutput]
+
+    public init(
+        name: String, aliases: [String] = [], title: String, summary: String, details: String = "",
+        properties: [StepProperty], outputs: [StepOutput] = []
+    ) {
+        self.name = name
+        self.aliases = aliases
+        self.title = title
+        self.summary = summary
+        self.details = details
+        self.properties = properties
+        self.outputs = outputs
+    }
+
+    /// The property with this name or alias.
+    public func property(_ key: String) -> StepProperty? {
+        properties.first { $0.name == key } ?? properties.first { $0.aliases.contains(key) }
+    }
+
+    /// The name the step binary answers to: the type name without its `pagerduty-` prefix
+    /// (`pdstep send-event`).
+    public var commandName: String {
+        name.hasPrefix("pagerduty-") ? String(name.dropFirst("pagerduty-".count)) : name
+    }
+}

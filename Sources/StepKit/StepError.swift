@@ -1,0 +1,86 @@
+/// Why a step failed, as a value: a kind that maps to an exit code and to Rundeck's failure
+/// reasons, a message a person reads, and every detail string PagerDuty sent.
+public struct StepError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The kinds of failure.
+    public enum Kind: String, Sendable, Hashable {
+        /// Bad configuration or input, found before anything was sent.
+        case invalidInput
+        /// The thing asked for does not exist (404).
+        case notFound
+        /// The key was refused (401).
+        case unauthorized
+        /// The key may not do this (402, 403).
+        case forbidden
+        /// Rate limited, and the retries ran out (429).
+        case rateLimited
+        /// Network or server trouble that outlasted the retries (5xx, timeouts, resets).
+        case temporary
+        /// PagerDuty (or another remote) refused the request (other 4xx).
+        case remote
+        /// A local command or step failed.
+        case failed
+        /// The step or job ran out of time.
+        case timedOut
+    }
+
+    public var kind: Kind
+    /// One sentence: what went wrong and, where it helps, what to do.
+    public var message: String
+    /// The remote's own detail strings (`error.errors[]`, events `errors[]`), all of them.
+    public var details: [String]
+    /// The HTTP status, when the failure came from an HTTP answer.
+    public var httpStatus: Int?
+    /// PagerDuty's error code (`error.code`), when it sent one.
+    public var remoteCode: Int?
+    /// The step property at fault, for invalid input.
+    public var property: String?
+
+    public init(
+        _ kind: Kind, _ message: String, details: [String] = [], httpStatus: Int? = nil, remoteCode: Int? = nil,
+        property: String? = nil
+    ) {
+        self.kind = kind
+        self.message = message
+        self.details = details
+        self.httpStatus = httpStatus
+        self.remoteCode = remoteCode
+        self.property = property
+    }
+
+    /// Shorthand for invalid input about one property.
+    public static func invalid(_ message: String, property: String? = nil) -> StepError {
+        StepError(.invalidInput, message, property: property)
+    }
+
+    /// The exit code for this failure.
+    public var exitCode: ExitCode {
+        switch kind {
+        case .invalidInput: return .invalidInput
+        case .notFound, .unauthorized, .forbidden, .remote, .failed: return .failed
+        case .rateLimited, .temporary: return .temporary
+        case .timedOut: return .timedOut
+        }
+    }
+
+    /// The failure reason Rundeck would record (`${result.reason}` in an error handler).
+    public var rundeckReason: String {
+        switch kind {
+        case .invalidInput: return "ConfigurationFailure"
+        case .temporary, .rateLimited: return "IOFailure"
+        case .timedOut: return "Interrupted"
+        default: return "PluginFailed"
+        }
+    }
+
+    /// The message, then each detail on its own line.
+    public var description: String {
+        var text = message
+        if let httpStatus {
+            var status = "HTTP \(httpStatus)"
+            if let remoteCode { status += ", PagerDuty code \(remoteCode)" }
+            if !text.contains(status) { text += " (\(status))" }
+        }
+        for detail in details { text += "\n  - \(detail)" }
+        return text
+    }
+}

@@ -1,0 +1,42 @@
+/// A place in a text file, for error messages a person can jump to (`jobs.yaml:12:5`).
+public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
+    /// The file name as the user gave it, or nil for text that did not come from a file.
+    public var file: String?
+    /// 1-based line.
+    public var line: Int
+    /// 1-based column, counted in characters (Unicode scalars).
+    public var column: Int
+
+    public init(file: String? = nil, line: Int, column: Int) {
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+
+    /// `file:line:column`, or `line:column` when there is no file.
+    public var description: String {
+        if let file { return "\(file):\(line):\(column)" }
+        return "\(line):\(column)"
+    }
+}
+
+/// A syntax error in a document (JSON, YAML, .properties), with where it is.
+public struct SyntaxError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var message: String
+    public var location: SourceLocation
+
+    public init(_ message: String, at location: SourceLocation) {
+        self.message = message
+        self.location = location
+    }
+
+    /// `file:line:column: message`, the form compilers use, so editors can jump to it.
+    public var description: String { "\(location): \(message)" }
+
+    /// The same error attributed to a file.
+    public func inFile(_ file: String?) -> SyntaxError {
+        var copy = self
+        copy.location.file = file
+        return copy
+    }
+}

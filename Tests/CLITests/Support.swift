@@ -1,0 +1,65 @@
+import Foundation
+import Synchronization
+import StepKit
+import Testing
+
+@testable import PDStepCLI
+
+/// What a command printed and answered.
+struct Outcome {
+    var code: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs pdstep in-process with the given arguments, stdin and working directory.
+func pdstep(_ arguments: [String], stdin: String = "", directory: String? = nil, catalog: StepCatalog = .builtIn) async -> Outcome {
+    let out = Mutex("")
+    let err = Mutex("")
+    let dir = directory ?? makeTemporaryDirectory()
+    let io = CommandIO(
+        out: { text in out.withLock { $0 += text } }, err: { text in err.withLock { $0 += text } },
+        readInput: { Array(stdin.utf8) }, environment: [:], directory: dir)
+    let code = await PDStep.run(arguments, io: io, catalog: catalog)
+    return Outcome(code: code, stdout: out.withLock { $0 }, stderr: err.withLock { $0 })
+}
+
+/// The built `pdstep` binary, next to the test bundle.
+let pdstepBinary: URL = {
+    let testBinary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    var directory = testBinary.deletingLastPathComponent()
+    while directory.path != "/" {
+        let candidate = directory.appendingPathComponent("pdstep")
+        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        directory = directory.deletingLastPathComponent()
+    }
+    return URL(fileURLWithPath: ".build/debug/pdstep")
+}()
+
+/// Runs the real `pdstep` binary as a child process.
+func runBinary(_ arguments: [String], stdin: String = "", directory: String, environment: [String: String] = [:]) throws -> Outcome {
+    let process = Process()
+    process.executableURL = pdstepBinary
+    process.arguments = arguments
+    process.currentDirectoryURL = URL(fileURLWithPath: directory)
+    var env = ProcessInfo.processInfo.environment
+    env.merge(environment) { $1 }
+    process.environment = env
+    let input = Pipe(), output = Pipe(), error = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    process.standardError = error
+    try process.run()
+    input.fileHandleForWriting.write(Data(stdin.utf8))
+    try input.fileHandleForWriting.close()
+    let outData = output.fileHandleForReading.readDataToEndOfFile()
+    let errData = error.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Outcome(code: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+}
+
+func makeTemporaryDirectory() -> String {
+    let path = NSTemporaryDirectory() + "pdstep-cli-" + UUID().uuidString
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}

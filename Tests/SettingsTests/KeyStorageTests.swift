@@ -1,0 +1,86 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import Settings
+
+func mode(_ path: String) -> Int {
+    ((try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions]) as? NSNumber)?.intValue ?? -1
+}
+
+@Suite struct KeyStorageTests {
+    @Test func putWritesContentAndMetaOwnerOnly() throws {
+        let dir = temporaryDirectory()
+        let storage = KeyStorage(base: dir)
+        try storage.putPassword("/keys/pd/api/", secret: Array("s3cret".utf8))
+        #expect(mode(dir + "/content/keys/pd/api") == 0o600)
+        #expect(mode(dir + "/meta/keys/pd/api") == 0o600)
+        #expect(mode(dir + "/content/keys/pd") == 0o700)
+        let meta = try String(contentsOfFile: dir + "/meta/keys/pd/api", encoding: .utf8)
+        #expect(meta.contains("\"Rundeck-content-type\":\"application/x-rundeck-data-password\""))
+        #expect(!meta.contains("s3cret"))
+        #expect(try storage.readPassword("keys//pd/api") == "s3cret")
+        #expect(try storage.list() == [KeyStorage.Entry(path: "keys/pd/api", contentType: KeyStorage.passwordContentType)])
+    }
+
+    @Test(arguments: ["../../etc/x", "keys/../../x", "/etc/passwd", "keys", "other/x", "keys/./a"])
+    func pathsOutsideKeysAreRefused(_ path: String) throws {
+        let dir = temporaryDirectory()
+        let storage = KeyStorage(base: dir)
+        #expect(throws: KeyStorageError.self) { try storage.putPassword(path, secret: [1]) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
+    }
+
+    @Test func symlinkLeavingTheBaseIsRefused() throws {
+        let dir = temporaryDirectory()
+        let outside = temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: dir + "/content/keys", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/content/keys/escape", withDestinationPath: outside)
+        let storage = KeyStorage(base: dir)
+        #expect { try storage.putPassword("keys/escape/x", secret: [1]) } throws: { error in
+            (error as? KeyStorageError)?.description.contains("outside") == true
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty)
+    }
+
+    @Test func missingMetaWrongTypeAndMissingKeyAreClearErrors() throws {
+        let dir = temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: dir + "/content/keys", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir + "/meta/keys", withIntermediateDirectories: true)
+        write("x", to: dir + "/content/keys/nometa")
+        write("x", to: dir + "/content/keys/private")
+        write("{\"Rundeck-content-type\":\"application/octet-stream\"}", to: dir + "/meta/keys/private")
+        let storage = KeyStorage(base: dir)
+        #expect { try storage.readPassword("keys/nometa") } throws: { ($0 as? KeyStorageError)?.description.contains("no metadata file") == true }
+        #expect { try storage.readPassword("keys/private") } throws: {
+            guard let error = $0 as? KeyStorageError else { return false }
+            return error.kind == .wrongType && error.description.contains("application/octet-stream")
+        }
+        #expect { try storage.readPassword("keys/absent") } throws: {
+            ($0 as? KeyStorageError)?.description.contains("pdstep keys put keys/absent --password-stdin") == true
+        }
+    }
+
+    @Test func aKeyOthersCanReadGivesAWarningWithTheFix() throws {
+        let dir = temporaryDirectory()
+        let warnings = Mutex<[String]>([])
+        let storage = KeyStorage(base: dir, warn: { message in warnings.withLock { $0.append(message) } })
+        try storage.putPassword("keys/a", secret: Array("v".utf8))
+        _ = try storage.readPassword("keys/a")
+        #expect(warnings.withLock { $0 }.isEmpty)
+        chmod(dir + "/content/keys/a", 0o644)
+        _ = try storage.readPassword("keys/a")
+        let text = warnings.withLock { $0 }.joined()
+        #expect(text.contains("chmod 600 \(dir)/content/keys/a"))
+    }
+
+    @Test func deleteRemovesBothFiles() throws {
+        let dir = temporaryDirectory()
+        let storage = KeyStorage(base: dir)
+        try storage.putPassword("keys/a/b", secret: [65])
+        try storage.delete("keys/a/b")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/content/keys/a/b"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/meta/keys/a/b"))
+        #expect(throws: KeyStorageError.self) { try storage.delete("keys/a/b") }
+    }
+}

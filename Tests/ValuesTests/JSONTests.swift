@@ -1,0 +1,80 @@
+import Testing
+
+@testable import Values
+
+@Suite struct JSONTests {
+    @Test func integersStayIntegersAndDoublesStayDoubles() throws {
+        let value = try JSONParser.parse("[1, -0, 1.0, 1e3, 9223372036854775807, 92233720368547758070]")
+        #expect(value == [1, 0, .double(1.0), .double(1000), .int(Int.max), .double(92233720368547758070)])
+        #expect(JSONWriter.write(value) == "[1,0,1.0,1000.0,9223372036854775807,9.223372036854776e+19]")
+    }
+
+    @Test func objectKeysKeepTheirOrder() throws {
+        let text = #"{"zeta":1,"alpha":{"m":true,"b":null},"mid":"x"}"#
+        let value = try JSONParser.parse(text)
+        #expect(value.objectValue?.keys == ["zeta", "alpha", "mid"])
+        #expect(JSONWriter.write(value) == text)
+    }
+
+    @Test func stringsDecodeEveryEscapeAndRoundTrip() throws {
+        let value = try JSONParser.parse(#""q\"b\\s\/\b\f\n\r\t\u00e9\ud83d\ude00""#)
+        #expect(value == .string("q\"b\\s/\u{08}\u{0C}\n\r\té😀"))
+        #expect(try JSONParser.parse(JSONWriter.write(value)) == value)
+    }
+
+    @Test func prettyOutputIndentsByTwo() {
+        let value: Value = ["a": [1, 2], "b": [:]]
+        #expect(JSONWriter.write(value, options: .pretty) == "{\n  \"a\": [\n    1,\n    2\n  ],\n  \"b\": {}\n}")
+    }
+
+    @Test(arguments: [
+        ("{\"a\":1,}", 1, 8, "expected a quoted key"),
+        ("[1,\n  2,\n  x]", 3, 3, "unexpected character 'x'"),
+        ("{\"a\" 1}", 1, 6, "expected ':'"),
+        ("\"abc", 1, 1, "unterminated string"),
+        ("01", 1, 1, "leading zeros"),
+        ("{\"k\":1,\"k\":2}", 1, 8, "duplicate key"),
+        ("[1] 2", 1, 5, "unexpected text after"),
+        ("\"\\ud800\"", 1, 2, "unpaired surrogate"),
+        ("\"tab\there\"", 1, 5, "control character"),
+        ("tru", 1, 1, "invalid literal"),
+        ("", 1, 1, "unexpected end of input"),
+        ("{\"é\": x}", 1, 7, "unexpected character"),
+    ])
+    func malformedJSONNamesLineAndColumn(text: String, line: Int, column: Int, message: String) {
+        #expect {
+            try JSONParser.parse(text, file: "in.json")
+        } throws: { error in
+            guard let error = error as? SyntaxError else { return false }
+            return error.location == SourceLocation(file: "in.json", line: line, column: column)
+                && error.message.contains(message)
+        }
+    }
+
+    @Test func deepNestingIsAnErrorNotACrash() {
+        let deep = String(repeating: "[", count: 100_000)
+        #expect(throws: SyntaxError.self) { try JSONParser.parse(deep) }
+    }
+
+    @Test func equalityIgnoresObjectKeyOrder() throws {
+        #expect(try JSONParser.parse(#"{"a":1,"b":2}"#) == JSONParser.parse(#"{"b":2,"a":1}"#))
+        #expect(try JSONParser.parse(#"{"a":1}"#) != JSONParser.parse(#"{"a":1.0}"#))
+    }
+
+    @Test func objectEditingKeepsPositions() {
+        var object = ValueObject([("a", 1), ("b", 2), ("c", 3)])
+        object["b"] = 20
+        object["a"] = nil
+        object["d"] = 4
+        #expect(object.keys == ["b", "c", "d"])
+        #expect(object["c"] == 3)
+    }
+
+    @Test func textFormOfScalars() {
+        #expect(Value.string("x").text == "x")
+        #expect(Value.int(3).text == "3")
+        #expect(Value.bool(false).text == "false")
+        #expect(Value.null.text == "")
+        #expect(Value.array([1, "a"]).text == #"[1,"a"]"#)
+    }
+}
