@@ -19,11 +19,12 @@ let swiftSettings: [SwiftSetting] = [
 
 let coreTargets: [Target] = [
     .target(name: "Values", swiftSettings: swiftSettings),
+    .target(name: "YAML", dependencies: ["Values"], swiftSettings: swiftSettings),
     .target(name: "Settings", dependencies: ["Values"], swiftSettings: swiftSettings),
     .target(name: "StepKit", dependencies: ["Values", "Settings"], swiftSettings: swiftSettings),
     .target(
         name: "PDStepCLI",
-        dependencies: ["Values", "Settings", "StepKit"] + stepModules.map { .target(name: $0) },
+        dependencies: ["Values", "YAML", "Settings", "StepKit"] + stepModules.map { .target(name: $0) },
         swiftSettings: swiftSettings
     ),
     .executableTarget(name: "pdstep", dependencies: ["PDStepCLI"], swiftSettings: swiftSettings),
@@ -35,6 +36,7 @@ let stepTargets: [Target] = stepModules.map {
 
 let testTargets: [Target] = [
     .testTarget(name: "ValuesTests", dependencies: ["Values"]),
+    .testTarget(name: "YAMLTests", dependencies: ["YAML", "Values"], exclude: ["Corpus", "regenerate-golden.py"]),
     .testTarget(name: "SettingsTests", dependencies: ["Settings", "Values"], exclude: ["Fixtures"]),
     .testTarget(name: "StepKitTests", dependencies: ["StepKit", "Settings", "Values"]),
     .testTarget(name: "CLITests", dependencies: ["PDStepCLI", "pdstep", "StepKit", "Settings", "Values"]),

@@ -83,7 +83,7 @@ public enum PDStep {
 
     /// Every command, in the order `--help` lists them.
     static let commands: [Command] = [
-        listCommand, describeCommand, keysCommand, configCommand,
+        listCommand, describeCommand, keysCommand, configCommand, convertCommand,
     ]
 
     static func overview(_ catalog: StepCatalog) -> String {

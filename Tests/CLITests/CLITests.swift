@@ -31,7 +31,7 @@ let testCatalog = StepCatalog([EchoStep.self])
         #expect(typo.stderr.contains("unknown command 'lsit'; did you mean 'list'?"))
         let nonsense = await pdstep(["nosuchcommand"])
         #expect(nonsense.code == 2)
-        #expect(nonsense.stderr.contains("the commands are list, describe, keys, config"))
+        #expect(nonsense.stderr.contains("the commands are list, describe, keys, config, convert"))
     }
 
     @Test func unknownOptionExits2WithASuggestion() async {
@@ -208,5 +208,28 @@ let javaOnPath: Bool = ProcessInfo.processInfo.environment["PATH"]?.split(separa
         for setting in KnownSettings.all {
             #expect(lines.contains("\(setting.key)=\(setting.defaultValue)"), "\(setting.key) is not documented with its default")
         }
+    }
+}
+
+@Suite struct ConvertCommandTests {
+    @Test func yamlToJSONAndBack() async throws {
+        let dir = makeTemporaryDirectory()
+        try "name: x\nn: 010\nlist: [a, yes]\n".write(toFile: dir + "/a.yaml", atomically: true, encoding: .utf8)
+        let json = await pdstep(["convert", "a.yaml"], directory: dir)
+        #expect(json.code == 0)
+        #expect(try JSONParser.parse(json.stdout) == ["name": "x", "n": 8, "list": ["a", true]])
+        try json.stdout.write(toFile: dir + "/b.json", atomically: true, encoding: .utf8)
+        let yaml = await pdstep(["convert", "b.json", "--to", "yaml"], directory: dir)
+        #expect(yaml.stdout == "name: x\nn: 8\nlist:\n- a\n- true\n")
+    }
+
+    @Test func syntaxErrorsExit2WithFileLineColumn() async throws {
+        let dir = makeTemporaryDirectory()
+        try "a: 1\nb: [1, 2\n".write(toFile: dir + "/bad.yaml", atomically: true, encoding: .utf8)
+        let outcome = await pdstep(["convert", "bad.yaml"], directory: dir)
+        #expect(outcome.code == 2)
+        #expect(outcome.stderr.contains("bad.yaml:2:4: unterminated flow list"))
+        let missing = await pdstep(["convert", "nope.yaml"], directory: dir)
+        #expect(missing.code == 2 && missing.stderr.contains("nope.yaml: no such file"))
     }
 }

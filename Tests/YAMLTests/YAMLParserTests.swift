@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+import Values
+
+@testable import YAML
+
+@Suite struct YAMLParserTests {
+    @Test func duplicateKeysAreAnErrorNamingBothLines() {
+        #expect {
+            try YAMLParser.parse("a: 1\nb: 2\na: 3\n", file: "job.yaml")
+        } throws: { error in
+            (error as? SyntaxError)?.description == "job.yaml:3:1: duplicate key \"a\" (first defined on line 1)"
+        }
+        #expect(throws: SyntaxError.self) { try YAMLParser.parse("{a: 1, a: 2}") }
+        #expect(throws: SyntaxError.self) { try YAMLParser.parse("yes: 1\ntrue: 2") }
+    }
+
+    @Test func errorsPointAtTheOffendingColumn() {
+        #expect {
+            try YAMLParser.parse("jobs:\n  name: x\n  bad: a: b\n", file: "f.yaml")
+        } throws: { error in
+            guard let error = error as? SyntaxError else { return false }
+            return error.location.line == 3 && error.location.column == 9 && error.message.contains("mapping values are not allowed")
+        }
+    }
+
+    @Test(arguments: [
+        ("? a\n: b\n", "explicit keys"),
+        ("a: !!binary aGk=\n", "not supported"),
+        ("%TAG ! tag:x,2000:\n--- a\n", "%TAG directive is not supported"),
+        ("a: 1\n--- \nb: 2\n", "second document"),
+    ])
+    func unsupportedFeaturesAreClearErrors(yaml: String, message: String) {
+        #expect {
+            try YAMLParser.parse(yaml)
+        } throws: { error in
+            (error as? SyntaxError)?.message.contains(message) == true
+        }
+    }
+
+    @Test func deepNestingIsAnErrorNotACrash() {
+        #expect(throws: SyntaxError.self) { try YAMLParser.parse(String(repeating: "[", count: 50_000)) }
+        let deepBlock = (0..<1000).map { String(repeating: " ", count: $0) + "- x" }.joined(separator: "\n")
+        _ = try? YAMLParser.parse(deepBlock)
+    }
+
+    @Test func keyOrderIsKept() throws {
+        let value = try YAMLParser.parse("z: 1\na: 2\nm: 3\n")
+        #expect(value.objectValue?.keys == ["z", "a", "m"])
+    }
+
+    @Test func nonFiniteAndLargeNumbers() throws {
+        let value = try YAMLParser.parse("a: .nan\nb: 99999999999999999999\n")
+        guard case .double(let nan)? = value["a"] else { Issue.record("not a double"); return }
+        #expect(nan.isNaN)
+        #expect(value["b"] == .double(1e20))
+    }
+}
+
+@Suite struct YAMLEmitterTests {
+    static let tricky: Value = [
+        "plain": "hello world",
+        "looks like bool": "yes",
+        "looks like null": "~",
+        "looks like int": "0x1F",
+        "sexagesimal": "12:30",
+        "float text": "1.0",
+        "empty": "",
+        "spaces": " lead and trail ",
+        "colon": "a: b",
+        "hash": "x #y",
+        "dash": "- item",
+        "multi": "line one\nline two\n",
+        "tab": "a\tb",
+        "quote": "say \"hi\" and 'bye'",
+        "unicode": "café ☕ 😀",
+        "control": "bell\u{07}",
+        "equals": "=",
+        "url": "https://example.com/a?b=c&d",
+        "template": "${option.host} - ${job.execid}",
+        "numbers": [1, -2, 3.5, 1e300, 0.1],
+        "bools": [true, false],
+        "nothing": nil,
+        "empties": ["list": [], "map": [:]],
+        "nested": [["a": 1, "b": ["c", ["d": "e"]]], [1, [2, 3]]],
+        "true": "key that looks like a bool",
+    ]
+
+    @Test func emittedYAMLReadsBackHere() throws {
+        let text = YAMLEmitter.emit(Self.tricky)
+        #expect(try YAMLParser.parse(text) == Self.tricky)
+    }
+
+    /// The emitter's output reads back to the same value in PyYAML.
+    @Test(.enabled(if: pyyamlAvailable, "needs python3 with PyYAML"))
+    func emittedYAMLReadsBackInPyYAML() throws {
+        let text = YAMLEmitter.emit(Self.tricky)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin.read())))"]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        input.fileHandleForWriting.write(Data(text.utf8))
+        try input.fileHandleForWriting.close()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(try JSONParser.parse(bytes: Array(data)) == Self.tricky, "\(text)")
+    }
+
+    @Test func scalarsAtTheTop() throws {
+        for value: Value in ["yes", 1, 2.5, nil, true, [], [:]] {
+            #expect(try YAMLParser.parse(YAMLEmitter.emit(value)) == value)
+        }
+    }
+}
