@@ -22,9 +22,10 @@ let coreTargets: [Target] = [
     .target(name: "YAML", dependencies: ["Values"], swiftSettings: swiftSettings),
     .target(name: "Settings", dependencies: ["Values"], swiftSettings: swiftSettings),
     .target(name: "StepKit", dependencies: ["Values", "Settings"], swiftSettings: swiftSettings),
+    .target(name: "Runner", dependencies: ["Values", "YAML", "Settings", "StepKit"], swiftSettings: swiftSettings),
     .target(
         name: "PDStepCLI",
-        dependencies: ["Values", "YAML", "Settings", "StepKit"] + stepModules.map { .target(name: $0) },
+        dependencies: ["Values", "YAML", "Settings", "StepKit", "Runner"] + stepModules.map { .target(name: $0) },
         swiftSettings: swiftSettings
     ),
     .executableTarget(name: "pdstep", dependencies: ["PDStepCLI"], swiftSettings: swiftSettings),

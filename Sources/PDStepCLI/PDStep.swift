@@ -1,4 +1,5 @@
 import Foundation
+import Runner
 import Settings
 import StepKit
 import Values
@@ -73,6 +74,9 @@ public enum PDStep {
         case let error as SyntaxError:
             code = .invalidInput
             text = error.description
+        case let error as JobDefinitionError:
+            code = .invalidInput
+            text = error.description
         default:
             code = .failed
             text = String(describing: error)
@@ -83,7 +87,7 @@ public enum PDStep {
 
     /// Every command, in the order `--help` lists them.
     static let commands: [Command] = [
-        listCommand, describeCommand, keysCommand, configCommand, convertCommand,
+        runCommand, validateCommand, listCommand, describeCommand, keysCommand, configCommand, convertCommand,
     ]
 
     static func overview(_ catalog: StepCatalog) -> String {

@@ -31,10 +31,33 @@ public struct StepResult: Sendable {
     /// request that would have been sent, secrets redacted.
     public var response: Value?
 
-    public init(outputs: [String: String] = [:], summary: String, response: Value? = nil) {
+    /// Variables for groups other than `data` (`export.*` from the Global Variable step).
+    public var variables: [String: [String: String]]
+    /// Set by flow control: stop the workflow here.
+    public var halt: Halt?
+
+    public init(
+        outputs: [String: String] = [:], summary: String, response: Value? = nil,
+        variables: [String: [String: String]] = [:], halt: Halt? = nil
+    ) {
         self.outputs = outputs
         self.summary = summary
         self.response = response
+        self.variables = variables
+        self.halt = halt
+    }
+}
+
+/// A request to stop the workflow (Rundeck's flow control "Halt").
+public struct Halt: Sendable, Hashable {
+    /// A custom status to end with (state "other"), or nil.
+    public var status: String?
+    /// Without a custom status: end as failed (true) or succeeded (false).
+    public var fail: Bool
+
+    public init(status: String?, fail: Bool) {
+        self.status = status
+        self.fail = fail
     }
 }
 

@@ -12,6 +12,21 @@ public struct StepCatalog: Sendable {
             ?? steps.first { $0.descriptor.aliases.contains(name) }
     }
 
+    /// The step whose type name or alias is `type` (what a job's `type:` names).
+    public func step(type: String) -> (any JobStep.Type)? {
+        steps.first { $0.descriptor.name == type } ?? steps.first { $0.descriptor.aliases.contains(type) }
+    }
+
+    /// This catalog with more steps added.
+    public func adding(_ more: [any JobStep.Type]) -> StepCatalog {
+        StepCatalog(steps + more.filter { extra in !steps.contains { $0.descriptor.name == extra.descriptor.name } })
+    }
+
+    /// Every type name and alias (what a job may name).
+    public var typeNames: [String] {
+        steps.flatMap { [$0.descriptor.name] + $0.descriptor.aliases }
+    }
+
     /// Every name a step answers to.
     public var allNames: [String] {
         steps.flatMap { [$0.descriptor.name, $0.descriptor.commandName] + $0.descriptor.aliases }

@@ -1,0 +1,89 @@
+import Foundation
+import Runner
+import Settings
+import StepKit
+import Values
+
+extension PDStep {
+    static let runCommand = Command(
+        name: "run",
+        summary: "Run a job from a Rundeck job file (YAML or JSON), step by step.",
+        usage: "JOBFILE [--job NAME|GROUP/NAME|UUID] [-o NAME=VALUE ...] [--dry-run] [--log-format text|json]",
+        options: [
+            .value("job", "NAME", "the job to run, when the file holds several"),
+            .value("option", "NAME=VALUE", short: "o", repeatable: true, "a job option (repeatable)"),
+            .flag("dry-run", "resolve options, variables and configuration and print what each step would do; send and run nothing"),
+            .value("log-format", "FORMAT", "text (default) or json (one JSON object per line)"),
+            .flag("ignore-node-filter", "run a job whose node filter names other nodes on the local node"),
+            storageOption,
+        ] + settingsOptions,
+        maxPositionals: 1
+    ) { arguments, invocation in
+        let (job, runner) = try prepareRun(arguments, invocation)
+        var options: [String: String] = [:]
+        for pair in arguments.all("option") {
+            guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
+                throw UsageError("-o expects NAME=VALUE, got '\(pair)'")
+            }
+            options[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+        }
+        let request = RunRequest(
+            options: options, dryRun: arguments.has("dry-run"), ignoreNodeFilter: arguments.has("ignore-node-filter"),
+            directory: invocation.io.directory, environment: invocation.io.environment)
+        let outcome = await runner.run(job, request)
+        return outcome.exitCode
+    }
+
+    static let validateCommand = Command(
+        name: "validate",
+        summary: "Check a job file without running anything: syntax, step types, required properties, references, options.",
+        usage: "JOBFILE [--job NAME]",
+        options: [
+            .value("job", "NAME", "check only this job"),
+            .flag("ignore-node-filter", "accept node filters that name other nodes"),
+            storageOption,
+        ] + settingsOptions,
+        maxPositionals: 1
+    ) { arguments, invocation in
+        guard let file = arguments.positionals.first else { throw UsageError("validate needs a JOBFILE") }
+        let settings = try invocation.settings(arguments)
+        let loaded = try JobFile.loadWithSiblings(file, directory: invocation.io.directory)
+        let selected = try arguments.value("job").map { [try JobFile.select(loaded.jobs, $0, file: file)] } ?? loaded.jobs
+        let runner = JobRunner(
+            catalog: invocation.catalog, settings: settings, keyStorage: invocation.keyStorage(arguments, settings: settings),
+            log: ExecutionLog(renderer: TextRenderer(write: invocation.io.out), redactor: invocation.redactor), jobs: loaded.all)
+        var failed = false
+        for job in selected {
+            let problems = runner.validate(job, ignoreNodeFilter: arguments.has("ignore-node-filter"))
+            if problems.isEmpty {
+                invocation.io.print("ok: job \(job.fullName) (\(job.workflow.steps.count) step\(job.workflow.steps.count == 1 ? "" : "s"))")
+                if !job.ignoredFields.isEmpty {
+                    invocation.io.print("  note: ignored fields with no meaning outside a Rundeck server: \(job.ignoredFields.joined(separator: ", "))")
+                }
+            } else {
+                failed = true
+                for problem in problems { invocation.io.printError("error: " + problem) }
+            }
+        }
+        return failed ? .invalidInput : .success
+    }
+
+    /// Loads the settings, the job file and the job, and builds a runner that logs in the
+    /// requested format.
+    static func prepareRun(_ arguments: ParsedArguments, _ invocation: Invocation) throws -> (Job, JobRunner) {
+        guard let file = arguments.positionals.first else { throw UsageError("run needs a JOBFILE") }
+        let settings = try invocation.settings(arguments)
+        let loaded = try JobFile.loadWithSiblings(file, directory: invocation.io.directory)
+        let job = try JobFile.select(loaded.jobs, arguments.value("job"), file: file)
+        let renderer: any ExecutionRenderer
+        switch arguments.value("log-format") ?? "text" {
+        case "text": renderer = TextRenderer(write: invocation.io.out)
+        case "json": renderer = JSONLinesRenderer(write: invocation.io.out)
+        case let other: throw UsageError("--log-format takes text or json, not '\(other)'")
+        }
+        let runner = JobRunner(
+            catalog: invocation.catalog, settings: settings, keyStorage: invocation.keyStorage(arguments, settings: settings),
+            log: ExecutionLog(renderer: renderer, redactor: invocation.redactor), jobs: loaded.all)
+        return (job, runner)
+    }
+}

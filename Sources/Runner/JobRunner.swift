@@ -1,0 +1,499 @@
+import Foundation
+import Settings
+import StepKit
+import Synchronization
+import Values
+
+/// What `pdstep run` asks for.
+public struct RunRequest: Sendable {
+    /// `-o name=value` values.
+    public var options: [String: String]
+    /// Resolve everything and print what each step would do; send and execute nothing.
+    public var dryRun: Bool
+    /// Run a job whose node filter names other nodes on the local node anyway.
+    public var ignoreNodeFilter: Bool
+    /// Working directory of exec and script steps.
+    public var directory: String
+    /// Environment the exec and script steps start from (the RD_* variables are added).
+    public var environment: [String: String]
+
+    public init(
+        options: [String: String] = [:], dryRun: Bool = false, ignoreNodeFilter: Bool = false,
+        directory: String = FileManager.default.currentDirectoryPath,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
+        self.options = options
+        self.dryRun = dryRun
+        self.ignoreNodeFilter = ignoreNodeFilter
+        self.directory = directory
+        self.environment = environment
+    }
+}
+
+/// How a run ended.
+public struct RunOutcome: Sendable {
+    public var state: JobState
+    /// The custom flow-control status, if any.
+    public var status: String?
+    public var exitCode: ExitCode
+    /// Labels of the steps that failed.
+    public var failedSteps: [String]
+    /// The data variables at the end (`data.*`, `export.*`), for callers and tests.
+    public var data: DataContext
+}
+
+/// Runs jobs step by step on the local node, with Rundeck's workflow semantics
+/// (reference: rundeck.md section 7).
+public struct JobRunner: Sendable {
+    public let catalog: StepCatalog
+    public let settings: Settings
+    public let keyStorage: KeyStorage
+    public let log: ExecutionLog
+    /// Every job of the file (or folder) the job came from, for job references.
+    public let jobs: [Job]
+
+    public init(catalog: StepCatalog, settings: Settings, keyStorage: KeyStorage, log: ExecutionLog, jobs: [Job]) {
+        self.catalog = catalog.adding(BuiltInSteps.all)
+        self.settings = settings
+        self.keyStorage = keyStorage
+        self.log = log
+        self.jobs = jobs
+    }
+
+    var redactor: SecretRedactor { log.redactor }
+
+    // MARK: Job
+
+    /// What would stop `job` from running (empty when it is fine); runs nothing.
+    public func validate(_ job: Job, ignoreNodeFilter: Bool = false) -> [String] {
+        JobValidator(runner: self).problems(in: job, ignoreNodeFilter: ignoreNodeFilter)
+    }
+
+    /// Validates and runs `job`, with its retries and timeout.
+    public func run(_ job: Job, _ request: RunRequest) async -> RunOutcome {
+        log.setLevel(job.logLevel)
+        let problems = JobValidator(runner: self).problems(in: job, ignoreNodeFilter: request.ignoreNodeFilter)
+        if !problems.isEmpty {
+            for problem in problems { log.emit(.note(level: .error, message: problem)) }
+            return RunOutcome(state: .failed, exitCode: .invalidInput, failedSteps: [], data: DataContext())
+        }
+        if !job.ignoredFields.isEmpty {
+            log.emit(.note(level: .verbose, message: "ignored (no meaning outside a Rundeck server): \(job.ignoredFields.joined(separator: ", "))"))
+        }
+        if job.nodeFilter.map(JobValidator.dispatchesToOtherNodes) == true {
+            log.emit(.note(level: .warn, message: "the node filter '\(job.nodeFilter ?? "")' is ignored (--ignore-node-filter); running on the local node"))
+        }
+        let execid = Self.newExecutionID()
+        var attempt = 0
+        var retryMax = 0
+        var retryDelay = 0.0
+        while true {
+            var state = RunState(job: job, execid: execid, attempt: attempt, request: request)
+            state.data.groups["job"] = jobContext(job, execid: execid, attempt: attempt)
+            state.data.groups["globals"] = globals()
+            state.data.groups["node"] = nodeContext(request.environment)
+            do {
+                let options = try OptionResolver(options: job.options, keyStorage: keyStorage, redactor: redactor)
+                    .resolve(request.options, globals: state.data.groups["globals"] ?? [:], job: state.data.groups["job"] ?? [:])
+                state.data.groups["option"] = options.visible
+                state.data.groups["secureOption"] = options.secure.filter { options.visible[$0.key] != nil }
+                state.secureOptions = options.secure
+            } catch {
+                log.emit(.note(level: .error, message: error.description))
+                return RunOutcome(state: .failed, exitCode: .invalidInput, failedSteps: [], data: state.data)
+            }
+            if attempt == 0, let retry = job.retry {
+                retryMax = Int(state.data.expand(retry.count, unresolved: .keep).trimmingCharacters(in: .whitespaces)) ?? 0
+                retryDelay = RundeckDuration.seconds(state.data.expand(retry.delay, unresolved: .keep)) ?? 0
+            }
+            var timeout: Double?
+            if let text = job.timeout, !text.isEmpty {
+                timeout = RundeckDuration.seconds(state.data.expand(text, unresolved: .keep))
+            }
+            log.emit(.jobStarted(job: job.fullName, execid: execid, attempt: attempt, dryRun: request.dryRun))
+            let started = DispatchTime.now()
+            let outcome = await runAttempt(state, timeout: timeout)
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
+            log.emit(.jobFinished(
+                job: job.fullName, state: outcome.state, status: outcome.status, milliseconds: elapsed,
+                steps: outcome.stepsRun, failed: outcome.failedSteps))
+            if outcome.state == .succeeded || request.dryRun || attempt >= retryMax {
+                return outcome.runOutcome
+            }
+            attempt += 1
+            log.emit(.note(level: .normal, message: "retrying the job (retry \(attempt) of \(retryMax))\(retryDelay > 0 ? " in \(formatDuration(retryDelay * 1000))" : "")"))
+            if retryDelay > 0 { try? await Task.sleep(nanoseconds: UInt64(retryDelay * 1e9)) }
+        }
+    }
+
+    /// One run of the workflow, ended early by the timeout.
+    private func runAttempt(_ state: RunState, timeout: Double?) async -> AttemptResult {
+        guard let timeout else {
+            var state = state
+            return await runWorkflow(state.job.workflow, context: "", state: &state)
+        }
+        let result: AttemptResult? = await withTaskGroup(of: AttemptResult?.self) { group in
+            group.addTask {
+                var state = state
+                return await runWorkflow(state.job.workflow, context: "", state: &state)
+            }
+            group.addTask {
+                try? await Task.sleep(nanoseconds: UInt64(timeout * 1e9))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        if let result { return result }
+        log.emit(.note(level: .error, message: "the job ran out of time (timeout \(state.job.timeout ?? ""))"))
+        return AttemptResult(state: .timedout, status: nil, exitCode: .timedOut, stepsRun: 0, failedSteps: ["timeout"], data: state.data)
+    }
+
+    // MARK: Workflow
+
+    /// Runs the steps of a workflow. `context` prefixes step numbers inside job references.
+    func runWorkflow(_ workflow: Workflow, context prefix: String, state: inout RunState) async -> AttemptResult {
+        let total = workflow.steps.count
+        var failed: [String] = []
+        var firstError: StepError?
+        var ran = 0
+        for (index, step) in workflow.steps.enumerated() {
+            if Task.isCancelled { break }
+            let number = prefix.isEmpty ? "\(index + 1)" : "\(prefix)/\(index + 1)"
+            ran += 1
+            log.emit(.stepStarted(context: number, total: total, label: step.label))
+            let started = DispatchTime.now()
+            var outcome = await execute(step, number: number, workflow: workflow, state: &state)
+            var stepState: StepState = outcome.error == nil ? (state.request.dryRun ? .planned : .succeeded) : .failed
+            var message = outcome.error?.description ?? (state.request.dryRun ? outcome.summary : nil)
+            var keepGoing = workflow.keepgoing
+            if let error = outcome.error, let handler = step.errorHandler, !state.request.dryRun {
+                // The handler sees why the step failed.
+                var handlerState = state
+                handlerState.data.groups["result"] = [
+                    "reason": error.rundeckReason, "message": error.message,
+                    "resultCode": outcome.resultCode.map(String.init) ?? "",
+                ]
+                log.emit(.log(context: number, level: .normal, message: "running the error handler: \(handler.label)"))
+                let handled = await execute(handler, number: number, workflow: workflow, state: &handlerState)
+                state.data = handlerState.data
+                state.data.groups["result"] = nil
+                if let halt = handled.halt { outcome.halt = halt }
+                if handled.error == nil && (workflow.keepgoing || step.keepgoingOnSuccess) {
+                    // keepgoing: the handler's result replaces the step's; otherwise only
+                    // keepgoingOnSuccess lets a successful handler count.
+                    outcome.error = nil
+                    stepState = .recovered
+                    keepGoing = true
+                    message = "handled: " + (error.message)
+                } else if let handlerError = handled.error {
+                    log.emit(.log(context: number, level: .error, message: "the error handler failed too: \(handlerError.description)"))
+                }
+            }
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
+            log.emit(.stepFinished(context: number, total: total, label: step.label, state: stepState, milliseconds: elapsed, message: message))
+            if let error = outcome.error {
+                failed.append("[\(number)] \(step.label)")
+                firstError = firstError ?? error
+            }
+            if let halt = outcome.halt {
+                let haltState: JobState = halt.status != nil ? .other : (halt.fail ? .failed : .succeeded)
+                let code: ExitCode = haltState == .succeeded && failed.isEmpty ? .success : .failed
+                return AttemptResult(
+                    state: failed.isEmpty ? haltState : .failed, status: halt.status, exitCode: failed.isEmpty ? code : exitCode(firstError),
+                    stepsRun: ran, failedSteps: failed, data: state.data)
+            }
+            if outcome.error != nil && !keepGoing { break }
+        }
+        if Task.isCancelled && failed.isEmpty && ran < total {
+            return AttemptResult(state: .timedout, status: nil, exitCode: .timedOut, stepsRun: ran, failedSteps: [], data: state.data)
+        }
+        if failed.isEmpty {
+            return AttemptResult(state: .succeeded, status: nil, exitCode: .success, stepsRun: ran, failedSteps: [], data: state.data)
+        }
+        return AttemptResult(state: .failed, status: nil, exitCode: exitCode(firstError), stepsRun: ran, failedSteps: failed, data: state.data)
+    }
+
+    private func exitCode(_ error: StepError?) -> ExitCode {
+        guard let error else { return .failed }
+        return error.exitCode == .success ? .failed : error.exitCode
+    }
+
+    // MARK: Steps
+
+    /// Runs one step (or error handler) and merges what it produced into the context.
+    func execute(_ step: WorkflowStep, number: String, workflow: Workflow, state: inout RunState) async -> StepOutcome {
+        var outcome: StepOutcome
+        do {
+            var filters = try OutputFilters(step.logFilters + workflow.logFilters)
+            if !filters.ignoredTypes.isEmpty {
+                log.emit(.log(context: number, level: .verbose, message: "display-only log filters ignored: \(filters.ignoredTypes.joined(separator: ", "))"))
+            }
+            switch step.kind {
+            case .exec(let command):
+                let line = expandCommand(command, state.data)
+                outcome = try await runCommand(["/bin/sh", "-c", line], display: line, number: number, filters: &filters, state: state)
+            case .script(let body, let args, let interpreter, let quoted, let ext):
+                let script = VariableExpander.expandScriptTokens(body, resolve: state.data.resolve)
+                outcome = try await runScript(
+                    script, args: args, interpreter: interpreter, quoted: quoted, ext: ext, number: number, filters: &filters, state: state)
+            case .scriptFile(let path, let args, let interpreter, let quoted, let expandTokens):
+                let expandedPath = state.data.expand(path, unresolved: .keep)
+                let full = expandedPath.hasPrefix("/") ? expandedPath : (state.request.directory as NSString).appendingPathComponent(expandedPath)
+                guard let data = FileManager.default.contents(atPath: full) else {
+                    throw StepError(.failed, "script file \(expandedPath) cannot be read")
+                }
+                var body = String(decoding: data, as: UTF8.self)
+                if expandTokens { body = VariableExpander.expandScriptTokens(body, resolve: state.data.resolve) }
+                outcome = try await runScript(
+                    body, args: args, interpreter: interpreter, quoted: quoted, ext: nil, number: number, filters: &filters, state: state)
+            case .scriptURL(let url):
+                throw StepError.invalid("scripturl steps are not supported (\(url)); download the script and use scriptfile")
+            case .jobRef(let reference):
+                outcome = try await runReference(reference, number: number, state: &state)
+            case .plugin(let type, let configuration, _):
+                outcome = try await runPlugin(type, configuration: configuration, number: number, state: state)
+            }
+            for note in filters.finish() { log.emit(.log(context: number, level: .normal, message: note)) }
+            outcome.data.append(contentsOf: filters.data)
+        } catch let error as StepError {
+            outcome = StepOutcome(error: error)
+        } catch {
+            outcome = StepOutcome(error: StepError(.failed, "\(error)"))
+        }
+        merge(outcome, number: number, state: &state)
+        return outcome
+    }
+
+    /// Stores a step's data in the global scope and in the step's own scope (`${N:data.k}`).
+    private func merge(_ outcome: StepOutcome, number: String, state: inout RunState) {
+        for (key, value) in outcome.data {
+            state.data.set("data", key, value)
+            state.data.steps[number, default: [:]]["data", default: [:]][key] = value
+            log.emit(.dataCaptured(context: number, key: "data." + key, value: value))
+        }
+        for (group, values) in outcome.variables {
+            for (key, value) in values {
+                state.data.set(group, key, value)
+                state.data.steps[number, default: [:]][group, default: [:]][key] = value
+                log.emit(.dataCaptured(context: number, key: "\(group).\(key)", value: value))
+            }
+        }
+    }
+
+    /// `exec` and `args` expansion: unknown options blank, other unknowns kept, substituted
+    /// values shell-quoted unless they come from `unquotedoption`.
+    func expandCommand(_ text: String, _ data: DataContext) -> String {
+        VariableExpander.expand(text, unresolved: .blankOptionsOnly, resolve: data.resolve) { reference, value in
+            reference.group == "unquotedoption" ? value : LocalCommand.shellQuote(value)
+        }
+    }
+
+    private func runScript(
+        _ body: String, args: String, interpreter: String?, quoted: Bool, ext: String?, number: String,
+        filters: inout OutputFilters, state: RunState
+    ) async throws -> StepOutcome {
+        let folder = NSTemporaryDirectory() + "pdstep-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let file = folder + "/step-\(number.replacingOccurrences(of: "/", with: "-"))-\(UUID().uuidString.prefix(8))" + (ext.map { $0.hasPrefix(".") ? $0 : "." + $0 } ?? "")
+        guard FileManager.default.createFile(atPath: file, contents: Data(body.utf8), attributes: [.posixPermissions: 0o700]) else {
+            throw StepError(.failed, "cannot write the script to \(file)")
+        }
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let expandedArgs = expandCommand(args, state.data)
+        let command: String
+        if let interpreter, !interpreter.isEmpty {
+            command = quoted ? "\(interpreter) \(LocalCommand.shellQuote(file + (expandedArgs.isEmpty ? "" : " " + expandedArgs)))" : "\(interpreter) \(LocalCommand.shellQuote(file)) \(expandedArgs)"
+        } else if body.hasPrefix("#!") {
+            command = "\(LocalCommand.shellQuote(file)) \(expandedArgs)"
+        } else {
+            command = "/bin/sh \(LocalCommand.shellQuote(file)) \(expandedArgs)"
+        }
+        let display = "script" + (expandedArgs.isEmpty ? "" : " " + expandedArgs)
+        return try await runCommand(["/bin/sh", "-c", command], display: display, number: number, filters: &filters, state: state)
+    }
+
+    private func runCommand(
+        _ argv: [String], display: String, number: String, filters: inout OutputFilters, state: RunState
+    ) async throws -> StepOutcome {
+        if state.request.dryRun {
+            return StepOutcome(summary: "would run: \(display)")
+        }
+        var environment = state.request.environment
+        environment.merge(state.data.environment()) { $1 }
+        let box = FilterBox(filters)
+        let log = self.log
+        let result = try await LocalCommand.run(
+            argv, environment: environment, directory: state.request.directory,
+            onStdout: { line in
+                if box.process(line) { log.emit(.log(context: number, level: .normal, message: line)) }
+            },
+            onStderr: { line in log.emit(.log(context: number, level: .error, message: line)) })
+        filters = box.filters
+        if Task.isCancelled { throw StepError(.timedOut, "interrupted: the job ran out of time") }
+        guard result.exitCode == 0 else {
+            var outcome = StepOutcome(error: StepError(.failed, "the command exited with code \(result.exitCode)"))
+            outcome.error?.message = result.signalled ? "the command was killed by signal \(result.exitCode)" : "the command exited with code \(result.exitCode)"
+            outcome.resultCode = result.exitCode
+            return outcome
+        }
+        return StepOutcome(summary: "exit 0")
+    }
+
+    private func runPlugin(_ type: String, configuration: [String: String], number: String, state: RunState) async throws(StepError) -> StepOutcome {
+        guard let stepType = catalog.step(type: type) else {
+            throw StepError.invalid("unknown step type '\(type)'")
+        }
+        var expanded: [String: String] = [:]
+        for (key, value) in configuration {
+            expanded[key] = state.request.dryRun
+                ? VariableExpander.expand(value, unresolved: .blank) { reference in
+                    state.data.resolve(reference) ?? (reference.group == "data" || reference.group == "export" ? "${\(reference.group).\(reference.key)}" : nil)
+                }
+                : state.data.expand(value, unresolved: .blank)
+        }
+        let config = try ConfigResolver.resolve(stepType.descriptor, sources: ConfigSources(job: expanded, settings: settings), redactor: redactor)
+        for warning in config.warnings { log.emit(.log(context: number, level: .warn, message: warning)) }
+        let step = try stepType.init(config: config)
+        let context = StepContext(
+            settings: settings, keyStorage: keyStorage, redactor: redactor, data: state.data, dryRun: state.request.dryRun,
+            log: log.sink(context: number))
+        let result = try await step.run(context)
+        if !result.summary.isEmpty && !state.request.dryRun {
+            log.emit(.log(context: number, level: .verbose, message: result.summary))
+        }
+        var outcome = StepOutcome(summary: result.summary)
+        outcome.data = result.outputs.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        outcome.variables = result.variables
+        outcome.halt = result.halt
+        return outcome
+    }
+
+    private func runReference(_ reference: JobReference, number: String, state: inout RunState) async throws(StepError) -> StepOutcome {
+        guard let target = JobValidator.find(reference, in: jobs) else {
+            throw StepError.invalid("referenced job \(reference.displayName) is not in this file")
+        }
+        guard state.depth < 8 else { throw StepError.invalid("job references nest deeper than 8 levels (does a job reference itself?)") }
+        // Arguments: `-name value` pairs, expanded first.
+        let words = LocalCommand.splitArguments(state.data.expand(reference.args, unresolved: .blankOptionsOnly))
+        var supplied: [String: String] = [:]
+        var i = 0
+        while i < words.count {
+            guard words[i].hasPrefix("-"), words[i].count > 1 else {
+                throw StepError.invalid("job reference arguments are '-option value' pairs; '\(words[i])' is not an option name")
+            }
+            let name = String(words[i].dropFirst())
+            supplied[name] = i + 1 < words.count && !words[i + 1].hasPrefix("-") ? words[i + 1] : ""
+            i += supplied[name]?.isEmpty == false ? 2 : 1
+        }
+        if state.request.dryRun {
+            log.emit(.log(context: number, level: .normal, message: "would run job \(target.fullName) with \(supplied.map { "-\($0.key) \($0.value)" }.sorted().joined(separator: " "))"))
+        }
+        var child = RunState(job: target, execid: state.execid, attempt: state.attempt, request: state.request)
+        child.depth = state.depth + 1
+        child.data.groups["job"] = jobContext(target, execid: state.execid, attempt: state.attempt)
+        child.data.groups["globals"] = state.data.groups["globals"]
+        child.data.groups["node"] = state.data.groups["node"]
+        let options = try OptionResolver(options: target.options, keyStorage: keyStorage, redactor: redactor)
+            .resolve(supplied, globals: state.data.groups["globals"] ?? [:], job: child.data.groups["job"] ?? [:])
+        child.data.groups["option"] = options.visible
+        let result = await runWorkflow(target.workflow, context: number, state: &child)
+        var outcome = StepOutcome(summary: "job \(target.fullName) \(result.state.rawValue)")
+        // The `export` group travels up to the calling job, as in Rundeck.
+        if let exported = child.data.groups["export"] { outcome.variables["export"] = exported }
+        if result.state != .succeeded {
+            outcome.error = StepError(.failed, "referenced job \(target.fullName) \(result.status ?? result.state.rawValue)")
+        }
+        return outcome
+    }
+
+    // MARK: Context
+
+    func jobContext(_ job: Job, execid: String, attempt: Int) -> [String: String] {
+        let user = ProcessInfo.processInfo.environment["USER"] ?? "pdstep"
+        return [
+            "name": job.name, "group": job.group, "id": job.uuid ?? "", "execid": execid, "executionUuid": execid,
+            "project": settings.value("project.name") ?? "pdstep", "username": user, "user.name": user,
+            "loglevel": job.logLevel == .normal ? "INFO" : job.logLevel.description,
+            "retryAttempt": String(attempt), "wasRetry": attempt > 0 ? "true" : "false",
+        ]
+    }
+
+    /// `framework.globals.X`, overridden by `project.globals.X`.
+    func globals() -> [String: String] {
+        var globals: [String: String] = [:]
+        for prefix in ["framework.globals.", "project.globals."] {
+            for setting in settings.all where setting.key.hasPrefix(prefix) {
+                globals[String(setting.key.dropFirst(prefix.count))] = setting.value
+            }
+        }
+        return globals
+    }
+
+    func nodeContext(_ environment: [String: String]) -> [String: String] {
+        [
+            "name": "localhost", "hostname": "localhost", "username": environment["USER"] ?? "",
+            "os-family": "unix", "os-name": "Linux", "description": "the local node", "tags": "",
+        ]
+    }
+
+    static func newExecutionID() -> String {
+        String(Int(Date().timeIntervalSince1970 * 1000) % 1_000_000_000)
+    }
+}
+
+/// The mutable state of one run.
+struct RunState: Sendable {
+    var job: Job
+    var execid: String
+    var attempt: Int
+    var request: RunRequest
+    var data = DataContext()
+    var secureOptions: [String: String] = [:]
+    var depth = 0
+
+    init(job: Job, execid: String, attempt: Int, request: RunRequest) {
+        self.job = job
+        self.execid = execid
+        self.attempt = attempt
+        self.request = request
+    }
+}
+
+/// What one step did.
+struct StepOutcome: Sendable {
+    var error: StepError?
+    var resultCode: Int32?
+    var data: [(String, String)] = []
+    var variables: [String: [String: String]] = [:]
+    var halt: Halt?
+    var summary = ""
+
+    init(error: StepError? = nil, summary: String = "") {
+        self.error = error
+        self.summary = summary
+    }
+}
+
+struct AttemptResult: Sendable {
+    var state: JobState
+    var status: String?
+    var exitCode: ExitCode
+    var stepsRun: Int
+    var failedSteps: [String]
+    var data: DataContext
+
+    var runOutcome: RunOutcome {
+        RunOutcome(state: state, status: status, exitCode: exitCode, failedSteps: failedSteps, data: data)
+    }
+}
+
+/// The output filters, shared with the thread that reads a command's standard output.
+final class FilterBox: Sendable {
+    private let state: Mutex<OutputFilters>
+    init(_ filters: OutputFilters) { state = Mutex(filters) }
+    /// Runs a line through the filters; false when it should be hidden.
+    func process(_ line: String) -> Bool { state.withLock { $0.process(line) } }
+    var filters: OutputFilters { state.withLock { $0 } }
+}

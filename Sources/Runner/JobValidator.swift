@@ -1,0 +1,107 @@
+import Foundation
+import Settings
+import StepKit
+
+/// Finds what would stop a job from running, before anything runs: unknown step types, job
+/// references that are not found, node filters that dispatch to other nodes, `scripturl`,
+/// unsupported log filters, missing or invalid step properties, broken option rules.
+struct JobValidator {
+    let runner: JobRunner
+
+    /// Each problem as a sentence naming the job and step.
+    func problems(in job: Job, ignoreNodeFilter: Bool) -> [String] {
+        var problems: [String] = []
+        let label = "job \(job.fullName)"
+        if let filter = job.nodeFilter, Self.dispatchesToOtherNodes(filter), !ignoreNodeFilter {
+            problems.append("\(label): its node filter '\(filter)' dispatches to other nodes, and pdstep runs steps on the local node only; run it with --ignore-node-filter to run it here on purpose")
+        }
+        for option in job.options {
+            if option.enforced && option.values.isEmpty {
+                problems.append("\(label): option '\(option.name)' is enforced but lists no values")
+            }
+            if let regex = option.regex, !regex.isEmpty, (try? NSRegularExpression(pattern: regex)) == nil {
+                problems.append("\(label): option '\(option.name)' has an invalid regex: \(regex)")
+            }
+        }
+        if let timeout = job.timeout, !timeout.contains("${"), RundeckDuration.seconds(timeout) == nil {
+            problems.append("\(label): timeout '\(timeout)' is not a duration (like 30m, 1h30m or 120)")
+        }
+        for (index, step) in job.workflow.steps.enumerated() {
+            problems += check(step, label: "\(label), step \(index + 1)")
+            if let handler = step.errorHandler {
+                problems += check(handler, label: "\(label), step \(index + 1) error handler")
+            }
+        }
+        for filter in job.workflow.logFilters where !OutputFilters.supported.contains(filter.type) {
+            problems.append("\(label): log filter type '\(filter.type)' is not supported")
+        }
+        return problems
+    }
+
+    private func check(_ step: WorkflowStep, label: String) -> [String] {
+        var problems: [String] = []
+        do {
+            _ = try OutputFilters(step.logFilters)
+        } catch {
+            problems.append("\(label): \(error.message)")
+        }
+        switch step.kind {
+        case .scriptURL(let url):
+            problems.append("\(label): scripturl steps are not supported (\(url)); download the script and use scriptfile")
+        case .jobRef(let reference):
+            if Self.find(reference, in: runner.jobs) == nil {
+                let names = runner.jobs.map(\.fullName)
+                let hint = nearest(to: reference.displayName, in: names).map { "; did you mean '\($0)'?" } ?? ""
+                problems.append("\(label): referenced job \(reference.displayName) is not in this file\(hint)")
+            }
+        case .plugin(let type, let configuration, _):
+            guard let stepType = runner.catalog.step(type: type) else {
+                let hint = nearest(to: type, in: runner.catalog.typeNames).map { "; did you mean '\($0)'?" } ?? ""
+                problems.append("\(label): unknown step type '\(type)'\(hint) (pdstep list shows the steps)")
+                break
+            }
+            // Values that are ${...} references are checked when the job runs; stand-ins here.
+            var sample: [String: String] = [:]
+            for (key, value) in configuration {
+                guard value.contains("${") else { sample[key] = value; continue }
+                switch stepType.descriptor.property(key)?.kind {
+                case .select(let values)?: sample[key] = values.first ?? value
+                case .integer?: sample[key] = "0"
+                case .boolean?: sample[key] = "true"
+                case .json?: sample[key] = "{}"
+                case .storagePath?: sample[key] = "keys/placeholder"
+                default: sample[key] = value
+                }
+            }
+            do {
+                let config = try ConfigResolver.resolve(stepType.descriptor, sources: ConfigSources(job: sample, settings: runner.settings))
+                _ = try stepType.init(config: config)
+            } catch {
+                problems.append("\(label) (\(type)): \(error.description)")
+            }
+        case .exec, .script, .scriptFile:
+            break
+        }
+        return problems
+    }
+
+    /// The job a reference names: by uuid (unless `useName`), else by group and name.
+    static func find(_ reference: JobReference, in jobs: [Job]) -> Job? {
+        if let uuid = reference.uuid, !reference.useName || reference.name == nil, let job = jobs.first(where: { $0.uuid == uuid }) {
+            return job
+        }
+        guard let name = reference.name else { return nil }
+        return jobs.first { $0.name == name && ($0.group == (reference.group ?? "")) }
+            ?? (reference.group == nil ? jobs.first { $0.name == name } : nil)
+    }
+
+    /// True when a node filter selects nodes other than the local one.
+    static func dispatchesToOtherNodes(_ filter: String) -> Bool {
+        let trimmed = filter.trimmingCharacters(in: .whitespaces)
+        if trimmed.isEmpty { return false }
+        let local = ["localhost", "name: localhost", "name:localhost", "127.0.0.1", "hostname: localhost"]
+        if local.contains(trimmed) { return false }
+        let host = ProcessInfo.processInfo.hostName
+        return trimmed != host && trimmed != "name: \(host)"
+    }
+}
