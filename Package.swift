@@ -40,6 +40,7 @@ let testTargets: [Target] = [
     .testTarget(name: "YAMLTests", dependencies: ["YAML", "Values"], exclude: ["Corpus", "regenerate-golden.py"]),
     .testTarget(name: "SettingsTests", dependencies: ["Settings", "Values"], exclude: ["Fixtures"]),
     .testTarget(name: "StepKitTests", dependencies: ["StepKit", "Settings", "Values"]),
+    .testTarget(name: "RunnerTests", dependencies: ["Runner", "StepKit", "Settings", "Values", "YAML"]),
     .testTarget(name: "CLITests", dependencies: ["PDStepCLI", "pdstep", "StepKit", "Settings", "Values"]),
 ]
 

@@ -285,9 +285,7 @@ public struct JobRunner: Sendable {
     /// `exec` and `args` expansion: unknown options blank, other unknowns kept, substituted
     /// values shell-quoted unless they come from `unquotedoption`.
     func expandCommand(_ text: String, _ data: DataContext) -> String {
-        VariableExpander.expand(text, unresolved: .blankOptionsOnly, resolve: data.resolve) { reference, value in
-            reference.group == "unquotedoption" ? value : LocalCommand.shellQuote(value)
-        }
+        ShellSubstitution.expand(text, unresolved: .blankOptionsOnly, resolve: data.resolve)
     }
 
     private func runScript(
@@ -304,11 +302,11 @@ public struct JobRunner: Sendable {
         let expandedArgs = expandCommand(args, state.data)
         let command: String
         if let interpreter, !interpreter.isEmpty {
-            command = quoted ? "\(interpreter) \(LocalCommand.shellQuote(file + (expandedArgs.isEmpty ? "" : " " + expandedArgs)))" : "\(interpreter) \(LocalCommand.shellQuote(file)) \(expandedArgs)"
+            command = quoted ? "\(interpreter) \(ShellSubstitution.bareQuote(file + (expandedArgs.isEmpty ? "" : " " + expandedArgs)))" : "\(interpreter) \(ShellSubstitution.bareQuote(file)) \(expandedArgs)"
         } else if body.hasPrefix("#!") {
-            command = "\(LocalCommand.shellQuote(file)) \(expandedArgs)"
+            command = "\(ShellSubstitution.bareQuote(file)) \(expandedArgs)"
         } else {
-            command = "/bin/sh \(LocalCommand.shellQuote(file)) \(expandedArgs)"
+            command = "/bin/sh \(ShellSubstitution.bareQuote(file)) \(expandedArgs)"
         }
         let display = "script" + (expandedArgs.isEmpty ? "" : " " + expandedArgs)
         return try await runCommand(["/bin/sh", "-c", command], display: display, number: number, filters: &filters, state: state)

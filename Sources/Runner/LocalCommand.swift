@@ -1,93 +1,131 @@
 import Foundation
+import Settings
 import Synchronization
 
-/// Runs a local command with `/bin/sh` (or a given interpreter), streaming its output lines,
-/// and kills it when the surrounding task is cancelled (job timeout).
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Runs a local command in its own process group, streaming its output lines, and kills the
+/// whole group when the surrounding task is cancelled (job timeout), so that no grandchild
+/// (`sh -c "sleep 30"`) outlives the job.
 enum LocalCommand {
     struct Outcome {
         var exitCode: Int32
-        /// The process was killed by a signal (or by us, on cancellation).
+        /// The process was killed by a signal (the code is then the signal number).
         var signalled: Bool
     }
 
-    /// Runs `arguments` (argv, first is the program) with `environment`, calling `onStdout` and
-    /// `onStderr` for each line (without the line break).
+    struct SpawnError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Runs `arguments` (argv; the first is the program's path) with `environment` in
+    /// `directory`, calling `onStdout` and `onStderr` for each line (without its line break).
     static func run(
         _ arguments: [String], environment: [String: String], directory: String,
         onStdout: @escaping @Sendable (String) -> Void, onStderr: @escaping @Sendable (String) -> Void
     ) async throws -> Outcome {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: arguments[0])
-        process.arguments = Array(arguments.dropFirst())
-        process.environment = environment
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let stdout = Pipe(), stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        process.standardInput = FileHandle.nullDevice
+        var outPipe: [Int32] = [0, 0]
+        var errPipe: [Int32] = [0, 0]
+        guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw SpawnError(description: "cannot create pipes: \(String(cString: strerror(errno)))") }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        for fd in outPipe + errPipe { posix_spawn_file_actions_addclose(&actions, fd) }
+        guard let addChdir = addChdirFunction else { throw SpawnError(description: "posix_spawn_file_actions_addchdir_np is missing (glibc 2.29 or later is needed)") }
+        _ = addChdir(&actions, directory)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // Own process group (to kill the tree), default signal handling.
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var noMask = sigset_t()
+        sigemptyset(&noMask)
+        posix_spawnattr_setsigmask(&attributes, &noMask)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for p in argv { free(p) }
+            for p in envp { free(p) }
+        }
+        var pid: pid_t = 0
+        let status = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
+        close(outPipe[1])
+        close(errPipe[1])
+        guard status == 0 else {
+            close(outPipe[0])
+            close(errPipe[0])
+            throw SpawnError(description: "cannot start \(arguments[0]): \(String(cString: strerror(status)))")
+        }
 
         let readers = DispatchGroup()
-        for (pipe, handler) in [(stdout, onStdout), (stderr, onStderr)] {
+        for (fd, handler) in [(outPipe[0], onStdout), (errPipe[0], onStderr)] {
             readers.enter()
-            let handle = pipe.fileHandleForReading
             Thread.detachNewThread {
-                streamLines(handle, handler)
+                streamLines(fd, handler)
+                close(fd)
                 readers.leave()
             }
         }
-        let status: Int32 = try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                process.terminationHandler = { finished in continuation.resume(returning: finished.terminationStatus) }
-                do {
-                    try process.run()
-                } catch {
-                    process.terminationHandler = nil
-                    try? stdout.fileHandleForWriting.close()
-                    try? stderr.fileHandleForWriting.close()
-                    continuation.resume(throwing: error)
+        let child = pid
+        let waited: Int32 = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                Thread.detachNewThread {
+                    var status: Int32 = 0
+                    while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+                    continuation.resume(returning: status)
                 }
             }
         } onCancel: {
-            guard process.isRunning else { return }
-            let pid = process.processIdentifier
-            kill(pid, SIGTERM)
-            DispatchQueue.global().asyncAfter(deadline: .now() + 2) {
-                if process.isRunning { kill(pid, SIGKILL) }
-            }
+            kill(-child, SIGTERM)
+            DispatchQueue.global().asyncAfter(deadline: .now() + 2) { kill(-child, SIGKILL) }
         }
-        // The pipes close when the process (and anything that inherited them) is gone. A
-        // background child that keeps them open does not hold the step up for long.
-        try? stdout.fileHandleForWriting.close()
-        try? stderr.fileHandleForWriting.close()
-        _ = readers.wait(timeout: .now() + 2)
-        return Outcome(exitCode: status, signalled: process.terminationReason == .uncaughtSignal)
+        // Output can still be in flight; a background grandchild that keeps the pipes open does
+        // not hold the step up for long.
+        if readers.wait(timeout: .now() + 2) == .timedOut { kill(-child, SIGKILL) }
+        let signalled = waited & 0x7F != 0
+        let code = signalled ? waited & 0x7F : (waited >> 8) & 0xFF
+        return Outcome(exitCode: code, signalled: signalled)
     }
 
-    /// Reads `handle` to its end, calling `handler` per line; a last line without a break counts.
-    private static func streamLines(_ handle: FileHandle, _ handler: @Sendable (String) -> Void) {
-        var buffer = Data()
+    private typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
+
+    /// glibc's `posix_spawn_file_actions_addchdir_np` (not exported to Swift by the Glibc module).
+    private static let addChdirFunction: AddChdir? = {
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addchdir_np") else { return nil }
+        return unsafeBitCast(symbol, to: AddChdir.self)
+    }()
+
+    /// Reads `fd` to its end, calling `handler` per line; a last line without a break counts.
+    private static func streamLines(_ fd: Int32, _ handler: @Sendable (String) -> Void) {
+        var buffer: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
         while true {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            buffer.append(chunk)
-            while let newline = buffer.firstIndex(of: 0x0A) {
-                var line = buffer[buffer.startIndex..<newline]
-                if line.last == 0x0D { line = line.dropLast() }
-                handler(String(decoding: line, as: UTF8.self))
-                buffer.removeSubrange(buffer.startIndex...newline)
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            buffer.append(contentsOf: chunk[0..<n])
+            var start = 0
+            while let newline = buffer[start...].firstIndex(of: 0x0A) {
+                var end = newline
+                if end > start && buffer[end - 1] == 0x0D { end -= 1 }
+                handler(String(decoding: buffer[start..<end], as: UTF8.self))
+                start = newline + 1
             }
+            buffer.removeFirst(start)
         }
         if !buffer.isEmpty { handler(String(decoding: buffer, as: UTF8.self)) }
-    }
-
-    /// `value` quoted for /bin/sh when it holds anything but safe characters (Rundeck quotes
-    /// substituted values the same way, so an option value cannot inject commands).
-    static func shellQuote(_ value: String) -> String {
-        let safe = value.unicodeScalars.allSatisfy { c in
-            c.properties.isAlphabetic && c.isASCII || ("0"..."9").contains(c) || "_@%+=:,./-".unicodeScalars.contains(c)
-        }
-        if safe && !value.isEmpty { return value }
-        return "'" + value.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
     /// Splits a Rundeck `args` string into words: spaces separate, single and double quotes
@@ -127,5 +165,71 @@ enum LocalCommand {
         }
         if inWord { words.append(current) }
         return words
+    }
+}
+
+/// Substitutes `${...}` values into a shell command so that a value can never change the
+/// command's structure: outside quotes it is single-quoted (when it holds anything but safe
+/// characters), inside double quotes `\ " $ `` ` are escaped, inside single quotes `'` is
+/// closed and reopened. `${unquotedoption.x}` is inserted as is, as in Rundeck.
+enum ShellSubstitution {
+    static func expand(_ command: String, unresolved: VariableExpander.Unresolved, resolve: (VariableReference) -> String?) -> String {
+        var quoteState = QuoteScanner()
+        return VariableExpander.expand(command, unresolved: unresolved, resolve: resolve) { reference, value, offset in
+            let state = quoteState.state(at: offset, in: command)
+            if reference.group == "unquotedoption" { return value }
+            switch state {
+            case .none: return bareQuote(value)
+            case .double:
+                var out = ""
+                for c in value {
+                    if c == "\\" || c == "\"" || c == "$" || c == "`" { out.append("\\") }
+                    out.append(c)
+                }
+                return out
+            case .single: return value.replacingOccurrences(of: "'", with: "'\\''")
+            }
+        }
+    }
+
+    /// `value` single-quoted when it holds anything but characters that are safe bare.
+    static func bareQuote(_ value: String) -> String {
+        let safe = value.unicodeScalars.allSatisfy { c in
+            c.isASCII && c.properties.isAlphabetic || ("0"..."9").contains(c) || "_@%+=:,./-".unicodeScalars.contains(c)
+        }
+        if safe && !value.isEmpty { return value }
+        return "'" + value.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}
+
+/// Tracks shell quoting while moving forward through a command.
+struct QuoteScanner {
+    enum State { case none, single, double }
+    private var position = 0
+    private var current = State.none
+    private var escaped = false
+
+    /// The quoting in effect at UTF-8 offset `offset` (offsets must not go backwards).
+    mutating func state(at offset: Int, in text: String) -> State {
+        let bytes = text.utf8
+        var index = bytes.index(bytes.startIndex, offsetBy: position)
+        while position < offset {
+            let c = bytes[index]
+            if escaped {
+                escaped = false
+            } else {
+                switch (current, c) {
+                case (.none, UInt8(ascii: "\\")), (.double, UInt8(ascii: "\\")): escaped = true
+                case (.none, UInt8(ascii: "'")): current = .single
+                case (.single, UInt8(ascii: "'")): current = .none
+                case (.none, UInt8(ascii: "\"")): current = .double
+                case (.double, UInt8(ascii: "\"")): current = .none
+                default: break
+                }
+            }
+            index = bytes.index(after: index)
+            position += 1
+        }
+        return current
     }
 }

@@ -71,9 +71,10 @@ public struct VariableExpander: Sendable {
     public init() {}
 
     /// Expands `${...}` in `text`. The token is `${` + non-space characters + `}`.
-    /// `transform` is applied to each substituted value (shell quoting, for commands).
+    /// `transform` is applied to each substituted value, with the UTF-8 offset of its token in
+    /// `text` (shell quoting, for commands).
     public static func expand(
-        _ text: String, unresolved: Unresolved, resolve: Resolver, transform: ((VariableReference, String) -> String)? = nil
+        _ text: String, unresolved: Unresolved, resolve: Resolver, transform: ((VariableReference, String, Int) -> String)? = nil
     ) -> String {
         guard text.contains("${") else { return text }
         var out = ""
@@ -93,7 +94,11 @@ public struct VariableExpander: Sendable {
             let token = rest[open.lowerBound...close]
             rest = body[body.index(after: close)...]
             if let reference = VariableReference.parse(inside), let value = resolve(reference) {
-                out += transform?(reference, value) ?? value
+                if let transform {
+                    out += transform(reference, value, text.utf8.distance(from: text.utf8.startIndex, to: open.lowerBound))
+                } else {
+                    out += value
+                }
                 continue
             }
             switch unresolved {

@@ -1,0 +1,308 @@
+import Foundation
+import Settings
+import StepKit
+import Testing
+import Values
+import YAML
+
+@testable import Runner
+
+@Suite(.serialized) struct ContextTests {
+    @Test func execStepsGetTheRDEnvironmentButNotData() async throws {
+        let h = Harness()
+        _ = try await h.run("""
+            - name: env job
+              group: g
+              options: [{name: host, value: web1}]
+              sequence:
+                commands:
+                - exec: echo RUNDECK:DATA:k=v
+                  plugins: {LogFilter: [{type: key-value-data}]}
+                - exec: echo "$RD_OPTION_HOST|$RD_JOB_NAME|$RD_JOB_GROUP|${RD_DATA_K:-none}"
+            """)
+        #expect(h.recorder.lines.contains("web1|env job|g|none"))
+    }
+
+    @Test func keyValueCaptureFeedsLaterStepsThroughData() async throws {
+        let h = Harness()
+        _ = try await h.run("""
+            - name: j
+              sequence:
+                commands:
+                - script: |
+                    echo "RUNDECK:DATA:incident=P123"
+                    echo "RUNDECK:DATA: spaced = value with spaces  "
+                    echo "RUNDECK:DATA:bad key=x"
+                  plugins: {LogFilter: [{type: key-value-data}]}
+                - type: test-probe
+                  configuration: {message: '${data.incident}/${data.spaced}/${1:data.incident}'}
+                - exec: echo "${data.echo}"
+            """)
+        #expect(h.recorder.lines.contains("probe says P123/value with spaces  /P123 token="))
+        #expect(h.recorder.lines.contains("P123/value with spaces  /P123"))
+    }
+
+    @Test func stderrIsNeverCaptured() async throws {
+        let h = Harness()
+        let outcome = try await h.run("""
+            - name: j
+              sequence:
+                pluginConfig:
+                  LogFilter: [{type: key-value-data}]
+                commands:
+                - exec: echo RUNDECK:DATA:a=1 >&2; echo RUNDECK:DATA:b=2
+            """)
+        #expect(outcome.data.groups["data"] == ["b": "2"])
+    }
+
+    @Test func unresolvedReferencesFollowRundecksRules() async throws {
+        let h = Harness()
+        _ = try await h.run("""
+            - name: j
+              sequence:
+                commands:
+                - exec: echo '[${option.nope}] [${data.nope}]'
+                - type: test-probe
+                  configuration: {message: 'a${option.nope}b${data.nope}c${HOME}d'}
+            """)
+        #expect(h.recorder.lines.contains("[] [${data.nope}]"))
+        #expect(h.recorder.lines.contains("probe says abcd token="))
+    }
+
+    @Test func substitutedValuesAreShellQuotedUnlessUnquoted() async throws {
+        let h = Harness()
+        _ = try await h.run("""
+            - name: j
+              options: [{name: evil, value: 'x; echo INJECTED'}]
+              sequence:
+                commands:
+                - exec: echo ${option.evil}
+                - exec: echo ${unquotedoption.evil}
+            """)
+        #expect(h.recorder.lines.contains("x; echo INJECTED"))
+        #expect(h.recorder.lines.contains("INJECTED"))
+    }
+
+    @Test func inlineScriptTokensAndArgs() async throws {
+        let h = Harness()
+        _ = try await h.run("""
+            - name: j
+              options: [{name: who, value: world}]
+              sequence:
+                commands:
+                - script: |
+                    echo "hello @option.who@ user@@example.com $1 $2"
+                  args: -v ${option.who}
+            """)
+        #expect(h.recorder.lines.contains("hello world user@example.com -v world"))
+    }
+
+    @Test func secureOptionsAreMaskedEverywhere() async throws {
+        let h = Harness()
+        _ = try await h.run("""
+            - name: j
+              options:
+              - {name: password, secure: true, valueExposed: true}
+              - {name: hidden, secure: true, value: n0texposed}
+              sequence:
+                commands:
+                - exec: echo "pw=${option.password} hidden=${option.hidden}"
+                - type: test-probe
+                  configuration: {message: 'm', token: 'tok-123456'}
+            """, options: ["password": "s3cr3t-pw"])
+        let text = h.recorder.text
+        #expect(text.contains("pw=**** hidden="))
+        #expect(!text.contains("s3cr3t-pw") && !text.contains("n0texposed") && !text.contains("tok-123456"))
+    }
+
+    @Test func optionRulesAreCheckedBeforeAnythingRuns() async throws {
+        let job = """
+            - name: j
+              options:
+              - {name: env, required: true}
+              - {name: size, regex: '[0-9]+'}
+              - {name: tier, enforced: true, values: [gold, silver], regex: 'never-checked'}
+              - {name: hosts, multivalued: true, delimiter: ',', enforced: true, values: [a, b, c]}
+              sequence:
+                commands:
+                - exec: echo RAN
+            """
+        let h = Harness()
+        let bad = try await h.run(job, options: ["size": "12x", "tier": "bronze", "hosts": "a,d"])
+        #expect(bad.exitCode == .invalidInput)
+        #expect(!h.recorder.lines.contains("RAN"))
+        let message = h.recorder.notes.joined(separator: "\n")
+        #expect(message.contains("option 'env' is required"))
+        #expect(message.contains("'12x' does not match the pattern [0-9]+"))
+        #expect(message.contains("'bronze' is not one of the allowed values"))
+        #expect(message.contains("'d' is not one of the allowed values"))
+        let good = try await Harness().run(job, options: ["env": "prod", "size": "12", "tier": "gold", "hosts": "a,c"])
+        #expect(good.state == .succeeded)
+        let unknown = try await Harness().run(job, options: ["env": "x", "sise": "1"])
+        #expect(unknown.exitCode == .invalidInput)
+    }
+
+    @Test func defaultsApplyOnlyWhenAnOptionIsNotGiven() async throws {
+        let h = Harness()
+        _ = try await h.run("""
+            - name: j
+              options: [{name: a, value: dflt}, {name: b, value: dflt}]
+              sequence:
+                commands:
+                - exec: echo "[${option.a}] [${option.b}]"
+            """, options: ["b": ""])
+        #expect(h.recorder.lines.contains("[dflt] []"))
+    }
+
+    @Test func secureOptionDefaultsComeFromKeyStorage() async throws {
+        let h = Harness()
+        try KeyStorage(base: h.directory + "/storage").putPassword("keys/app/pw", secret: Array("from-storage-1".utf8))
+        let outcome = try await h.run("""
+            - name: j
+              options: [{name: pw, secure: true, valueExposed: true, storagePath: keys/app/pw}]
+              sequence:
+                commands:
+                - exec: test "${option.pw}" = from-storage-1 && echo matched
+            """)
+        #expect(outcome.state == .succeeded)
+        #expect(h.recorder.lines.contains("matched"))
+        #expect(!h.recorder.text.contains("from-storage-1"))
+    }
+
+    @Test func globalsComeFromSettingsWithProjectWinning() async throws {
+        var h = Harness()
+        h.settings = Settings(entries: [
+            (SettingOrigin(layer: .framework, file: "f"), "framework.globals.region", "us"),
+            (SettingOrigin(layer: .framework, file: "f"), "framework.globals.team", "sre"),
+            (SettingOrigin(layer: .project, file: "p"), "project.globals.region", "eu"),
+        ])
+        _ = try await h.run("""
+            - name: j
+              sequence:
+                commands:
+                - exec: echo "${globals.region} ${globals.team}"
+            """)
+        #expect(h.recorder.lines.contains("eu sre"))
+    }
+
+    @Test func jobReferencesRunWithArgumentsAndExportPassesUp() async throws {
+        let h = Harness()
+        let outcome = try await h.run("""
+            - name: parent
+              sequence:
+                commands:
+                - jobref: {name: child, group: lib, args: '-who ${job.name} -n 2'}
+                - exec: echo "parent got ${export.answer}"
+            - name: child
+              group: lib
+              options: [{name: who, required: true}, {name: n}]
+              sequence:
+                commands:
+                - exec: echo "child for ${option.who} n=${option.n}"
+                - type: export-var
+                  configuration: {export: answer, value: '42'}
+            """, job: "parent")
+        #expect(outcome.state == .succeeded)
+        #expect(h.recorder.lines.contains("child for parent n=2"))
+        #expect(h.recorder.lines.contains("parent got 42"))
+        #expect(h.recorder.steps.map(\.0) == ["1/1", "1/2", "1", "2"])
+    }
+
+    @Test func dryRunSendsAndRunsNothing() async throws {
+        let h = Harness()
+        let marker = h.directory + "/touched"
+        ProbeStep.calls.withLock { $0.removeAll() }
+        let outcome = try await h.run("""
+            - name: j
+              options: [{name: host, value: web1}]
+              sequence:
+                commands:
+                - exec: touch \(marker)
+                - type: test-probe
+                  configuration: {message: '${option.host} ${data.later}'}
+            """, dryRun: true)
+        #expect(outcome.state == .succeeded)
+        #expect(!FileManager.default.fileExists(atPath: marker))
+        #expect(ProbeStep.calls.withLock { $0 }.isEmpty)
+        #expect(h.recorder.text.contains("would probe web1 ${data.later}"))
+        #expect(h.recorder.text.contains("would run: touch"))
+    }
+}
+
+@Suite struct ValidationTests {
+    func problems(_ yaml: String, ignoreNodeFilter: Bool = false) throws -> [String] {
+        let jobs = try JobDecoder.decode(try YAMLParser.parse(yaml), file: "v.yaml")
+        return Harness().runner(jobs).validate(jobs[0], ignoreNodeFilter: ignoreNodeFilter)
+    }
+
+    @Test func unknownStepTypesAreNamedWithASuggestion() throws {
+        let found = try problems("- name: j\n  sequence:\n    commands:\n    - type: test-prob\n")
+        #expect(found == ["job j, step 1: unknown step type 'test-prob'; did you mean 'test-probe'? (pdstep list shows the steps)"])
+    }
+
+    @Test func missingRequiredPropertiesAreNamed() throws {
+        let found = try problems("- name: j\n  sequence:\n    commands:\n    - type: test-probe\n      configuration: {fail: 'no'}\n")
+        #expect(found.count == 1 && found[0].contains("property 'message' is required"))
+        #expect(try problems("- name: j\n  sequence:\n    commands:\n    - type: probe-alias\n      configuration: {message: '${option.x}'}\n").isEmpty)
+    }
+
+    @Test func referencesNodeFiltersAndScriptURLs() throws {
+        #expect(try problems("- name: j\n  sequence:\n    commands:\n    - jobref: {name: nope}\n")[0].contains("referenced job nope is not in this file"))
+        let remote = "- name: j\n  nodefilters: {filter: 'tags: web'}\n  sequence:\n    commands:\n    - exec: 'true'\n"
+        #expect(try problems(remote)[0].contains("--ignore-node-filter"))
+        #expect(try problems(remote, ignoreNodeFilter: true).isEmpty)
+        #expect(try problems("- name: j\n  nodefilters: {filter: 'name: localhost'}\n  sequence:\n    commands:\n    - exec: 'true'\n").isEmpty)
+        #expect(try problems("- name: j\n  sequence:\n    commands:\n    - scripturl: http://x/y.sh\n")[0].contains("scripturl steps are not supported"))
+    }
+
+    @Test func logFiltersAreCheckedAndDisplayOnlyOnesAccepted() throws {
+        #expect(try problems("- name: j\n  sequence:\n    commands:\n    - exec: 'true'\n      plugins: {LogFilter: [{type: progress-badges}, {type: highlight-output}, {type: mask-passwords}]}\n").isEmpty)
+        #expect(try problems("- name: j\n  sequence:\n    commands:\n    - exec: 'true'\n      plugins: {LogFilter: [{type: nope-filter}]}\n")[0].contains("log filter type 'nope-filter' is not supported"))
+    }
+
+    @Test func badJobStructureIsAClearError() {
+        #expect(throws: JobDefinitionError.self) { try JobDecoder.decode(["name": "x"], file: "f") }
+        #expect { try JobDecoder.decode([["name": "x"]], file: "f.yaml") } throws: {
+            ($0 as? JobDefinitionError)?.description == "f.yaml: job 'x': 'sequence' with 'commands' is required"
+        }
+        #expect { try JobDecoder.decode([["name": "x", "sequence": ["commands": [["nothing": 1]]]]], file: "f.yaml") } throws: {
+            ($0 as? JobDefinitionError)?.description.contains("job 'x', step 1: a step needs one of exec, script") == true
+        }
+    }
+
+    @Test func decodesRundeckVariants() throws {
+        let jobs = try JobDecoder.decode(try YAMLParser.parse("""
+            - name: j
+              uuid: u-1
+              loglevel: DEBUG
+              retry: '3'
+              retryDelay: 5s
+              defaultTab: nodes
+              executionEnabled: true
+              options:
+                env: {value: prod, required: 'true'}
+              sequence:
+                keepgoing: 'true'
+                strategy: sequential
+                commands:
+                - exec: 'true'
+                  errorhandler: {exec: 'true', keepgoingOnSuccess: 'true'}
+            """), file: "f")
+        let job = jobs[0]
+        #expect(job.logLevel == .debug && job.uuid == "u-1")
+        #expect(job.retry == RetryPolicy(count: "3", delay: "5s"))
+        #expect(job.options.first?.name == "env" && job.options.first?.required == true && job.options.first?.defaultValue == "prod")
+        #expect(job.workflow.keepgoing && job.workflow.strategy == "sequential")
+        #expect(job.workflow.steps[0].keepgoingOnSuccess)
+        #expect(job.ignoredFields == ["defaultTab", "executionEnabled"])
+    }
+
+    @Test func durationsFollowRundeck() {
+        #expect(RundeckDuration.seconds("120") == 120)
+        #expect(RundeckDuration.seconds("6h 30m") == 23_400)
+        #expect(RundeckDuration.seconds("1h1m1s") == 3661)
+        #expect(RundeckDuration.seconds("2d") == 172_800)
+        #expect(RundeckDuration.seconds("10x 5s") == 5)
+        #expect(RundeckDuration.seconds("soon") == nil)
+    }
+}
