@@ -331,8 +331,9 @@ public struct JobRunner: Sendable {
         filters = box.filters
         if Task.isCancelled { throw StepError(.timedOut, "interrupted: the job ran out of time") }
         guard result.exitCode == 0 else {
-            var outcome = StepOutcome(error: StepError(.failed, "the command exited with code \(result.exitCode)"))
-            outcome.error?.message = result.signalled ? "the command was killed by signal \(result.exitCode)" : "the command exited with code \(result.exitCode)"
+            var error = StepError(.failed, result.signalled ? "the command was killed by signal \(result.exitCode)" : "the command exited with code \(result.exitCode)")
+            error.reason = "NonZeroResultCode"
+            var outcome = StepOutcome(error: error)
             outcome.resultCode = result.exitCode
             return outcome
         }

@@ -34,6 +34,8 @@ public struct StepError: Error, Sendable, Hashable, CustomStringConvertible {
     public var remoteCode: Int?
     /// The step property at fault, for invalid input.
     public var property: String?
+    /// A Rundeck failure reason that replaces the one the kind implies (`NonZeroResultCode`).
+    public var reason: String?
 
     public init(
         _ kind: Kind, _ message: String, details: [String] = [], httpStatus: Int? = nil, remoteCode: Int? = nil,
@@ -64,6 +66,7 @@ public struct StepError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// The failure reason Rundeck would record (`${result.reason}` in an error handler).
     public var rundeckReason: String {
+        if let reason { return reason }
         switch kind {
         case .invalidInput: return "ConfigurationFailure"
         case .temporary, .rateLimited: return "IOFailure"

@@ -233,3 +233,58 @@ let javaOnPath: Bool = ProcessInfo.processInfo.environment["PATH"]?.split(separa
         #expect(missing.code == 2 && missing.stderr.contains("nope.yaml: no such file"))
     }
 }
+
+@Suite struct RunCommandTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Job exports shaped like Rundeck's own published examples validate, and their local
+    /// steps run.
+    @Test func rundeckExportsValidateAndRun() throws {
+        let corpus = Self.root.appendingPathComponent("Tests/YAMLTests/Corpus/valid").path
+        let dir = makeTemporaryDirectory()
+        let status = try runBinary(["validate", corpus + "/rundeck-export-status.yaml"], directory: dir)
+        #expect(status.code == 2 && status.stderr.contains("dispatches to other nodes"))
+        let local = try runBinary(["validate", corpus + "/rundeck-export-status.yaml", "--ignore-node-filter"], directory: dir)
+        #expect(local.code == 0 && local.stdout.contains("ok: job Administration/Linux/Service Status (1 step)"))
+        try FileManager.default.createDirectory(atPath: dir + "/src", withIntermediateDirectories: true)
+        try "x".write(toFile: dir + "/src/file.txt", atomically: true, encoding: .utf8)
+        let copy = try runBinary(["run", corpus + "/rundeck-export-copy.yaml", "-o", "sourcedir=src", "-o", "destdir=dst"], directory: dir)
+        #expect(copy.code == 0, "\(copy.stdout)\(copy.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dir + "/dst/file.txt"))
+    }
+
+    @Test func exampleJobsRunGreen() throws {
+        let examples = Self.root.appendingPathComponent("examples/jobs").path
+        for name in try FileManager.default.contentsOfDirectory(atPath: examples).filter({ $0.hasSuffix(".yaml") }).sorted() {
+            let outcome = try runBinary(["run", examples + "/" + name], directory: makeTemporaryDirectory())
+            #expect(outcome.code == 0, "\(name): \(outcome.stdout)\(outcome.stderr)")
+        }
+    }
+
+    @Test func exitCodeFollowsTheJobState() throws {
+        let dir = makeTemporaryDirectory()
+        try "- name: j\n  timeout: 1s\n  sequence:\n    commands:\n    - exec: sleep 20\n".write(toFile: dir + "/t.yaml", atomically: true, encoding: .utf8)
+        #expect(try runBinary(["run", "t.yaml"], directory: dir).code == 124)
+        try "- name: j\n  sequence:\n    commands:\n    - exec: exit 9\n".write(toFile: dir + "/f.yaml", atomically: true, encoding: .utf8)
+        let failed = try runBinary(["run", "f.yaml", "--log-format", "json"], directory: dir)
+        #expect(failed.code == 1)
+        let events = try failed.stdout.split(separator: "\n").map { try JSONParser.parse(String($0)) }
+        #expect(events.last?["event"] == "job_end" && events.last?["state"] == "failed")
+        try "- name: j\n  sequence:\n    commands:\n    - type: no-such-step\n".write(toFile: dir + "/u.yaml", atomically: true, encoding: .utf8)
+        let unknown = try runBinary(["run", "u.yaml"], directory: dir)
+        #expect(unknown.code == 2 && unknown.stdout.contains("unknown step type 'no-such-step'"))
+        try "- name: j\n  sequence: [\n".write(toFile: dir + "/s.yaml", atomically: true, encoding: .utf8)
+        let syntax = try runBinary(["run", "s.yaml"], directory: dir)
+        #expect(syntax.code == 2 && syntax.stderr.contains("s.yaml:2:13: unterminated flow list"))
+    }
+
+    @Test func severalJobsNeedAChoice() async throws {
+        let dir = makeTemporaryDirectory()
+        try "- name: a\n  sequence: {commands: [{exec: 'echo A'}]}\n- name: b\n  group: g\n  sequence: {commands: [{exec: 'echo B'}]}\n"
+            .write(toFile: dir + "/two.yaml", atomically: true, encoding: .utf8)
+        let none = await pdstep(["run", "two.yaml"], directory: dir)
+        #expect(none.code == 2 && none.stderr.contains("choose one with --job: a, g/b"))
+        let chosen = await pdstep(["run", "two.yaml", "--job", "g/b"], directory: dir)
+        #expect(chosen.code == 0 && chosen.stdout.contains("        B\n"))
+    }
+}

@@ -119,7 +119,7 @@ import Values
                 - exec: exit 7
                   errorhandler: {exec: 'echo "${result.reason}|${result.message}|${result.resultCode}"'}
             """)
-        #expect(h.recorder.lines.contains("PluginFailed|the command exited with code 7|7"))
+        #expect(h.recorder.lines.contains("NonZeroResultCode|the command exited with code 7|7"))
     }
 
     @Test func aPluginFailureExitCodeFollowsItsKind() async throws {
