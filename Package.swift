@@ -8,10 +8,14 @@ import PackageDescription
 /// `JobStep`; adding a step is one line here plus one line in the catalog
 /// (`Sources/PDStepCLI/StepCatalog.swift`).
 let stepModules: [String] = [
+    "SendEvent",
+    "AcknowledgeEvent",
+    "ResolveEvent",
+    "SendChangeEvent",
 ]
 
 /// What every step module may import. A step never imports another step, the runner or the CLI.
-let stepDependencies: [Target.Dependency] = ["Values", "Settings", "StepKit"]
+let stepDependencies: [Target.Dependency] = ["Values", "Settings", "StepKit", "PagerDuty", "PagerDutyStepKit"]
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -22,10 +26,13 @@ let coreTargets: [Target] = [
     .target(name: "YAML", dependencies: ["Values"], swiftSettings: swiftSettings),
     .target(name: "Settings", dependencies: ["Values"], swiftSettings: swiftSettings),
     .target(name: "StepKit", dependencies: ["Values", "Settings"], swiftSettings: swiftSettings),
+    .target(name: "PagerDuty", dependencies: ["Values"], swiftSettings: swiftSettings),
+    .target(name: "Sandbox", dependencies: ["Values"], swiftSettings: swiftSettings),
+    .target(name: "PagerDutyStepKit", dependencies: ["Values", "Settings", "StepKit", "PagerDuty"], swiftSettings: swiftSettings),
     .target(name: "Runner", dependencies: ["Values", "YAML", "Settings", "StepKit"], swiftSettings: swiftSettings),
     .target(
         name: "PDStepCLI",
-        dependencies: ["Values", "YAML", "Settings", "StepKit", "Runner"] + stepModules.map { .target(name: $0) },
+        dependencies: ["Values", "YAML", "Settings", "StepKit", "Runner", "Sandbox", "PagerDutyStepKit"] + stepModules.map { .target(name: $0) },
         swiftSettings: swiftSettings
     ),
     .executableTarget(name: "pdstep", dependencies: ["PDStepCLI"], swiftSettings: swiftSettings),

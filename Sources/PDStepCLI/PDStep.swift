@@ -87,7 +87,7 @@ public enum PDStep {
 
     /// Every command, in the order `--help` lists them.
     static let commands: [Command] = [
-        runCommand, validateCommand, listCommand, describeCommand, keysCommand, configCommand, convertCommand,
+        runCommand, validateCommand, listCommand, describeCommand, keysCommand, configCommand, convertCommand, sandboxCommand,
     ]
 
     static func overview(_ catalog: StepCatalog) -> String {

@@ -15,10 +15,25 @@ extension PDStep {
             .flag("dry-run", "resolve options, variables and configuration and print what each step would do; send and run nothing"),
             .value("log-format", "FORMAT", "text (default) or json (one JSON object per line)"),
             .flag("ignore-node-filter", "run a job whose node filter names other nodes on the local node"),
+            .flag("sandbox", "start the embedded PagerDuty sandbox for this run and point every step at it"),
             storageOption,
         ] + settingsOptions,
         maxPositionals: 1
     ) { arguments, invocation in
+        var arguments = arguments
+        var session: SandboxSession?
+        if arguments.has("sandbox") {
+            session = try SandboxSession.start()
+            arguments.values["property"] = (session?.overrides ?? []) + arguments.all("property")
+            arguments.values["storage"] = session.map { [$0.storage] }
+            invocation.io.print("sandbox: an emulated PagerDuty account at \(session?.url ?? ""); nothing reaches PagerDuty")
+        }
+        defer {
+            if let session {
+                invocation.io.print(session.summary())
+                session.stop()
+            }
+        }
         let (job, runner) = try prepareRun(arguments, invocation)
         var options: [String: String] = [:]
         for pair in arguments.all("option") {

@@ -78,7 +78,7 @@ public struct JobRunner: Sendable {
             return RunOutcome(state: .failed, exitCode: .invalidInput, failedSteps: [], data: DataContext())
         }
         if !job.ignoredFields.isEmpty {
-            log.emit(.note(level: .verbose, message: "ignored (no meaning outside a Rundeck server): \(job.ignoredFields.joined(separator: ", "))"))
+            log.emit(.note(level: .normal, message: "ignored (no meaning outside a Rundeck server): \(job.ignoredFields.joined(separator: ", "))"))
         }
         if job.nodeFilter.map(JobValidator.dispatchesToOtherNodes) == true {
             log.emit(.note(level: .warn, message: "the node filter '\(job.nodeFilter ?? "")' is ignored (--ignore-node-filter); running on the local node"))
@@ -361,6 +361,9 @@ public struct JobRunner: Sendable {
         let result = try await step.run(context)
         if !result.summary.isEmpty && !state.request.dryRun {
             log.emit(.log(context: number, level: .verbose, message: result.summary))
+        }
+        if state.request.dryRun, let plan = result.response {
+            log.emit(.log(context: number, level: .normal, message: JSONWriter.write(plan, options: .pretty)))
         }
         var outcome = StepOutcome(summary: result.summary)
         outcome.data = result.outputs.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }

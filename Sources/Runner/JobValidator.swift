@@ -11,6 +11,10 @@ struct JobValidator {
     /// Each problem as a sentence naming the job and step.
     func problems(in job: Job, ignoreNodeFilter: Bool) -> [String] {
         var problems: [String] = []
+        // Option defaults stand in for ${option.x} while checking step configuration.
+        var known = DataContext()
+        for option in job.options { if let value = option.defaultValue, !option.secure { known.set("option", option.name, value) } }
+        known.groups["job"] = ["name": job.name, "group": job.group, "id": job.uuid ?? "", "execid": "0"]
         let label = "job \(job.fullName)"
         if let filter = job.nodeFilter, Self.dispatchesToOtherNodes(filter), !ignoreNodeFilter {
             problems.append("\(label): its node filter '\(filter)' dispatches to other nodes, and pdstep runs steps on the local node only; run it with --ignore-node-filter to run it here on purpose")
@@ -27,9 +31,9 @@ struct JobValidator {
             problems.append("\(label): timeout '\(timeout)' is not a duration (like 30m, 1h30m or 120)")
         }
         for (index, step) in job.workflow.steps.enumerated() {
-            problems += check(step, label: "\(label), step \(index + 1)")
+            problems += check(step, label: "\(label), step \(index + 1)", known: known)
             if let handler = step.errorHandler {
-                problems += check(handler, label: "\(label), step \(index + 1) error handler")
+                problems += check(handler, label: "\(label), step \(index + 1) error handler", known: known)
             }
         }
         for filter in job.workflow.logFilters where !OutputFilters.supported.contains(filter.type) {
@@ -38,7 +42,7 @@ struct JobValidator {
         return problems
     }
 
-    private func check(_ step: WorkflowStep, label: String) -> [String] {
+    private func check(_ step: WorkflowStep, label: String, known: DataContext) -> [String] {
         var problems: [String] = []
         do {
             _ = try OutputFilters(step.logFilters)
@@ -60,10 +64,14 @@ struct JobValidator {
                 problems.append("\(label): unknown step type '\(type)'\(hint) (pdstep list shows the steps)")
                 break
             }
-            // Values that are ${...} references are checked when the job runs; stand-ins here.
+            // References that only the run can resolve get stand-ins of the right kind here, and
+            // the step's own checks wait for the run.
             var sample: [String: String] = [:]
-            for (key, value) in configuration {
+            var unresolved = false
+            for (key, raw) in configuration {
+                let value = known.expand(raw, unresolved: .keep)
                 guard value.contains("${") else { sample[key] = value; continue }
+                unresolved = true
                 switch stepType.descriptor.property(key)?.kind {
                 case .select(let values)?: sample[key] = values.first ?? value
                 case .integer?: sample[key] = "0"
@@ -75,7 +83,7 @@ struct JobValidator {
             }
             do {
                 let config = try ConfigResolver.resolve(stepType.descriptor, sources: ConfigSources(job: sample, settings: runner.settings))
-                _ = try stepType.init(config: config)
+                if !unresolved { _ = try stepType.init(config: config) }
             } catch {
                 problems.append("\(label) (\(type)): \(error.description)")
             }

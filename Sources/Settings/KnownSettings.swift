@@ -27,12 +27,21 @@ public enum KnownSettings {
     public static let apiURL = KnownSetting(
         "framework.pagerduty.api.url", default: "",
         "REST API host, overriding the region's, e.g. https://api.eu.pagerduty.com.")
+    public static let identityURL = KnownSetting(
+        "pagerduty.identity.url", default: "",
+        "OAuth token host, overriding the region's (https://identity.pagerduty.com).")
     public static let projectAPIKeyPath = KnownSetting(
         "project.pagerduty.api_key_path", default: "",
         "Key-storage path of the REST API key for steps that set none (project level).")
     public static let apiKeyPath = KnownSetting(
         "pagerduty.api_key_path", default: "",
         "Key-storage path of the REST API key for steps that set none (framework level).")
+    public static let projectRoutingKeyPath = KnownSetting(
+        "project.pagerduty.routing_key_path", default: "",
+        "Key-storage path of the Events API integration (routing) key for event steps that set none (project level).")
+    public static let routingKeyPath = KnownSetting(
+        "pagerduty.routing_key_path", default: "",
+        "Key-storage path of the Events API integration (routing) key for event steps that set none (framework level).")
     public static let projectFromEmail = KnownSetting(
         "project.pagerduty.from_email", default: "",
         "Email of the PagerDuty user sent as From on writes, for steps that set none (project level).")
@@ -49,9 +58,19 @@ public enum KnownSettings {
         "pagerduty.retry.max_seconds", default: "120",
         "Longest total time spent retrying one request.")
 
+    public static let retryInitialDelay = KnownSetting(
+        "pagerduty.retry.initial_delay", default: "1",
+        "Seconds before the first retry; each later wait doubles (with jitter), up to 30 s.")
+    public static let eventsRateLimit = KnownSetting(
+        "pagerduty.events.rate_limit", default: "120",
+        "Events per routing key that pdstep sends per window (PagerDuty's documented limit), so a burst slows down instead of collecting 429s.")
+    public static let eventsRateWindow = KnownSetting(
+        "pagerduty.events.rate_window", default: "60",
+        "Seconds of that window.")
+
     /// The whole table, in the order framework.properties.example lists it.
     public static let all: [KnownSetting] = [
-        storageDir, region, eventsURL, apiURL, projectAPIKeyPath, apiKeyPath, projectFromEmail, fromEmail,
-        timeout, retryMaxAttempts, retryMaxSeconds,
+        storageDir, region, eventsURL, apiURL, identityURL, projectAPIKeyPath, apiKeyPath, projectRoutingKeyPath, routingKeyPath,
+        projectFromEmail, fromEmail, timeout, retryMaxAttempts, retryMaxSeconds, retryInitialDelay, eventsRateLimit, eventsRateWindow,
     ]
 }

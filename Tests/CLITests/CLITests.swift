@@ -31,7 +31,7 @@ let testCatalog = StepCatalog([EchoStep.self])
         #expect(typo.stderr.contains("unknown command 'lsit'; did you mean 'list'?"))
         let nonsense = await pdstep(["nosuchcommand"])
         #expect(nonsense.code == 2)
-        #expect(nonsense.stderr.contains("the commands are run, validate, list, describe, keys, config, convert"))
+        #expect(nonsense.stderr.contains("the commands are run, validate, list, describe, keys, config, convert, sandbox"))
     }
 
     @Test func unknownOptionExits2WithASuggestion() async {

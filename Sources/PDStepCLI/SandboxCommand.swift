@@ -1,0 +1,96 @@
+import Foundation
+import PagerDutyStepKit
+import Sandbox
+import Settings
+import StepKit
+import Values
+
+/// A sandbox started for one command (`--sandbox`): the server, and the key storage and
+/// settings that point every step at it.
+struct SandboxSession {
+    let sandbox: Sandbox
+    let url: String
+    let storage: String
+
+    /// Starts the sandbox on a free loopback port and writes the demo keys to a fresh key
+    /// storage folder.
+    static func start(port: UInt16 = 0) throws -> SandboxSession {
+        let sandbox = Sandbox()
+        let url = try sandbox.start(port: port)
+        let storage = NSTemporaryDirectory() + "pdstep-sandbox-\(getpid())-\(UUID().uuidString.prefix(8))"
+        let keys = KeyStorage(base: storage)
+        try keys.putPassword(SandboxSettings.apiKeyPath, secret: Array(Sandbox.demo.apiKey.utf8))
+        try keys.putPassword(SandboxSettings.routingKeyPath, secret: Array(Sandbox.demo.routingKey.utf8))
+        try keys.putPassword("keys/pd/oauth/client_id", secret: Array(Sandbox.demo.oauthClientID.utf8))
+        try keys.putPassword("keys/pd/oauth/client_secret", secret: Array(Sandbox.demo.oauthClientSecret.utf8))
+        return SandboxSession(sandbox: sandbox, url: url, storage: storage)
+    }
+
+    /// `--property` overrides that point every client at the sandbox.
+    var overrides: [String] {
+        [
+            "\(SandboxSettings.enabled)=true",
+            "\(KnownSettings.apiURL.key)=\(url)", "\(KnownSettings.eventsURL.key)=\(url)", "\(KnownSettings.identityURL.key)=\(url)",
+            "\(KnownSettings.apiKeyPath.key)=\(SandboxSettings.apiKeyPath)",
+            "\(KnownSettings.routingKeyPath.key)=\(SandboxSettings.routingKeyPath)",
+            "\(KnownSettings.fromEmail.key)=\(Sandbox.demo.fromEmail)",
+        ]
+    }
+
+    /// What the job left in the sandbox, one line per incident.
+    func summary() -> String {
+        let state = sandbox.stateSnapshot()
+        let incidents = state["incidents"]?.arrayValue ?? []
+        var lines = ["sandbox: \(incidents.count) incident\(incidents.count == 1 ? "" : "s"), \(state["change_events"]?.arrayValue?.count ?? 0) change event(s)"]
+        for incident in incidents {
+            let alerts = incident["alerts"]?.arrayValue?.count ?? 0
+            let notes = incident["notes"]?.arrayValue?.count ?? 0
+            lines.append("  #\(incident["incident_number"]?.text ?? "?") \(incident["title"]?.text ?? "") [\(incident["status"]?.text ?? "")] \(alerts) alert\(alerts == 1 ? "" : "s"), \(notes) note\(notes == 1 ? "" : "s"), level \(incident["escalation_level"]?.text ?? "")")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    func stop() {
+        sandbox.stop()
+        try? FileManager.default.removeItem(atPath: storage)
+    }
+}
+
+extension PDStep {
+    static let sandboxCommand = Command(
+        name: "sandbox",
+        summary: "Run the embedded PagerDuty sandbox (an emulated account on 127.0.0.1) until interrupted.",
+        usage: """
+            [--port N]
+
+              The first line on standard output is one JSON object with the sandbox's url, api_key,
+              routing_key and from_email, for scripts. Open the url in a browser to see incidents.
+            """,
+        options: [.value("port", "N", "port to listen on (default: a free one)")], maxPositionals: 0
+    ) { arguments, invocation in
+        let port: UInt16
+        if let text = arguments.value("port") {
+            guard let value = UInt16(text) else { throw UsageError("--port takes a number from 0 to 65535, not '\(text)'") }
+            port = value
+        } else {
+            port = 0
+        }
+        let sandbox = Sandbox()
+        let url = try sandbox.start(port: port)
+        let demo = Sandbox.demo
+        let info: Value = [
+            "url": .string(url), "api_key": .string(demo.apiKey), "user_api_key": .string(demo.userAPIKey),
+            "routing_key": .string(demo.routingKey), "from_email": .string(demo.fromEmail),
+            "oauth_client_id": .string(demo.oauthClientID), "oauth_client_secret": .string(demo.oauthClientSecret),
+        ]
+        invocation.io.print(JSONWriter.write(info))
+        invocation.io.printError("""
+            The pdstep sandbox is running at \(url): an emulated PagerDuty account on this machine.
+            Nothing sent to it reaches PagerDuty. Point pdstep at it with
+              --property framework.pagerduty.api.url=\(url) --property framework.pagerduty.service.url=\(url)
+            or run jobs with --sandbox, which starts one of these for the job. See incidents at \(url)/
+            Press Ctrl-C to stop.
+            """)
+        while true { try await Task.sleep(nanoseconds: 3_600_000_000_000) }
+    }
+}

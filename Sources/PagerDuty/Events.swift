@@ -1,0 +1,194 @@
+import Foundation
+import Values
+
+/// An Events API v2 alert event (trigger, acknowledge or resolve).
+public struct AlertEvent: Sendable {
+    public enum Action: String, Sendable, CaseIterable { case trigger, acknowledge, resolve }
+    public enum Severity: String, Sendable, CaseIterable { case critical, error, warning, info }
+
+    public var routingKey: String
+    public var action: Action
+    public var dedupKey: String?
+    public var summary: String?
+    public var source: String?
+    public var severity: Severity?
+    public var timestamp: String?
+    public var component: String?
+    public var group: String?
+    public var eventClass: String?
+    public var customDetails: Value?
+    public var images: [Value] = []
+    public var links: [Value] = []
+    public var client: String?
+    public var clientURL: String?
+
+    public init(routingKey: String, action: Action) {
+        self.routingKey = routingKey
+        self.action = action
+    }
+}
+
+/// An Events API v2 change event.
+public struct ChangeEvent: Sendable {
+    public var routingKey: String
+    public var summary: String
+    public var source: String?
+    public var timestamp: String?
+    public var customDetails: Value?
+    public var links: [Value] = []
+
+    public init(routingKey: String, summary: String) {
+        self.routingKey = routingKey
+        self.summary = summary
+    }
+}
+
+/// What PagerDuty answered to an event.
+public struct EventResult: Sendable {
+    public var status: String
+    public var message: String
+    /// The dedup key the alert is known by (ours, or the one PagerDuty made).
+    public var dedupKey: String?
+    public var response: PagerDutyResponse
+}
+
+/// The Events API's limits, checked before anything is sent.
+public enum EventLimits {
+    public static let summaryCharacters = 1024
+    public static let dedupKeyCharacters = 255
+    public static let bodyBytes = 512 * 1024
+    public static let routingKeyCharacters = 32
+
+    /// Problems with a routing key's shape (nil when it looks right).
+    public static func routingKeyProblem(_ key: String) -> String? {
+        if key.count != routingKeyCharacters {
+            return "must be \(routingKeyCharacters) characters (an Events API v2 integration key), got \(key.count)"
+        }
+        if !key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
+            return "must hold only letters and digits"
+        }
+        return nil
+    }
+}
+
+extension PagerDutyClient {
+    /// The request for an alert event, checked against the API's rules. A trigger without a
+    /// dedup key gets one (a UUID), so that a retry can never open a second alert. Answers the
+    /// request and warnings (a summary cut to 1024 characters).
+    public static func request(for event: AlertEvent) throws(PagerDutyError) -> (PagerDutyRequest, dedupKey: String?, warnings: [String]) {
+        var warnings: [String] = []
+        if let problem = EventLimits.routingKeyProblem(event.routingKey) {
+            throw PagerDutyError(.invalidRequest, "the routing key \(problem)")
+        }
+        var body = ValueObject()
+        body["routing_key"] = .string(event.routingKey)
+        body["event_action"] = .string(event.action.rawValue)
+        var dedupKey = event.dedupKey.flatMap { $0.isEmpty ? nil : $0 }
+        if event.action != .trigger && dedupKey == nil {
+            throw PagerDutyError(.invalidRequest, "an \(event.action.rawValue) event needs the dedup_key of the alert it \(event.action == .acknowledge ? "acknowledges" : "resolves")")
+        }
+        if event.action == .trigger && dedupKey == nil {
+            dedupKey = UUID().uuidString.lowercased()
+        }
+        if let key = dedupKey {
+            guard key.count <= EventLimits.dedupKeyCharacters else {
+                throw PagerDutyError(.invalidRequest, "dedup_key is \(key.count) characters; PagerDuty allows at most \(EventLimits.dedupKeyCharacters)")
+            }
+            body["dedup_key"] = .string(key)
+        }
+        if event.action == .trigger {
+            guard var summary = event.summary, !summary.isEmpty else { throw PagerDutyError(.invalidRequest, "a trigger needs a summary") }
+            guard let source = event.source, !source.isEmpty else { throw PagerDutyError(.invalidRequest, "a trigger needs a source") }
+            if summary.count > EventLimits.summaryCharacters {
+                warnings.append("summary was \(summary.count) characters; cut to \(EventLimits.summaryCharacters), PagerDuty's limit")
+                summary = String(summary.prefix(EventLimits.summaryCharacters - 1)) + "…"
+            }
+            var payload = ValueObject()
+            payload["summary"] = .string(summary)
+            payload["source"] = .string(source)
+            payload["severity"] = .string((event.severity ?? .error).rawValue)
+            if let timestamp = event.timestamp, !timestamp.isEmpty { payload["timestamp"] = .string(timestamp) }
+            if let component = event.component, !component.isEmpty { payload["component"] = .string(component) }
+            if let group = event.group, !group.isEmpty { payload["group"] = .string(group) }
+            if let eventClass = event.eventClass, !eventClass.isEmpty { payload["class"] = .string(eventClass) }
+            if let details = event.customDetails {
+                guard case .object = details else { throw PagerDutyError(.invalidRequest, "custom_details must be a JSON object") }
+                payload["custom_details"] = details
+            }
+            body["payload"] = .object(payload)
+            if let client = event.client, !client.isEmpty { body["client"] = .string(client) }
+            if let clientURL = event.clientURL, !clientURL.isEmpty { body["client_url"] = .string(clientURL) }
+        }
+        for image in event.images {
+            guard let src = image["src"]?.stringValue, src.lowercased().hasPrefix("https://") else {
+                throw PagerDutyError(.invalidRequest, "image src must be an https:// URL (PagerDuty shows only HTTPS images), got \(image["src"]?.text ?? "none")")
+            }
+        }
+        for link in event.links where link["href"]?.stringValue?.isEmpty != false {
+            throw PagerDutyError(.invalidRequest, "each link needs an href")
+        }
+        if !event.images.isEmpty { body["images"] = .array(event.images) }
+        if !event.links.isEmpty { body["links"] = .array(event.links) }
+        let value = Value.object(body)
+        try checkSize(value)
+        return (PagerDutyRequest(api: .events, method: "POST", path: "/v2/enqueue", body: value, idempotent: true), dedupKey, warnings)
+    }
+
+    /// The request for a change event. Ruleset keys (starting with R) are refused: PagerDuty
+    /// accepts change events only on service integration keys.
+    public static func request(for event: ChangeEvent) throws(PagerDutyError) -> (PagerDutyRequest, warnings: [String]) {
+        if let problem = EventLimits.routingKeyProblem(event.routingKey) {
+            throw PagerDutyError(.invalidRequest, "the routing key \(problem)")
+        }
+        if event.routingKey.hasPrefix("R") {
+            throw PagerDutyError(.invalidRequest, "the routing key starts with R, which makes it a ruleset (event orchestration) key; change events need a service's Events API v2 integration key")
+        }
+        var warnings: [String] = []
+        var summary = event.summary
+        guard !summary.isEmpty else { throw PagerDutyError(.invalidRequest, "a change event needs a summary") }
+        if summary.count > EventLimits.summaryCharacters {
+            warnings.append("summary was \(summary.count) characters; cut to \(EventLimits.summaryCharacters), PagerDuty's limit")
+            summary = String(summary.prefix(EventLimits.summaryCharacters - 1)) + "…"
+        }
+        var payload = ValueObject([("summary", .string(summary))])
+        if let source = event.source, !source.isEmpty { payload["source"] = .string(source) }
+        if let timestamp = event.timestamp, !timestamp.isEmpty { payload["timestamp"] = .string(timestamp) }
+        if let details = event.customDetails {
+            guard case .object = details else { throw PagerDutyError(.invalidRequest, "custom_details must be a JSON object") }
+            payload["custom_details"] = details
+        }
+        var body = ValueObject([("routing_key", .string(event.routingKey)), ("payload", .object(payload))])
+        if !event.links.isEmpty { body["links"] = .array(event.links) }
+        let value = Value.object(body)
+        try checkSize(value)
+        // A change event has no dedup key; PagerDuty keeps each one, so a retry may store it twice.
+        return (PagerDutyRequest(api: .events, method: "POST", path: "/v2/change/enqueue", body: value, idempotent: false), warnings)
+    }
+
+    static func checkSize(_ body: Value) throws(PagerDutyError) {
+        let size = JSONWriter.write(body).utf8.count
+        if size > EventLimits.bodyBytes {
+            throw PagerDutyError(.invalidRequest, "the event is \(size / 1024) KB; the Events API takes at most 512 KB (trim custom_details)")
+        }
+    }
+
+    /// Sends an alert event, paced per routing key.
+    public func send(_ event: AlertEvent) async throws(PagerDutyError) -> (EventResult, warnings: [String]) {
+        let (request, dedupKey, warnings) = try Self.request(for: event)
+        let response = try await send(request, pacingKey: event.routingKey)
+        return (Self.eventResult(response, fallbackKey: dedupKey), warnings)
+    }
+
+    /// Sends a change event.
+    public func send(_ event: ChangeEvent) async throws(PagerDutyError) -> (EventResult, warnings: [String]) {
+        let (request, warnings) = try Self.request(for: event)
+        let response = try await send(request, pacingKey: event.routingKey)
+        return (Self.eventResult(response, fallbackKey: nil), warnings)
+    }
+
+    static func eventResult(_ response: PagerDutyResponse, fallbackKey: String?) -> EventResult {
+        EventResult(
+            status: response.body["status"]?.text ?? "success", message: response.body["message"]?.text ?? "",
+            dedupKey: response.body["dedup_key"]?.stringValue ?? fallbackKey, response: response)
+    }
+}

@@ -1,0 +1,194 @@
+import Foundation
+import Values
+
+/// How a REST call authenticates.
+public enum Credentials: Sendable, Hashable {
+    /// An account or user REST API key: `Authorization: Token token=KEY`.
+    case apiToken(String)
+    /// An OAuth access token: `Authorization: Bearer TOKEN`.
+    case oauth(String)
+
+    var header: String {
+        switch self {
+        case .apiToken(let key): return "Token token=\(key)"
+        case .oauth(let token): return "Bearer \(token)"
+        }
+    }
+}
+
+/// One request, built before it is sent (and printed instead in a dry run).
+public struct PagerDutyRequest: Sendable {
+    public var api: API
+    public var method: String
+    /// Path under the API's base (`/incidents/PABC/notes`).
+    public var path: String
+    public var query: [(String, String)]
+    public var body: Value?
+    /// PagerDuty's schema marks the `From` header required on this operation.
+    public var requiresFrom: Bool
+    /// Safe to send twice (GET, PUT, DELETE, events with a dedup key). Other requests are
+    /// retried only when they surely did not take effect.
+    public var idempotent: Bool
+
+    public init(api: API = .rest, method: String, path: String, query: [(String, String)] = [], body: Value? = nil, requiresFrom: Bool = false, idempotent: Bool? = nil) {
+        self.api = api
+        self.method = method
+        self.path = path
+        self.query = query
+        self.body = body
+        self.requiresFrom = requiresFrom
+        self.idempotent = idempotent ?? (method != "POST")
+    }
+
+    /// `POST /incidents/{id}/notes`, for messages.
+    public var operation: String { "\(method) \(path)" }
+}
+
+/// A decoded answer.
+public struct PagerDutyResponse: Sendable {
+    public var status: Int
+    public var headers: [String: String]
+    /// The JSON body (null for 204 and empty bodies).
+    public var body: Value
+    /// Attempts it took.
+    public var attempts: Int
+}
+
+/// The PagerDuty client every step uses: REST and Events, regions, retries, pacing, errors.
+public struct PagerDutyClient: Sendable {
+    public let configuration: PagerDutyConfiguration
+    public let credentials: Credentials?
+    /// The email sent as `From` on writes that need one.
+    public let fromEmail: String?
+    let transport: any HTTPTransport
+    let pacer: Pacer
+    /// Receives notes about retries and pacing (never secrets).
+    let note: @Sendable (String) -> Void
+
+    public init(
+        configuration: PagerDutyConfiguration, credentials: Credentials?, fromEmail: String?, transport: any HTTPTransport,
+        pacer: Pacer? = nil, note: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.credentials = credentials
+        self.fromEmail = fromEmail?.isEmpty == true ? nil : fromEmail
+        self.transport = transport
+        self.pacer = pacer ?? Pacer(limit: configuration.eventsRateLimit, window: configuration.eventsRateWindow)
+        self.note = note
+    }
+
+    /// The full URL of a request.
+    public func url(for request: PagerDutyRequest) -> URL {
+        let base: URL
+        switch request.api {
+        case .rest: base = configuration.restBase
+        case .events: base = configuration.eventsBase
+        case .identity: base = configuration.identityBase
+        }
+        var components = URLComponents(url: base.appendingPathComponent(request.path), resolvingAgainstBaseURL: false)
+        if !request.query.isEmpty {
+            components?.percentEncodedQuery = request.query.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")
+        }
+        return components?.url ?? base
+    }
+
+    static func encode(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~[]")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+
+    /// The headers of a request (the key included; never log them as they are).
+    func headers(for request: PagerDutyRequest) throws(PagerDutyError) -> [String: String] {
+        var headers = ["User-Agent": configuration.userAgent, "Content-Type": "application/json"]
+        guard request.api == .rest else { return headers }
+        headers["Accept"] = "application/vnd.pagerduty+json;version=2"
+        guard let credentials else {
+            throw PagerDutyError(.invalidRequest, "no PagerDuty API key: set api_key_path in the step, or pagerduty.api_key_path in framework.properties (a key-storage path such as keys/pd/api)")
+        }
+        headers["Authorization"] = credentials.header
+        if let fromEmail, request.method != "GET" {
+            headers["From"] = fromEmail
+        } else if request.requiresFrom {
+            throw PagerDutyError(.invalidRequest, "PagerDuty requires a From header (the email of a PagerDuty user) for \(request.operation); set from_email in the step or pagerduty.from_email in framework.properties")
+        }
+        return headers
+    }
+
+    /// What a dry run prints for a request: method, URL, headers (key masked) and body.
+    public func plan(_ request: PagerDutyRequest) -> Value {
+        var headers = ValueObject()
+        if let all = try? self.headers(for: request) {
+            for (name, value) in all.sorted(by: { $0.key < $1.key }) {
+                headers[name] = .string(name == "Authorization" ? (value.hasPrefix("Bearer") ? "Bearer ****" : "Token token=****") : value)
+            }
+        }
+        var object = ValueObject([("method", .string(request.method)), ("url", .string(url(for: request).absoluteString)), ("headers", .object(headers))])
+        if var body = request.body?.objectValue {
+            if body["routing_key"] != nil { body["routing_key"] = "****" }
+            object["body"] = .object(body)
+        } else if let body = request.body {
+            object["body"] = body
+        }
+        return .object(object)
+    }
+
+    /// Sends a request with retries and pacing; answers the decoded response or throws.
+    public func send(_ request: PagerDutyRequest, pacingKey: String? = nil) async throws(PagerDutyError) -> PagerDutyResponse {
+        let headers = try headers(for: request)
+        let url = url(for: request)
+        let policy = configuration.retry
+        let started = Pacer.now()
+        var attempt = 0
+        while true {
+            attempt += 1
+            if let pacingKey { await pacer.waitForEvent(key: pacingKey) } else if request.api == .rest { await pacer.waitForREST() }
+            // The body is encoded afresh for every attempt (a consumed stream is never resent).
+            let body = request.body.map { Array(JSONWriter.write($0).utf8) }
+            let outcome: Result<TransportResponse, TransportFailure>
+            do {
+                outcome = .success(try await transport.send(TransportRequest(method: request.method, url: url, headers: headers, body: body), timeout: configuration.timeout))
+            } catch {
+                outcome = .failure(error)
+            }
+            let retryAfter: Double?
+            let failure: PagerDutyError
+            switch outcome {
+            case .success(let response):
+                if request.api == .rest { pacer.noteREST(headers: response.headers) }
+                if (200..<300).contains(response.status) {
+                    let value = response.body.isEmpty ? Value.null : ((try? JSONParser.parse(bytes: response.body)) ?? .string(String(decoding: response.body, as: UTF8.self)))
+                    return PagerDutyResponse(status: response.status, headers: response.headers, body: value, attempts: attempt)
+                }
+                failure = PagerDutyError.decode(status: response.status, body: response.body, contentType: response.headers["content-type"], api: request.api, url: url.absoluteString)
+                let retryable = response.status == 429 || (request.idempotent && (response.status == 408 || response.status >= 500))
+                guard retryable else { throw failure }
+                retryAfter = response.status == 429 ? Self.rateLimitWait(response.headers) : nil
+            case .failure(let transportFailure):
+                failure = PagerDutyError(.temporary, transportFailure.message)
+                guard request.idempotent || transportFailure.kind == .notSent else {
+                    throw PagerDutyError(.temporary, transportFailure.message + "; not retried, because \(request.operation) may have taken effect and is not safe to repeat")
+                }
+                retryAfter = nil
+            }
+            let wait = retryAfter.map { $0 + Double.random(in: 0...0.25) } ?? policy.backoff(before: attempt + 1)
+            let elapsed = Pacer.now() - started
+            if attempt >= policy.maxAttempts || elapsed + wait > policy.maxSeconds {
+                var final = failure
+                final.kind = failure.kind == .rateLimited ? .rateLimited : .temporary
+                final.message += " (gave up after \(attempt) attempt\(attempt == 1 ? "" : "s") in \(String(format: "%.1f", elapsed)) s; pagerduty.retry.max_attempts=\(policy.maxAttempts), pagerduty.retry.max_seconds=\(Int(policy.maxSeconds)))"
+                throw final
+            }
+            note("\(request.operation): \(failure.httpStatus.map { "HTTP \($0)" } ?? failure.message); retrying in \(String(format: "%.1f", wait)) s (attempt \(attempt + 1) of \(policy.maxAttempts))")
+            try? await Task.sleep(nanoseconds: UInt64(wait * 1e9))
+            if Task.isCancelled { throw PagerDutyError(.temporary, "cancelled while retrying \(request.operation)") }
+        }
+    }
+
+    /// Seconds to wait after a 429: `ratelimit-reset`, else `Retry-After`, else nil (backoff).
+    static func rateLimitWait(_ headers: [String: String]) -> Double? {
+        if let reset = headers["ratelimit-reset"].flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }) { return max(0, reset) }
+        if let after = headers["retry-after"].flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }) { return max(0, after) }
+        return nil
+    }
+}

@@ -1,0 +1,96 @@
+import Values
+
+/// Why a PagerDuty call failed: a kind (which decides retries and exit codes), a message a
+/// person reads, and every detail string PagerDuty sent.
+public struct PagerDutyError: Error, Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Hashable {
+        /// Found wrong before anything was sent (bad routing key, missing From, ...).
+        case invalidRequest
+        /// 400, 413, 422 and other refusals.
+        case refused
+        case unauthorized
+        /// 402 (missing ability) and 403.
+        case forbidden
+        /// 404 and 410.
+        case notFound
+        /// 429 after the retries.
+        case rateLimited
+        /// 5xx, 408, network trouble, after the retries.
+        case temporary
+    }
+
+    public var kind: Kind
+    public var message: String
+    /// PagerDuty's `error.errors[]` (REST) or `errors[]` (Events), or the raw body when it was
+    /// not JSON.
+    public var details: [String]
+    public var httpStatus: Int?
+    /// PagerDuty's `error.code`.
+    public var code: Int?
+
+    public init(_ kind: Kind, _ message: String, details: [String] = [], httpStatus: Int? = nil, code: Int? = nil) {
+        self.kind = kind
+        self.message = message
+        self.details = details
+        self.httpStatus = httpStatus
+        self.code = code
+    }
+
+    public var description: String {
+        var text = message
+        for detail in details { text += "\n  - \(detail)" }
+        return text
+    }
+
+    /// Decodes an error answer. REST errors are `{"error": {"code", "message", "errors"}}`,
+    /// Events errors `{"status", "message", "errors"}`; anything else (a proxy's HTML, an empty
+    /// 429) is kept as text.
+    static func decode(status: Int, body: [UInt8], contentType: String?, api: API, url: String) -> PagerDutyError {
+        let kind = kind(for: status)
+        var message = "PagerDuty answered HTTP \(status) to \(url)"
+        var details: [String] = []
+        var code: Int?
+        let json = try? JSONParser.parse(bytes: body)
+        if let error = json?["error"]?.objectValue {
+            code = error["code"]?.intValue
+            if let text = error["message"]?.stringValue { message += ": \(text)" }
+            if case .array(let errors)? = error["errors"] { details = errors.map(\.text) }
+            if code != nil { message += " (code \(code ?? 0))" }
+        } else if let object = json?.objectValue, object["status"] != nil || object["message"] != nil {
+            let statusText = object["status"]?.text ?? ""
+            let text = object["message"]?.text ?? ""
+            message += ": " + [statusText, text].filter { !$0.isEmpty }.joined(separator: ", ")
+            if case .array(let errors)? = object["errors"] { details = errors.map(\.text) }
+        } else if !body.isEmpty {
+            let text = String(decoding: body.prefix(600), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            if !text.isEmpty { details = [text + (body.count > 600 ? " ..." : "")] }
+        }
+        switch status {
+        case 401:
+            details.append(
+                "PagerDuty did not accept the key. The two usual causes: the wrong kind of key (a REST API key where an integration key belongs, or the reverse; user and account keys are both REST keys), or the wrong service region: this request went to \(url); EU accounts set pagerduty.region=eu.")
+        case 402:
+            details.append("HTTP 402 means the PagerDuty account lacks the ability or plan feature this call needs.")
+        case 429 where details.isEmpty:
+            details.append("rate limited by PagerDuty")
+        default: break
+        }
+        return PagerDutyError(kind, message, details: details, httpStatus: status, code: code)
+    }
+
+    static func kind(for status: Int) -> Kind {
+        switch status {
+        case 401: return .unauthorized
+        case 402, 403: return .forbidden
+        case 404, 410: return .notFound
+        case 429: return .rateLimited
+        case 408, 500...599: return .temporary
+        default: return .refused
+        }
+    }
+}
+
+/// Which PagerDuty API a request goes to.
+public enum API: String, Sendable, Hashable {
+    case rest, events, identity
+}

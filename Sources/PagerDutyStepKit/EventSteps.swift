@@ -1,0 +1,93 @@
+import Foundation
+import PagerDuty
+import StepKit
+import Values
+
+/// What the three alert-event steps share: sending one alert event and describing it.
+public enum AlertEventStep {
+    /// The outputs every alert-event step returns.
+    public static let outputs = [
+        StepOutput("dedup_key", "The alert's dedup key, for later acknowledge and resolve events."),
+        StepOutput("status", "PagerDuty's answer (success)."),
+        StepOutput("event_action", "trigger, acknowledge or resolve."),
+    ]
+
+    /// Sends `event` (or, in a dry run, shows the request); answers the step result.
+    public static func send(_ event: AlertEvent, config: StepConfig, context: StepContext) async throws(StepError) -> StepResult {
+        var event = event
+        event.routingKey = try context.routingKey(config)
+        let (request, dedupKey, warnings) = try pagerDutyChecked { () throws(PagerDutyError) in try PagerDutyClient.request(for: event) }
+        context.warn(warnings)
+        let client = try context.eventsClient()
+        if context.dryRun {
+            return StepResult(
+                outputs: ["dedup_key": dedupKey ?? "", "status": "dry-run", "event_action": event.action.rawValue],
+                summary: "would send the \(event.action.rawValue) event (dedup key \(dedupKey ?? "none")) to \(client.url(for: request).absoluteString)",
+                response: client.plan(request))
+        }
+        // The dedup key is fixed before sending, so every retry updates the same alert.
+        event.dedupKey = dedupKey
+        let (result, _) = try await pagerDuty { () throws(PagerDutyError) in try await client.send(event) }
+        let key = result.dedupKey ?? dedupKey ?? ""
+        return StepResult(
+            outputs: ["dedup_key": key, "status": result.status, "event_action": event.action.rawValue],
+            summary: "\(event.action.rawValue) event accepted by PagerDuty (dedup key \(key))",
+            response: result.response.body)
+    }
+}
+
+/// Parsing helpers for event fields.
+public enum EventFields {
+    /// `custom_details`: a JSON object, or (`allowLines`) `key=value` lines.
+    public static func details(_ config: StepConfig, _ name: String = "custom_details", allowLines: Bool = false) throws(StepError) -> Value? {
+        guard let text = config.string(name)?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return nil }
+        if text.hasPrefix("{") || !allowLines {
+            guard case .object? = try? JSONParser.parse(text) else {
+                let problem: String
+                do {
+                    _ = try JSONParser.parse(text)
+                    problem = "must be a JSON object ({\"key\": \"value\"})"
+                } catch {
+                    problem = "is not valid JSON: \(error.description)"
+                }
+                throw StepError.invalid("\(config.step): property '\(name)' \(problem)\(allowLines ? ", or key=value lines" : "")", property: name)
+            }
+            return try? JSONParser.parse(text)
+        }
+        var object = ValueObject()
+        for line in text.split(whereSeparator: \.isNewline) where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            guard let equals = line.firstIndex(of: "=") else {
+                throw StepError.invalid("\(config.step): property '\(name)': the line '\(line)' is not key=value", property: name)
+            }
+            object[line[..<equals].trimmingCharacters(in: .whitespaces)] = .string(line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces))
+        }
+        return .object(object)
+    }
+
+    /// `links`: a JSON list of {href, text}.
+    public static func links(_ config: StepConfig) throws(StepError) -> [Value] {
+        guard let text = config.string("links")?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return [] }
+        guard case .array(let items)? = try? JSONParser.parse(text), items.allSatisfy({ $0["href"]?.stringValue != nil }) else {
+            throw StepError.invalid("\(config.step): property 'links' must be a JSON list of {\"href\": ..., \"text\": ...}", property: "links")
+        }
+        return items
+    }
+
+    /// `images`: comma-separated URLs, or a JSON list of {src, href, alt}.
+    public static func images(_ config: StepConfig) throws(StepError) -> [Value] {
+        guard let text = config.string("images")?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return [] }
+        let items: [Value]
+        if text.hasPrefix("[") {
+            guard case .array(let list)? = try? JSONParser.parse(text) else {
+                throw StepError.invalid("\(config.step): property 'images' is not a valid JSON list", property: "images")
+            }
+            items = list.map { $0.stringValue.map { ["src": .string($0)] } ?? $0 }
+        } else {
+            items = text.split(separator: ",").map { ["src": .string($0.trimmingCharacters(in: .whitespaces))] }
+        }
+        for item in items where item["src"]?.stringValue?.lowercased().hasPrefix("https://") != true {
+            throw StepError.invalid("\(config.step): property 'images': each image src must be an https:// URL, got '\(item["src"]?.text ?? "")'", property: "images")
+        }
+        return items
+    }
+}

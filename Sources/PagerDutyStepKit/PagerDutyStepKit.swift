@@ -1,0 +1,195 @@
+import Foundation
+import PagerDuty
+import Settings
+import StepKit
+import Synchronization
+import Values
+
+/// What every PagerDuty step shares: the common properties (keys, From), building a client
+/// from the step's context and settings, and turning PagerDuty errors into step errors. Steps
+/// import this module; it is the one place these rules live.
+public enum PagerDutyProperties {
+    /// Key-storage path of the REST API key (Rundeck Enterprise spells it `api_token` or `apiKey`).
+    public static let apiKeyPath = StepProperty(
+        "api_key_path", title: "API key (key storage path)",
+        description: "Key-storage path of a PagerDuty REST API key (account or user key), e.g. keys/pd/api.",
+        kind: .storagePath, aliases: ["api_token", "apiKey", "api_key_storage_path"],
+        settingsKeys: ["project.pagerduty.api_key_path", "pagerduty.api_key_path"])
+    /// The REST API key itself, for step binaries that get it from the environment or stdin.
+    public static let apiKey = StepProperty(
+        "api_key", title: "API key",
+        description: "A PagerDuty REST API key given directly (RD_CONFIG_API_KEY, or JSON on stdin). Prefer api_key_path.",
+        secret: true)
+    /// An OAuth access token (sent as Bearer).
+    public static let oauthToken = StepProperty(
+        "oauth_token", title: "OAuth access token",
+        description: "A PagerDuty OAuth access token, sent as Authorization: Bearer. Used instead of an API key.",
+        secret: true)
+    /// The From user for writes that need one.
+    public static let fromEmail = StepProperty(
+        "from_email", title: "From (user email)",
+        description: "Email of the PagerDuty user the change is made as (the From header); required on some writes with an account key.",
+        aliases: ["email", "requester_email"], settingsKeys: ["project.pagerduty.from_email", "pagerduty.from_email"])
+    /// The Events API routing key given directly.
+    public static let integrationKey = StepProperty(
+        "integration_key", title: "Integration key",
+        description: "The service's Events API v2 integration (routing) key given directly. Prefer integration_key_path.",
+        secret: true, aliases: ["routing_key"])
+    /// Key-storage path of the routing key (Rundeck Enterprise: `service_key`, `routingKey`).
+    public static let integrationKeyPath = StepProperty(
+        "integration_key_path", title: "Integration key (key storage path)",
+        description: "Key-storage path of the service's Events API v2 integration key, e.g. keys/pd/routing_key.",
+        kind: .storagePath, aliases: ["service_key", "routingKey", "routing_key_path"],
+        settingsKeys: ["project.pagerduty.routing_key_path", "pagerduty.routing_key_path"])
+
+    /// The properties of a step that calls the REST API.
+    public static let rest: [StepProperty] = [apiKeyPath, apiKey, oauthToken]
+    /// The properties of a step that sends events.
+    public static let events: [StepProperty] = [integrationKeyPath, integrationKey]
+}
+
+/// How `--sandbox` points steps at the embedded sandbox: the setting `pdstep.sandbox=true`, and
+/// a fresh key storage holding the demo account's keys at these paths. In sandbox mode every
+/// step uses the demo keys, whatever key paths the job names, so any job runs end to end.
+public enum SandboxSettings {
+    public static let enabled = "pdstep.sandbox"
+    public static let apiKeyPath = "keys/pd/api"
+    public static let routingKeyPath = "keys/pd/routing_key"
+}
+
+/// The process's HTTP transport and pacer, shared by every step so connections are reused and
+/// pacing spans steps.
+enum Shared {
+    static let transport = URLSessionTransport()
+    static let pacers = PacerCache()
+}
+
+final class PacerCache: Sendable {
+    private let pacer: Mutex<(key: String, pacer: Pacer)?> = Mutex(nil)
+    func pacer(limit: Int, window: Double) -> Pacer {
+        pacer.withLock { cached in
+            let key = "\(limit)/\(window)"
+            if let cached, cached.key == key { return cached.pacer }
+            let fresh = Pacer(limit: limit, window: window)
+            cached = (key, fresh)
+            return fresh
+        }
+    }
+}
+
+extension StepContext {
+    /// The client configuration from settings: region, host overrides, timeout, retries, pacing.
+    public func pagerDutyConfiguration() throws(StepError) -> PagerDutyConfiguration {
+        func number(_ key: String, _ fallback: Double) throws(StepError) -> Double {
+            guard let text = settings.value(key), !text.isEmpty else { return fallback }
+            guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value > 0 else {
+                throw StepError.invalid("setting \(key) must be a positive number, got '\(text)'")
+            }
+            return value
+        }
+        let timeout = try number(KnownSettings.timeout.key, 30)
+        let retry = RetryPolicy(
+            maxAttempts: Int(try number(KnownSettings.retryMaxAttempts.key, 5)), maxSeconds: try number(KnownSettings.retryMaxSeconds.key, 120),
+            initialDelay: try number(KnownSettings.retryInitialDelay.key, 1))
+        let rateLimit = Int(try number(KnownSettings.eventsRateLimit.key, 120))
+        let rateWindow = try number(KnownSettings.eventsRateWindow.key, 60)
+        return try pagerDutyChecked { () throws(PagerDutyError) in
+            try PagerDutyConfiguration.make(
+                region: settings.value(KnownSettings.region.key) ?? KnownSettings.region.defaultValue,
+                restURL: settings.value(KnownSettings.apiURL.key), eventsURL: settings.value(KnownSettings.eventsURL.key),
+                identityURL: settings.value(KnownSettings.identityURL.key), timeout: timeout, retry: retry,
+                eventsRateLimit: rateLimit, eventsRateWindow: rateWindow, userAgent: "pdstep/\(pdstepVersion)")
+        }
+    }
+
+    /// A REST client with the step's credentials (`api_key_path`, `api_key` or `oauth_token`)
+    /// and From email. Reading the key registers it as a secret.
+    public func restClient(_ config: StepConfig) throws(StepError) -> PagerDutyClient {
+        let configuration = try pagerDutyConfiguration()
+        let credentials: Credentials?
+        if settings.bool(SandboxSettings.enabled, default: false) {
+            credentials = .apiToken(try readSecret(atPath: SandboxSettings.apiKeyPath, property: "api_key_path"))
+        } else if let token = config.string("oauth_token"), !token.isEmpty {
+            redactor.register(token)
+            credentials = .oauth(token)
+        } else if let key = config.string("api_key"), !key.isEmpty {
+            redactor.register(key)
+            credentials = .apiToken(key)
+        } else if let path = config.string("api_key_path") {
+            credentials = .apiToken(try readSecret(atPath: path, property: "api_key_path"))
+        } else {
+            credentials = nil
+        }
+        return client(configuration, credentials: credentials, from: config.string("from_email"))
+    }
+
+    /// A client for the Events API (no REST credentials).
+    public func eventsClient() throws(StepError) -> PagerDutyClient {
+        client(try pagerDutyConfiguration(), credentials: nil, from: nil)
+    }
+
+    private func client(_ configuration: PagerDutyConfiguration, credentials: Credentials?, from: String?) -> PagerDutyClient {
+        let log = self
+        return PagerDutyClient(
+            configuration: configuration, credentials: credentials, fromEmail: from, transport: Shared.transport,
+            pacer: Shared.pacers.pacer(limit: configuration.eventsRateLimit, window: configuration.eventsRateWindow),
+            note: { log.log(.warn, $0) })
+    }
+
+    /// The routing key: `integration_key` given directly, else read from `integration_key_path`.
+    public func routingKey(_ config: StepConfig) throws(StepError) -> String {
+        if settings.bool(SandboxSettings.enabled, default: false) {
+            return try readSecret(atPath: SandboxSettings.routingKeyPath, property: "integration_key_path")
+        }
+        if let key = config.string("integration_key"), !key.isEmpty {
+            redactor.register(key)
+            return key.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        guard let path = config.string("integration_key_path") else {
+            throw StepError.invalid(
+                "\(config.step): no routing key: set integration_key_path (a key-storage path such as keys/pd/routing_key), integration_key, or the setting pagerduty.routing_key_path",
+                property: "integration_key_path")
+        }
+        return try readSecret(atPath: path, property: "integration_key_path")
+    }
+
+    /// Writes warnings from the client (a cut summary, ...) to the log.
+    public func warn(_ warnings: [String]) {
+        for warning in warnings { log(.warn, warning) }
+    }
+}
+
+extension StepError {
+    /// The step error for a PagerDuty error: same message and details, kind mapped.
+    public init(_ error: PagerDutyError) {
+        let kind: StepError.Kind
+        switch error.kind {
+        case .invalidRequest: kind = .invalidInput
+        case .refused: kind = .remote
+        case .unauthorized: kind = .unauthorized
+        case .forbidden: kind = .forbidden
+        case .notFound: kind = .notFound
+        case .rateLimited: kind = .rateLimited
+        case .temporary: kind = .temporary
+        }
+        self.init(kind, error.message, details: error.details, httpStatus: error.httpStatus, remoteCode: error.code)
+    }
+}
+
+/// Runs a PagerDuty call, turning its error into a step error.
+public func pagerDuty<T>(_ body: () async throws(PagerDutyError) -> T) async throws(StepError) -> T {
+    do {
+        return try await body()
+    } catch {
+        throw StepError(error)
+    }
+}
+
+/// The same, for calls that do not suspend (request building and validation).
+public func pagerDutyChecked<T>(_ body: () throws(PagerDutyError) -> T) throws(StepError) -> T {
+    do {
+        return try body()
+    } catch {
+        throw StepError(error)
+    }
+}

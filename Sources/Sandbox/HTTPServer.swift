@@ -1,0 +1,319 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One HTTP request as the sandbox's server read it.
+public struct HTTPRequest: Sendable {
+    public var method: String
+    /// The request target as sent (`/incidents?limit=10`).
+    public var target: String
+    /// The path, percent-decoded.
+    public var path: String
+    /// Query parameters in order, percent-decoded (`statuses[]` repeats).
+    public var query: [(name: String, value: String)]
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    /// The first header with this name (case-insensitive).
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+    }
+
+    /// Every value of a query parameter.
+    public func queryValues(_ name: String) -> [String] { query.filter { $0.name == name }.map(\.value) }
+    public func queryValue(_ name: String) -> String? { query.first { $0.name == name }?.value }
+}
+
+/// What to answer.
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+    /// Close the connection without answering (fault injection: a dropped connection).
+    public var drop: Bool
+
+    public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = [], drop: Bool = false) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.drop = drop
+    }
+
+    public static func text(_ status: Int, _ text: String, contentType: String = "text/plain; charset=utf-8") -> HTTPResponse {
+        HTTPResponse(status: status, headers: [("Content-Type", contentType)], body: Array(text.utf8))
+    }
+
+    public static let dropped = HTTPResponse(status: 0, drop: true)
+}
+
+/// A small HTTP/1.1 server on a loopback socket: keep-alive, `Content-Length` bodies, a thread
+/// per connection, limits on header and body size, and a read timeout, so that no malformed or
+/// slow request can crash or hang it.
+public final class HTTPServer: Sendable {
+    public typealias Handler = @Sendable (HTTPRequest) -> HTTPResponse
+
+    /// Largest request head (request line and headers).
+    public static let maximumHeadBytes = 64 * 1024
+    /// Largest request body.
+    public static let maximumBodyBytes = 8 * 1024 * 1024
+    /// Seconds a connection may sit idle (or trickle a request) before it is closed.
+    public static let idleSeconds = 30
+
+    private let handler: Handler
+    private let state = Mutex<(listener: Int32, connections: Set<Int32>, stopped: Bool)>((-1, [], false))
+    /// The port it listens on (after `start`).
+    public let port: Mutex<UInt16> = Mutex(0)
+
+    public init(handler: @escaping Handler) {
+        self.handler = handler
+    }
+
+    public struct StartError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Binds 127.0.0.1:`port` (0 picks a free port), starts accepting, and answers the port.
+    @discardableResult
+    public func start(port requested: UInt16 = 0) throws -> UInt16 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw StartError(description: "cannot create a socket: \(String(cString: strerror(errno)))") }
+        var yes: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = requested.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 256) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw StartError(description: "cannot listen on 127.0.0.1:\(requested): \(reason)")
+        }
+        var actual = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &actual) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        let chosen = UInt16(bigEndian: actual.sin_port)
+        port.withLock { $0 = chosen }
+        state.withLock { $0.listener = fd }
+        Thread.detachNewThread { [self] in acceptLoop(fd) }
+        return chosen
+    }
+
+    /// Stops accepting and closes every connection.
+    public func stop() {
+        let (listener, connections) = state.withLock { state -> (Int32, Set<Int32>) in
+            state.stopped = true
+            let result = (state.listener, state.connections)
+            state.listener = -1
+            return result
+        }
+        if listener >= 0 {
+            shutdown(listener, Int32(SHUT_RDWR))
+            close(listener)
+        }
+        for fd in connections { shutdown(fd, Int32(SHUT_RDWR)) }
+    }
+
+    private func acceptLoop(_ listener: Int32) {
+        while true {
+            let fd = accept(listener, nil, nil)
+            if fd < 0 {
+                if errno == EINTR || errno == ECONNABORTED { continue }
+                if errno == EMFILE || errno == ENFILE { usleep(10_000); continue }
+                return
+            }
+            let accepted = state.withLock { state -> Bool in
+                if state.stopped { return false }
+                state.connections.insert(fd)
+                return true
+            }
+            guard accepted else { close(fd); return }
+            var timeout = timeval(tv_sec: HTTPServer.idleSeconds, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var one: Int32 = 1
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            Thread.detachNewThread { [self] in
+                serve(fd)
+                state.withLock { _ = $0.connections.remove(fd) }
+                close(fd)
+            }
+        }
+    }
+
+    /// Answers requests on one connection until it closes, errs or asks to close.
+    private func serve(_ fd: Int32) {
+        var buffer: [UInt8] = []
+        while true {
+            let parsed = RequestParser.read(fd: fd, buffer: &buffer)
+            switch parsed {
+            case .closed:
+                return
+            case .bad(let status, let message):
+                write(fd, response: .text(status, message + "\n"), keepAlive: false)
+                return
+            case .request(let request, let keepAlive):
+                let response = handler(request)
+                if response.drop { return }
+                write(fd, response: response, keepAlive: keepAlive)
+                if !keepAlive { return }
+            }
+        }
+    }
+
+    private func write(_ fd: Int32, response: HTTPResponse, keepAlive: Bool) {
+        var head = "HTTP/1.1 \(response.status) \(Self.reason(response.status))\r\n"
+        for header in response.headers where header.name.lowercased() != "content-length" && header.name.lowercased() != "connection" {
+            head += "\(header.name): \(header.value)\r\n"
+        }
+        head += "Content-Length: \(response.body.count)\r\nConnection: \(keepAlive ? "keep-alive" : "close")\r\n\r\n"
+        let bytes = Array(head.utf8) + response.body
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress.map { $0 + sent }, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return }
+            sent += n
+        }
+    }
+
+    static func reason(_ status: Int) -> String {
+        switch status {
+        case 200: return "OK"
+        case 201: return "Created"
+        case 202: return "Accepted"
+        case 204: return "No Content"
+        case 400: return "Bad Request"
+        case 401: return "Unauthorized"
+        case 402: return "Payment Required"
+        case 403: return "Forbidden"
+        case 404: return "Not Found"
+        case 405: return "Method Not Allowed"
+        case 408: return "Request Timeout"
+        case 410: return "Gone"
+        case 411: return "Length Required"
+        case 413: return "Payload Too Large"
+        case 429: return "Too Many Requests"
+        case 431: return "Request Header Fields Too Large"
+        case 500: return "Internal Server Error"
+        case 501: return "Not Implemented"
+        case 502: return "Bad Gateway"
+        case 503: return "Service Unavailable"
+        case 504: return "Gateway Timeout"
+        case 505: return "HTTP Version Not Supported"
+        default: return "Status"
+        }
+    }
+}
+
+/// Reads one request from a socket, defensively.
+enum RequestParser {
+    enum Result {
+        case request(HTTPRequest, keepAlive: Bool)
+        case bad(Int, String)
+        case closed
+    }
+
+    static func read(fd: Int32, buffer: inout [UInt8]) -> Result {
+        // The head: up to an empty line.
+        var end = 0
+        var separatorLength = 0
+        while true {
+            if let found = findHeadEnd(buffer) {
+                (end, separatorLength) = found
+                break
+            }
+            if buffer.count > HTTPServer.maximumHeadBytes { return .bad(431, "request head too large") }
+            guard receive(fd, into: &buffer) else { return buffer.isEmpty ? .closed : .bad(400, "incomplete request") }
+        }
+        // Lines are split on bytes: in Swift "\r\n" is one Character.
+        var lines = buffer[0..<end].split(separator: 0x0A, omittingEmptySubsequences: false).map { line in
+            String(decoding: line.last == 0x0D ? line.dropLast() : line, as: UTF8.self)
+        }
+        buffer.removeFirst(end + separatorLength)
+        // Tolerate blank lines before a request line (RFC 9112 2.2).
+        while lines.first?.isEmpty == true { lines.removeFirst() }
+        guard let requestLine = lines.first else { return .bad(400, "empty request") }
+        let parts = requestLine.split(separator: " ", omittingEmptySubsequences: false)
+        guard parts.count == 3, !parts[0].isEmpty, parts[0].allSatisfy({ $0.isASCII && $0.isUppercase }), parts[1].hasPrefix("/") || parts[1] == "*" else {
+            return .bad(400, "malformed request line")
+        }
+        let version = parts[2]
+        guard version == "HTTP/1.1" || version == "HTTP/1.0" else { return .bad(505, "only HTTP/1.0 and HTTP/1.1 are supported") }
+        var headers: [(name: String, value: String)] = []
+        for line in lines.dropFirst() where !line.isEmpty {
+            guard let colon = line.firstIndex(of: ":"), colon != line.startIndex,
+                !line[..<colon].contains(where: { $0 == " " || $0 == "\t" }), !(line.first == " " || line.first == "\t")
+            else { return .bad(400, "malformed header line") }
+            headers.append((String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+        }
+        func header(_ name: String) -> [String] { headers.filter { $0.name.lowercased() == name }.map(\.value) }
+        if !header("transfer-encoding").isEmpty { return .bad(501, "Transfer-Encoding is not supported; send Content-Length") }
+        let lengths = header("content-length")
+        var length = 0
+        if let first = lengths.first {
+            guard Set(lengths).count == 1, !first.isEmpty, first.allSatisfy(\.isNumber), first.count < 12, let value = Int(first) else {
+                return .bad(400, "invalid Content-Length")
+            }
+            length = value
+        }
+        guard length <= HTTPServer.maximumBodyBytes else { return .bad(413, "request body too large") }
+        while buffer.count < length {
+            guard receive(fd, into: &buffer) else { return .bad(400, "incomplete body") }
+        }
+        let body = Array(buffer[0..<length])
+        buffer.removeFirst(length)
+        let target = String(parts[1])
+        let (path, query) = splitTarget(target)
+        let connection = header("connection").first?.lowercased() ?? ""
+        let keepAlive = version == "HTTP/1.1" ? connection != "close" : connection == "keep-alive"
+        return .request(HTTPRequest(method: String(parts[0]), target: target, path: path, query: query, headers: headers, body: body), keepAlive: keepAlive)
+    }
+
+    /// Where the head ends: the offset of the blank line and the separator's length.
+    private static func findHeadEnd(_ buffer: [UInt8]) -> (Int, Int)? {
+        guard buffer.count >= 2 else { return nil }
+        var i = 0
+        while i < buffer.count - 1 {
+            if buffer[i] == 0x0A {
+                if buffer[i + 1] == 0x0A { return (i, 2) }
+                if buffer[i + 1] == 0x0D, i + 2 < buffer.count, buffer[i + 2] == 0x0A { return (i, 3) }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    private static func receive(_ fd: Int32, into buffer: inout [UInt8]) -> Bool {
+        var chunk = [UInt8](repeating: 0, count: 16_384)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return false }
+            buffer.append(contentsOf: chunk[0..<n])
+            return true
+        }
+    }
+
+    static func splitTarget(_ target: String) -> (String, [(name: String, value: String)]) {
+        let pieces = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        let path = String(pieces[0]).removingPercentEncoding ?? String(pieces[0])
+        var query: [(name: String, value: String)] = []
+        if pieces.count > 1 {
+            for pair in pieces[1].split(separator: "&") where !pair.isEmpty {
+                let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                func decode(_ s: Substring) -> String {
+                    String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s)
+                }
+                query.append((decode(kv[0]), kv.count > 1 ? decode(kv[1]) : ""))
+            }
+        }
+        return (path, query)
+    }
+}

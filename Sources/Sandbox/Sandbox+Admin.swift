@@ -1,0 +1,134 @@
+import Foundation
+import Values
+
+extension Sandbox {
+    /// The sandbox's own paths: state, request log, faults, limits, reset, and the HTML page.
+    func admin(_ request: HTTPRequest) -> HTTPResponse {
+        switch (request.method, request.path) {
+        case ("GET", "/"), ("GET", "/index.html"):
+            return .text(200, page(), contentType: "text/html; charset=utf-8")
+        case ("GET", "/_sandbox/state"):
+            return Self.json(200, stateSnapshot())
+        case ("GET", "/_sandbox/requests"):
+            return Self.json(200, ["requests": .array(shared.withLock { $0.log })])
+        case ("DELETE", "/_sandbox/requests"):
+            shared.withLock { $0.log.removeAll() }
+            return HTTPResponse(status: 204)
+        case ("POST", "/_sandbox/reset"):
+            shared.withLock { shared in
+                let base = shared.state.baseURL
+                shared = Shared()
+                shared.state.baseURL = base
+            }
+            return HTTPResponse(status: 204)
+        case ("POST", "/_sandbox/faults"):
+            guard case .object(let spec)? = try? JSONParser.parse(bytes: request.body), let path = spec["path"]?.stringValue else {
+                return .text(400, "POST /_sandbox/faults takes {\"path\": \"/v2/enqueue\", \"count\": 1, \"status\": 503 | \"delay_ms\": 100 | \"drop\": true, \"body\": \"...\", \"headers\": {}, \"method\": \"POST\"}\n")
+            }
+            let headers = spec["headers"]?.objectValue?.entries.map { ($0.key, $0.value.text) } ?? []
+            let fault = Fault(
+                path: path, method: spec["method"]?.stringValue, remaining: spec["count"]?.intValue ?? 1, status: spec["status"]?.intValue,
+                body: spec["body"]?.text, headers: headers, delay: Double(spec["delay_ms"]?.intValue ?? 0) / 1000, drop: spec["drop"]?.boolValue ?? false)
+            shared.withLock { $0.faults.append(fault) }
+            return HTTPResponse(status: 204)
+        case ("POST", "/_sandbox/limits"):
+            guard case .object(let spec)? = try? JSONParser.parse(bytes: request.body) else {
+                return .text(400, "POST /_sandbox/limits takes {\"rest\": 960, \"events\": 120, \"window_seconds\": 60}\n")
+            }
+            shared.withLock { shared in
+                if let rest = spec["rest"]?.intValue { shared.limits.restLimit = rest }
+                if let events = spec["events"]?.intValue { shared.limits.eventsLimit = events }
+                if let window = spec["window_seconds"] { shared.limits.window = window.intValue.map(Double.init) ?? (Double(window.text) ?? 60) }
+                shared.restHits.removeAll()
+                shared.eventHits.removeAll()
+            }
+            return HTTPResponse(status: 204)
+        default:
+            return .text(404, "unknown sandbox path \(request.path)\n")
+        }
+    }
+
+    /// Everything the account holds, with the internal fields tests check (escalation level,
+    /// assignees, alerts with their dedup keys, notes, change events).
+    public func stateSnapshot() -> Value {
+        shared.withLock { shared in
+            let state = shared.state
+            let incidents: [Value] = state.incidents.map { incident in
+                var object = state.incident(incident).objectValue ?? ValueObject()
+                object["escalation_level"] = .int(incident.escalationLevel)
+                object["assignee_ids"] = .array(incident.assigneeIDs.map(Value.string))
+                object["resolution"] = incident.resolution.map(Value.string) ?? .null
+                object["notes"] = .array(incident.notes)
+                object["status_updates"] = .array(incident.statusUpdates)
+                object["responder_requests"] = .array(incident.responderRequests)
+                object["workflow_instances"] = .array(incident.workflowInstances)
+                object["alerts"] = .array(state.alerts.filter { $0.incidentID == incident.id }.map { alert in
+                    var a = state.alert(alert).objectValue ?? ValueObject()
+                    a["event_count"] = .int(alert.eventCount)
+                    return .object(a)
+                })
+                object["log_entries"] = .array(incident.logEntries.map { ["type": .string($0.type), "summary": .string($0.summary), "created_at": .string($0.createdAt)] })
+                return .object(object)
+            }
+            return [
+                "incidents": .array(incidents), "change_events": .array(state.changeEvents),
+                "users": .array(state.users.map { state.user($0, include: ["contact_methods"]) }),
+            ]
+        }
+    }
+
+    /// `POST /oauth/token`: the client-credentials grant for the demo OAuth app.
+    func oauthToken(_ request: HTTPRequest) -> HTTPResponse {
+        let form = RequestParser.splitTarget("/?" + String(decoding: request.body, as: UTF8.self)).1
+        func field(_ name: String) -> String? { form.first { $0.name == name }?.value }
+        guard field("grant_type") == "client_credentials" else {
+            return Self.json(400, ["error": "unsupported_grant_type", "error_description": "grant_type must be client_credentials"])
+        }
+        guard field("client_id") == SandboxState.oauthClientID, field("client_secret") == SandboxState.oauthClientSecret else {
+            return Self.json(401, ["error": "invalid_client", "error_description": "client_id or client_secret is wrong"])
+        }
+        let token = "pdus+sandbox-" + UUID().uuidString.lowercased()
+        let lifetime = 3600.0
+        shared.withLock { $0.state.oauthTokens[token] = Date().timeIntervalSince1970 + lifetime }
+        return Self.json(200, [
+            "access_token": .string(token), "token_type": "bearer", "expires_in": .int(Int(lifetime)),
+            "scope": .string(field("scope") ?? "as_account-us.\(SandboxState.subdomain) incidents.write users.write"),
+        ])
+    }
+
+    /// A read-only page: incidents with their alerts, notes, status updates and log entries.
+    func page() -> String {
+        func escape(_ text: String) -> String {
+            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        }
+        let (state, changes) = shared.withLock { ($0.state, $0.state.changeEvents) }
+        var html = """
+            <!doctype html><html><head><meta charset="utf-8"><title>pdstep sandbox</title>
+            <style>body{font:14px system-ui,sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;width:100%}
+            td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}.triggered{color:#b00}.acknowledged{color:#b60}.resolved{color:#080}
+            small{color:#666}</style></head><body><h1>pdstep sandbox</h1>
+            <p>An emulated PagerDuty account on this machine. Nothing here reaches PagerDuty.</p>
+            <h2>Incidents (\(state.incidents.count))</h2>
+            """
+        if state.incidents.isEmpty { html += "<p>No incidents yet. Trigger one with <code>pdstep send-event</code> or a job.</p>" }
+        for incident in state.incidents.reversed() {
+            let service = state.services.first { $0.id == incident.serviceID }?.name ?? incident.serviceID
+            html += "<h3 id=\"\(incident.id)\">#\(incident.number) \(escape(incident.title)) <span class=\"\(incident.status)\">\(incident.status)</span></h3>"
+            html += "<p><small>\(incident.id) · service \(escape(service)) · urgency \(incident.urgency) · escalation level \(incident.escalationLevel) · assigned to \(escape(incident.assigneeIDs.joined(separator: ", ")))</small></p>"
+            html += "<table><tr><th>Alert</th><th>Status</th><th>Dedup key</th><th>Severity</th><th>Events</th></tr>"
+            for alert in state.alerts where alert.incidentID == incident.id {
+                html += "<tr><td>\(escape(alert.summary))</td><td class=\"\(alert.status)\">\(alert.status)</td><td><code>\(escape(alert.dedupKey))</code></td><td>\(alert.severity)</td><td>\(alert.eventCount)</td></tr>"
+            }
+            html += "</table>"
+            if !incident.notes.isEmpty {
+                html += "<h4>Notes</h4><ul>" + incident.notes.map { "<li>\(escape($0["content"]?.text ?? ""))</li>" }.joined() + "</ul>"
+            }
+            if !incident.statusUpdates.isEmpty {
+                html += "<h4>Status updates</h4><ul>" + incident.statusUpdates.map { "<li>\(escape($0["message"]?.text ?? ""))</li>" }.joined() + "</ul>"
+            }
+            html += "<h4>Log</h4><ul>" + incident.logEntries.map { "<li><small>\($0.createdAt)</small> \(escape($0.summary))</li>" }.joined() + "</ul>"
+        }
+        html += "<h2>Change events (\(changes.count))</h2><ul>" + changes.map { "<li>\(escape($0["summary"]?.text ?? ""))</li>" }.joined() + "</ul>"
+        return html + "</body></html>\n"
+    }
+}

@@ -1,0 +1,447 @@
+import Foundation
+import Values
+
+extension Sandbox {
+    enum Identity {
+        case account
+        case user(String)
+        case oauth
+    }
+
+    /// The REST API: authentication, rate limits, the From rule, then the resource.
+    func rest(_ request: HTTPRequest) -> HTTPResponse {
+        let identity: Identity
+        switch request.header("Authorization") {
+        case "Token token=\(SandboxState.accountAPIKey)"?: identity = .account
+        case "Token token=\(SandboxState.userAPIKey)"?: identity = .user("PUSR001")
+        case let value? where value.hasPrefix("Bearer "):
+            let token = String(value.dropFirst(7))
+            let valid = shared.withLock { ($0.state.oauthTokens[token] ?? 0) > Date().timeIntervalSince1970 }
+            guard valid else { return Self.restError(401, "Authentication failed: the OAuth token is not valid or has expired", code: 2006) }
+            identity = .oauth
+        default:
+            return Self.restError(401, "Authentication failed", code: 2006, errors: ["Send Authorization: Token token=<API key>; the sandbox's key is \(SandboxState.accountAPIKey)"])
+        }
+        let (over, limitHeaders) = rateLimit("rest:" + (request.header("Authorization") ?? ""), events: false)
+        if over { return Self.restError(429, "Rate Limit Exceeded", code: 2020).with(headers: limitHeaders) }
+        let parts = request.path.split(separator: "/").map(String.init)
+        let body = request.body.isEmpty ? Value.null : ((try? JSONParser.parse(bytes: request.body)) ?? .string("\u{0}"))
+        if body == .string("\u{0}") { return Self.restError(400, "Invalid Input Provided", code: 2001, errors: ["The request body is not valid JSON"]).with(headers: limitHeaders) }
+
+        // The From header, where PagerDuty's schema requires it and the key is not a user's.
+        if Self.requiresFrom(request.method, parts), case .user = identity {} else if Self.requiresFrom(request.method, parts) {
+            guard let from = request.header("From"), !from.isEmpty else {
+                return Self.restError(400, "Invalid Input Provided", code: 2001, errors: ["You must specify a user's email address in the \"From\" header to perform this action"]).with(headers: limitHeaders)
+            }
+            let known = shared.withLock { $0.state.users.contains { $0.email.lowercased() == from.lowercased() } }
+            if !known {
+                return Self.restError(400, "Invalid Input Provided", code: 2001, errors: ["The \"From\" header must be the email of a user in this account; \(from) is not one"]).with(headers: limitHeaders)
+            }
+        }
+        let actor: String? = {
+            if case .user(let id) = identity { return id }
+            guard let from = request.header("From") else { return nil }
+            return shared.withLock { $0.state.users.first { $0.email.lowercased() == from.lowercased() }?.id }
+        }()
+        let response = shared.withLock { shared in
+            route(request.method, parts, request, body, identity: identity, actor: actor, state: &shared.state)
+        }
+        return response.with(headers: limitHeaders)
+    }
+
+    /// Operations whose schema marks `From` required (pagerduty-api.md 2.1).
+    static func requiresFrom(_ method: String, _ parts: [String]) -> Bool {
+        switch (method, parts.count, parts.first) {
+        case ("POST", 1, "incidents"), ("PUT", 1, "incidents"), ("PUT", 2, "incidents"), ("POST", 1, "users"): return true
+        case ("POST", 3, "incidents"): return ["notes", "status_updates", "snooze"].contains(parts[2])
+        case ("PUT", 3, "incidents"): return parts[2] == "merge"
+        case ("POST", 3, "response_plays"): return parts[2] == "run"
+        default: return false
+        }
+    }
+
+    func route(_ method: String, _ parts: [String], _ request: HTTPRequest, _ body: Value, identity: Identity, actor: String?, state: inout SandboxState) -> HTTPResponse {
+        let notFound = Self.restError(404, "Not Found", code: 2100)
+        switch (method, parts.first ?? "", parts.count) {
+        case ("GET", "abilities", 1):
+            return Self.json(200, ["abilities": .array(state.abilities.map(Value.string))])
+        case ("GET", "abilities", 2):
+            return state.abilities.contains(parts[1]) ? HTTPResponse(status: 204) : Self.restError(402, "Account does not have the ability \(parts[1])", code: 2014)
+        case ("GET", "users", 2) where parts[1] == "me":
+            guard case .user(let id) = identity, let user = state.users.first(where: { $0.id == id }) else {
+                return Self.restError(400, "Invalid Input Provided", code: 2001, errors: ["This endpoint needs a user-level API key or user OAuth token; it was called with an account-level access token"])
+            }
+            return Self.json(200, ["user": state.user(user)])
+        case ("GET", "users", 1):
+            let query = request.queryValue("query")?.lowercased() ?? ""
+            let teams = request.queryValues("team_ids[]")
+            let include = request.queryValues("include[]")
+            let users = state.users.filter { user in
+                (query.isEmpty || user.name.lowercased().contains(query) || user.email.lowercased().contains(query))
+                    && (teams.isEmpty || user.teamIDs.contains(where: teams.contains))
+            }
+            return Self.page(request, "users", users.map { state.user($0, include: include) })
+        case ("POST", "users", 1):
+            return createUser(body, &state)
+        case ("GET", "users", 2):
+            guard let user = state.users.first(where: { $0.id == parts[1] }) else { return notFound }
+            return Self.json(200, ["user": state.user(user, include: request.queryValues("include[]"))])
+        case ("PUT", "users", 2):
+            return updateUser(parts[1], body, &state)
+        case ("DELETE", "users", 2):
+            guard let index = state.users.firstIndex(where: { $0.id == parts[1] }) else { return notFound }
+            let open = state.incidents.filter { $0.status != "resolved" && $0.assigneeIDs.contains(parts[1]) }
+            if !open.isEmpty {
+                return Self.restError(400, "Invalid Input Provided", code: 2001, errors: ["The user cannot be deleted as they have \(open.count) open incident\(open.count == 1 ? "" : "s") assigned (\(open.map { "#\($0.number)" }.joined(separator: ", "))). Resolve or reassign them first."])
+            }
+            state.users.remove(at: index)
+            return HTTPResponse(status: 204)
+        case ("GET", "users", 3) where parts[2] == "contact_methods":
+            guard let user = state.users.first(where: { $0.id == parts[1] }) else { return notFound }
+            return Self.json(200, ["contact_methods": .array(user.contactMethods)])
+        case ("GET", "teams", 1):
+            return Self.page(request, "teams", state.teams.map { ["id": .string($0.id), "type": "team", "name": .string($0.name), "summary": .string($0.name)] })
+        case ("GET", "services", 1):
+            return Self.page(request, "services", state.services.map {
+                ["id": .string($0.id), "type": "service", "name": .string($0.name), "summary": .string($0.name),
+                 "escalation_policy": state.reference("escalation_policy", $0.escalationPolicyID, summary: "", path: "escalation_policies")]
+            })
+        case ("GET", "schedules", 1):
+            let query = request.queryValue("query")?.lowercased() ?? ""
+            let teams = request.queryValues("team_ids[]")
+            let found = state.schedules.filter { (query.isEmpty || $0.name.lowercased().contains(query)) && (teams.isEmpty || $0.teamIDs.contains(where: teams.contains)) }
+            return Self.page(request, "schedules", found.map(state.schedule))
+        case ("GET", "escalation_policies", 1):
+            let query = request.queryValue("query")?.lowercased() ?? ""
+            let teams = request.queryValues("team_ids[]")
+            let found = state.policies.filter { (query.isEmpty || $0.name.lowercased().contains(query)) && (teams.isEmpty || $0.teamIDs.contains(where: teams.contains)) }
+            return Self.page(request, "escalation_policies", found.map(state.escalationPolicy))
+        case ("GET", "incidents", 1):
+            return listIncidents(request, state)
+        case ("PUT", "incidents", 1):
+            return bulkUpdate(body, actor: actor, &state)
+        case ("GET", "incidents", 2):
+            guard let incident = state.findIncident(parts[1]) else { return notFound }
+            return Self.json(200, ["incident": state.incident(state.incidents[incident])])
+        case ("PUT", "incidents", 2):
+            guard let index = state.findIncident(parts[1]) else { return notFound }
+            guard case .object(let fields)? = body["incident"] else {
+                return Self.restError(400, "Invalid Input Provided", code: 2001, errors: ["incident is required"])
+            }
+            if let problem = state.update(index, fields, actor: actor) { return problem }
+            return Self.json(200, ["incident": state.incident(state.incidents[index])])
+        case ("POST", "incidents", 3) where parts[2] == "notes":
+            guard let index = state.findIncident(parts[1]) else { return notFound }
+            guard let content = body["note"]?["content"]?.stringValue, !content.isEmpty else {
+                return Self.restError(400, "Invalid Input Provided", code: 2001, errors: ["Note content cannot be empty"])
+            }
+            guard state.incidents[index].notes.count < 2000 else {
+                return Self.restError(400, "Invalid Input Provided", code: 2001, errors: ["An incident can have at most 2000 notes"])
+            }
+            let note: Value = [
+                "id": .string(state.nextID("PNOTE")), "user": state.userReference(actor ?? "PUSR001"),
+                "channel": ["summary": "The PagerDuty API"], "content": .string(content),
+                "created_at": .string(SandboxState.now()), "updated_at": .string(SandboxState.now()),
+            ]
+            state.incidents[index].notes.append(note)
+            state.incidents[index].logEntries.append(SandboxLogEntry(type: "annotate_log_entry", createdAt: SandboxState.now(), summary: "Note added"))
+            return Self.json(200, ["note": note])
+        case ("GET", "incidents", 3) where parts[2] == "notes":
+            guard let index = state.findIncident(parts[1]) else { return notFound }
+            return Self.json(200, ["notes": .array(state.incidents[index].notes)])
+        case ("POST", "incidents", 3) where parts[2] == "status_updates":
+            guard let index = state.findIncident(parts[1]) else { return notFound }
+            guard let message = body["message"]?.stringValue, !message.isEmpty else {
+                return Self.restError(400, "Invalid Input Provided", code: 2001, errors: ["message is required"])
+            }
+            let update: Value = [
+                "id": .string(state.nextID("PSTU")), "message": .string(message), "created_at": .string(SandboxState.now()),
+                "sender": state.userReference(actor ?? "PUSR001"),
+            ]
+            state.incidents[index].statusUpdates.append(update)
+            state.incidents[index].logEntries.append(SandboxLogEntry(type: "status_update_log_entry", createdAt: SandboxState.now(), summary: message))
+            return Self.json(200, ["status_update": update])
+        case ("POST", "incidents", 3) where parts[2] == "responder_requests":
+            guard let index = state.findIncident(parts[1]) else { return notFound }
+            return responderRequest(index, body, &state)
+        case ("GET", "incidents", 3) where parts[2] == "alerts":
+            guard let index = state.findIncident(parts[1]) else { return notFound }
+            let id = state.incidents[index].id
+            let statuses = request.queryValues("statuses[]")
+            let found = state.alerts.filter { $0.incidentID == id && (statuses.isEmpty || statuses.contains($0.status)) }
+            return Self.page(request, "alerts", found.map(state.alert))
+        case ("GET", "incidents", 3) where parts[2] == "log_entries":
+            guard let index = state.findIncident(parts[1]) else { return notFound }
+            let entries = state.incidents[index].logEntries.map { entry -> Value in
+                ["type": .string(entry.type), "summary": .string(entry.summary), "created_at": .string(entry.createdAt)]
+            }
+            return Self.page(request, "log_entries", entries)
+        case ("POST", "incident_workflows", 3) where parts[2] == "instances":
+            guard state.abilities.contains("incident_workflows") else { return Self.restError(402, "Account does not have the ability incident_workflows", code: 2014) }
+            guard state.workflows.contains(where: { $0.id == parts[1] }) else { return notFound }
+            guard let incidentID = body["incident_workflow_instance"]?["incident"]?["id"]?.stringValue, let index = state.findIncident(incidentID) else {
+                return Self.restError(400, "Invalid Input Provided", code: 2001, errors: ["incident_workflow_instance.incident.id must name an incident of this account"])
+            }
+            let instance: Value = [
+                "id": .string(body["incident_workflow_instance"]?["id"]?.stringValue ?? state.nextID("PWFI")), "type": "incident_workflow_instance",
+                "incident": state.reference("incident", state.incidents[index].id, summary: state.incidents[index].title, path: "incidents"),
+            ]
+            state.incidents[index].workflowInstances.append(["workflow": .string(parts[1]), "instance": instance])
+            state.incidents[index].logEntries.append(SandboxLogEntry(type: "workflow_log_entry", createdAt: SandboxState.now(), summary: "Incident workflow \(parts[1]) started"))
+            return Self.json(201, ["incident_workflow_instance": instance])
+        case ("POST", "response_plays", 3) where parts[2] == "run":
+            // PagerDuty removed response plays (2025-09-09); the sandbox answers as the API now does.
+            return notFound
+        default:
+            return notFound
+        }
+    }
+
+    /// A classic offset page of `items`.
+    static func page(_ request: HTTPRequest, _ key: String, _ items: [Value]) -> HTTPResponse {
+        let limit = min(100, max(1, Int(request.queryValue("limit") ?? "") ?? 25))
+        let offset = max(0, Int(request.queryValue("offset") ?? "") ?? 0)
+        if offset + limit > 10_000 {
+            return restError(400, "Invalid Input Provided", code: 2002, errors: ["Offset+limit exceeds maximum allowed value of 10000"])
+        }
+        let slice = offset < items.count ? Array(items[offset..<min(items.count, offset + limit)]) : []
+        let total: Value = request.queryValue("total") == "true" ? .int(items.count) : .null
+        return json(200, [key: .array(slice), "limit": .int(limit), "offset": .int(offset), "more": .bool(offset + slice.count < items.count), "total": total])
+    }
+
+    func listIncidents(_ request: HTTPRequest, _ state: SandboxState) -> HTTPResponse {
+        let statuses = request.queryValues("statuses[]")
+        let urgencies = request.queryValues("urgencies[]")
+        let services = request.queryValues("service_ids[]")
+        let teams = request.queryValues("team_ids[]")
+        let users = request.queryValues("user_ids[]")
+        let key = request.queryValue("incident_key")
+        var since = request.queryValue("since").flatMap(Self.parseDate)
+        var until = request.queryValue("until").flatMap(Self.parseDate)
+        if request.queryValue("since") != nil && since == nil || request.queryValue("until") != nil && until == nil {
+            return Self.restError(400, "Invalid Input Provided", code: 2004, errors: ["since and until must be ISO 8601 dates"])
+        }
+        if request.queryValue("date_range") == "all" {
+            since = nil
+            until = nil
+        } else {
+            let end = until ?? (since.map { $0.addingTimeInterval(30 * 86_400) } ?? Date())
+            let start = since ?? end.addingTimeInterval(-30 * 86_400)
+            if end.timeIntervalSince(start) > 183 * 86_400 {
+                return Self.restError(400, "Invalid Input Provided", code: 2005, errors: ["The date range may not be longer than 6 months"])
+            }
+            since = start
+            until = end
+        }
+        var found = state.incidents.filter { incident in
+            let created = Self.parseDate(incident.createdAt) ?? Date()
+            let service = state.services.first { $0.id == incident.serviceID }
+            return (statuses.isEmpty || statuses.contains(incident.status)) && (urgencies.isEmpty || urgencies.contains(incident.urgency))
+                && (services.isEmpty || services.contains(incident.serviceID))
+                && (teams.isEmpty || (service?.teamIDs ?? []).contains(where: teams.contains))
+                && (users.isEmpty || incident.status != "resolved" && incident.assigneeIDs.contains(where: users.contains))
+                && (key == nil || incident.incidentKey == key)
+                && (since.map { created >= $0 } ?? true) && (until.map { created < $0 } ?? true)
+        }
+        if let sort = request.queryValue("sort_by"), sort.hasSuffix(":desc") { found.reverse() }
+        return Self.page(request, "incidents", found.map(state.incident))
+    }
+
+    static func parseDate(_ text: String) -> Date? {
+        if let date = try? Date.ISO8601FormatStyle().parse(text) { return date }
+        if let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text) { return date }
+        if let date = try? Date.ISO8601FormatStyle().year().month().day().parse(text) { return date }
+        return nil
+    }
+
+    func bulkUpdate(_ body: Value, actor: String?, _ state: inout SandboxState) -> HTTPResponse {
+        guard case .array(let items)? = body["incidents"] else {
+            return Self.restError(400, "Invalid Input Provided", code: 2001, errors: ["incidents must be an array"])
+        }
+        guard items.count <= 250 else {
+            return Self.restError(413, "Request Entity Too Large", code: 2001, errors: ["At most 250 incidents can be updated at once; got \(items.count)"])
+        }
+        // All or nothing, as PagerDuty: check every item on a copy first.
+        var copy = state
+        var updated: [Value] = []
+        for item in items {
+            guard case .object(let fields) = item, let id = fields["id"]?.stringValue, let index = copy.findIncident(id) else {
+                return Self.restError(400, "Invalid Input Provided", code: 2001, errors: ["Incident \(item["id"]?.text ?? "(no id)") not found; nothing was updated"])
+            }
+            if let problem = copy.update(index, fields, actor: actor) { return problem }
+            updated.append(copy.incident(copy.incidents[index]))
+        }
+        state = copy
+        return Self.json(200, ["incidents": .array(updated), "limit": .int(updated.count), "offset": 0, "more": false, "total": .null])
+    }
+
+    func responderRequest(_ index: Int, _ body: Value, _ state: inout SandboxState) -> HTTPResponse {
+        guard state.abilities.contains("coordinated_responding") else {
+            return Self.restError(402, "Account does not have the ability coordinated_responding", code: 2014)
+        }
+        var errors: [String] = []
+        let requester = body["requester_id"]?.stringValue ?? ""
+        if !state.users.contains(where: { $0.id == requester }) { errors.append("requester_id must be the id of a user in this account") }
+        let message = body["message"]?.stringValue ?? ""
+        if message.isEmpty { errors.append("message is required") }
+        var targets: [Value] = []
+        for item in body["responder_request_targets"]?.arrayValue ?? [] {
+            let target = item["responder_request_target"] ?? item
+            let id = target["id"]?.stringValue ?? ""
+            switch target["type"]?.stringValue {
+            case "user_reference", "user":
+                if state.users.contains(where: { $0.id == id }) { targets.append(state.userReference(id)) } else { errors.append("user \(id) not found") }
+            case "escalation_policy_reference", "escalation_policy":
+                if let policy = state.policies.first(where: { $0.id == id }) {
+                    targets.append(state.reference("escalation_policy", id, summary: policy.name, path: "escalation_policies"))
+                } else { errors.append("escalation policy \(id) not found") }
+            default: errors.append("each responder_request_target needs a type of user_reference or escalation_policy_reference")
+            }
+        }
+        if targets.isEmpty && errors.isEmpty { errors.append("responder_request_targets must name at least one user or escalation policy") }
+        if !errors.isEmpty { return Self.restError(400, "Invalid Input Provided", code: 2001, errors: errors) }
+        let record: Value = [
+            "incident": state.reference("incident", state.incidents[index].id, summary: state.incidents[index].title, path: "incidents"),
+            "requester": state.userReference(requester), "requested_at": .string(SandboxState.now()), "message": .string(message),
+            "responder_request_targets": .array(targets.map { ["responder_request_target": $0] }),
+        ]
+        state.incidents[index].responderRequests.append(record)
+        state.incidents[index].logEntries.append(SandboxLogEntry(type: "responder_request_log_entry", createdAt: SandboxState.now(), summary: "Responders requested: \(message)"))
+        return Self.json(200, ["responder_request": record])
+    }
+
+    static let roles = ["admin", "limited_user", "observer", "owner", "read_only_user", "restricted_access", "read_only_limited_user", "user"]
+
+    func createUser(_ body: Value, _ state: inout SandboxState) -> HTTPResponse {
+        guard case .object(let fields)? = body["user"] else { return Self.restError(400, "Invalid Input Provided", code: 2001, errors: ["user is required"]) }
+        var errors: [String] = []
+        let name = fields["name"]?.stringValue ?? ""
+        let email = fields["email"]?.stringValue ?? ""
+        if fields["type"]?.stringValue != "user" { errors.append("type must be user") }
+        if name.isEmpty || name.count > 100 { errors.append("Name must be 1 to 100 characters") }
+        if email.count < 6 || email.count > 100 || !email.contains("@") { errors.append("Email is not a valid email address") }
+        if state.users.contains(where: { $0.email.lowercased() == email.lowercased() }) { errors.append("Email has already been taken") }
+        if let role = fields["role"]?.stringValue, !Self.roles.contains(role) { errors.append("Role must be one of \(Self.roles.joined(separator: ", "))") }
+        if !errors.isEmpty { return Self.restError(400, "Invalid Input Provided", code: 2001, errors: errors) }
+        let user = SandboxUser(
+            id: state.nextID("PUSR"), name: name, email: email, role: fields["role"]?.stringValue ?? "user",
+            color: fields["color"]?.stringValue ?? "green", timeZone: fields["time_zone"]?.stringValue ?? "UTC",
+            jobTitle: fields["job_title"]?.stringValue ?? "", description: fields["description"]?.stringValue ?? "", teamIDs: [],
+            contactMethods: [["type": "email_contact_method", "id": .string(state.nextID("PCM")), "label": "Default", "address": .string(email), "summary": "Default"]])
+        state.users.append(user)
+        return Self.json(201, ["user": state.user(user)])
+    }
+
+    func updateUser(_ id: String, _ body: Value, _ state: inout SandboxState) -> HTTPResponse {
+        guard let index = state.users.firstIndex(where: { $0.id == id }) else { return Self.restError(404, "Not Found", code: 2100) }
+        guard case .object(let fields)? = body["user"] else { return Self.restError(400, "Invalid Input Provided", code: 2001, errors: ["user is required"]) }
+        if let role = fields["role"]?.stringValue, !Self.roles.contains(role) {
+            return Self.restError(400, "Invalid Input Provided", code: 2001, errors: ["Role must be one of \(Self.roles.joined(separator: ", "))"])
+        }
+        if let email = fields["email"]?.stringValue, state.users.contains(where: { $0.id != id && $0.email.lowercased() == email.lowercased() }) {
+            return Self.restError(400, "Invalid Input Provided", code: 2001, errors: ["Email has already been taken"])
+        }
+        var user = state.users[index]
+        if let v = fields["name"]?.stringValue { user.name = v }
+        if let v = fields["email"]?.stringValue { user.email = v }
+        if let v = fields["role"]?.stringValue { user.role = v }
+        if let v = fields["color"]?.stringValue { user.color = v }
+        if let v = fields["time_zone"]?.stringValue { user.timeZone = v }
+        if let v = fields["job_title"]?.stringValue { user.jobTitle = v }
+        if let v = fields["description"]?.stringValue { user.description = v }
+        state.users[index] = user
+        return Self.json(200, ["user": state.user(user)])
+    }
+}
+
+extension SandboxState {
+    /// The incident with this id or incident number.
+    func findIncident(_ idOrNumber: String) -> Int? {
+        incidents.firstIndex { $0.id == idOrNumber || String($0.number) == idOrNumber }
+    }
+
+    /// Applies `PUT /incidents/{id}` fields; answers an error response, or nil.
+    mutating func update(_ index: Int, _ fields: ValueObject, actor: String?) -> HTTPResponse? {
+        func invalid(_ message: String, code: Int = 2001, _ errors: [String] = []) -> HTTPResponse {
+            Sandbox.restError(400, message, code: code, errors: errors)
+        }
+        guard let type = fields["type"]?.stringValue, type == "incident" || type == "incident_reference" else {
+            return invalid("Invalid Input Provided", ["incident.type must be incident or incident_reference"])
+        }
+        var incident = incidents[index]
+        let now = Self.now()
+        if fields["assignments"] != nil && fields["escalation_policy"] != nil {
+            return invalid("Invalid Input Provided", ["assignments and escalation_policy cannot be set together"])
+        }
+        if let status = fields["status"]?.stringValue {
+            guard ["acknowledged", "resolved", "triggered"].contains(status) else { return invalid("Invalid status", code: 1003, ["status must be acknowledged, resolved or triggered"]) }
+            if status == "resolved" && incident.status == "resolved" { return invalid("Incident Already Resolved", code: 1001) }
+            if status != incident.status {
+                incident.status = status
+                incident.resolvedAt = status == "resolved" ? now : nil
+                if status == "resolved" {
+                    for i in alerts.indices where alerts[i].incidentID == incident.id && alerts[i].status == "triggered" {
+                        alerts[i].status = "resolved"
+                        alerts[i].resolvedAt = now
+                    }
+                }
+                if status == "acknowledged", let actor { incident.assigneeIDs = [actor] }
+                incident.logEntries.append(SandboxLogEntry(type: status == "resolved" ? "resolve_log_entry" : status == "acknowledged" ? "acknowledge_log_entry" : "trigger_log_entry", createdAt: now, summary: "\(status.capitalized) through the REST API"))
+            }
+        }
+        if let resolution = fields["resolution"]?.stringValue {
+            guard incident.status == "resolved" else { return invalid("Invalid Input Provided", ["resolution can only be set together with status resolved"]) }
+            incident.resolution = resolution
+        }
+        if let title = fields["title"]?.stringValue {
+            guard !title.isEmpty else { return invalid("Invalid Input Provided", ["Title cannot be empty."]) }
+            incident.title = title
+        }
+        if let urgency = fields["urgency"]?.stringValue {
+            guard urgency == "high" || urgency == "low" else { return invalid("Invalid Input Provided", ["urgency must be high or low"]) }
+            incident.urgency = urgency
+        }
+        if let level = fields["escalation_level"] {
+            guard let number = level.intValue else { return invalid("Invalid Input Provided", ["escalation_level must be an integer"]) }
+            let policy = policies.first { $0.id == incident.escalationPolicyID }
+            guard incident.status != "resolved" else { return invalid("Incident Already Resolved", code: 1001) }
+            guard let policy, number >= 1, number <= policy.rules.count else {
+                return invalid("Cannot escalate", code: 1006, ["The escalation policy has \(policies.first { $0.id == incident.escalationPolicyID }?.rules.count ?? 0) levels; \(number) is not one of them"])
+            }
+            incident.escalationLevel = number
+            incident.assigneeIDs = onCall(policy, level: number)
+            incident.logEntries.append(SandboxLogEntry(type: "escalate_log_entry", createdAt: now, summary: "Escalated to level \(number)"))
+        }
+        if let reference = fields["escalation_policy"] {
+            guard let id = reference["id"]?.stringValue, let policy = policies.first(where: { $0.id == id }) else {
+                return invalid("Escalation Policy Not Found", code: 1014, ["escalation policy \(reference["id"]?.text ?? "") does not exist"])
+            }
+            incident.escalationPolicyID = policy.id
+            incident.escalationLevel = 1
+            incident.assigneeIDs = onCall(policy, level: 1)
+            incident.logEntries.append(SandboxLogEntry(type: "reassign_log_entry", createdAt: now, summary: "Escalation policy changed to \(policy.name)"))
+        }
+        if case .array(let assignments)? = fields["assignments"] {
+            var ids: [String] = []
+            for assignment in assignments {
+                guard let id = assignment["assignee"]?["id"]?.stringValue, users.contains(where: { $0.id == id }) else {
+                    return invalid("Assignee Not Found", code: 1007, ["assignee \(assignment["assignee"]?["id"]?.text ?? "") is not a user of this account"])
+                }
+                ids.append(id)
+            }
+            incident.assigneeIDs = ids
+            incident.logEntries.append(SandboxLogEntry(type: "assign_log_entry", createdAt: now, summary: "Assigned to \(ids.joined(separator: ", "))"))
+        }
+        incident.updatedAt = now
+        incidents[index] = incident
+        return nil
+    }
+}
+
+extension HTTPResponse {
+    func with(headers more: [(name: String, value: String)]) -> HTTPResponse {
+        var copy = self
+        copy.headers += more
+        return copy
+    }
+}

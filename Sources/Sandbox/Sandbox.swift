@@ -1,0 +1,179 @@
+import Foundation
+import Synchronization
+import Values
+
+/// The embedded PagerDuty emulator: an HTTP server on 127.0.0.1 that answers the Events API
+/// and the REST endpoints pdstep's steps use, with a seeded demo account, PagerDuty's status
+/// codes and error shapes, rate limits, fault injection and a request log.
+///
+/// Admin paths (not PagerDuty's): `GET /_sandbox/state`, `GET|DELETE /_sandbox/requests`,
+/// `POST /_sandbox/faults`, `POST /_sandbox/limits`, `POST /_sandbox/reset`; `GET /` is a
+/// read-only HTML page of the incidents.
+public final class Sandbox: Sendable {
+    /// The demo account's credentials, for scripts and `--sandbox`.
+    public struct Demo: Sendable {
+        public var apiKey = SandboxState.accountAPIKey
+        public var userAPIKey = SandboxState.userAPIKey
+        public var routingKey = SandboxState.integrationKey
+        public var secondRoutingKey = SandboxState.secondIntegrationKey
+        public var fromEmail = SandboxState.fromEmail
+        public var oauthClientID = SandboxState.oauthClientID
+        public var oauthClientSecret = SandboxState.oauthClientSecret
+    }
+
+    public static let demo = Demo()
+
+    /// One injected fault: the next `count` requests whose path starts with `path` (and whose
+    /// method matches, if given) get `status` (and `body`), a delay, or a dropped connection.
+    struct Fault {
+        var path: String
+        var method: String?
+        var remaining: Int
+        var status: Int?
+        var body: String?
+        var headers: [(String, String)]
+        var delay: Double
+        var drop: Bool
+    }
+
+    struct Limits {
+        var restLimit = 960
+        var eventsLimit = 120
+        var window = 60.0
+    }
+
+    struct Shared {
+        var state = SandboxState()
+        var faults: [Fault] = []
+        var log: [Value] = []
+        var limits = Limits()
+        var restHits: [String: [Double]] = [:]
+        var eventHits: [String: [Double]] = [:]
+    }
+
+    let shared = Mutex(Shared())
+    private let server: Mutex<HTTPServer?> = Mutex(nil)
+    /// `http://127.0.0.1:PORT` once started.
+    public let url = Mutex("")
+
+    public init() {}
+
+    /// Starts listening (0 picks a free port) and answers the base URL.
+    @discardableResult
+    public func start(port: UInt16 = 0) throws -> String {
+        let http = HTTPServer { [self] request in handle(request) }
+        let chosen = try http.start(port: port)
+        let base = "http://127.0.0.1:\(chosen)"
+        shared.withLock { $0.state.baseURL = base }
+        url.withLock { $0 = base }
+        server.withLock { $0 = http }
+        return base
+    }
+
+    public func stop() {
+        server.withLock { $0?.stop(); $0 = nil }
+    }
+
+    // MARK: Dispatch
+
+    func handle(_ request: HTTPRequest) -> HTTPResponse {
+        if request.path.hasPrefix("/_sandbox/") || request.path == "/" || request.path == "/index.html" {
+            return admin(request)
+        }
+        // Faults first: they stand for a broken network or an unhappy PagerDuty.
+        let fault: Fault? = shared.withLock { shared in
+            guard let index = shared.faults.firstIndex(where: { request.path.hasPrefix($0.path) && ($0.method == nil || $0.method == request.method) }) else {
+                return nil
+            }
+            let fault = shared.faults[index]
+            shared.faults[index].remaining -= 1
+            if shared.faults[index].remaining <= 0 { shared.faults.remove(at: index) }
+            return fault
+        }
+        var response: HTTPResponse
+        if let fault {
+            if fault.delay > 0 { Thread.sleep(forTimeInterval: fault.delay) }
+            if fault.drop {
+                record(request, status: 0, note: "connection dropped (fault)")
+                return .dropped
+            }
+            if let status = fault.status {
+                response = HTTPResponse(status: status, headers: fault.headers, body: Array((fault.body ?? "").utf8))
+                record(request, status: status, note: "injected fault")
+                return response
+            }
+        }
+        if request.path == "/v2/enqueue" || request.path == "/v2/change/enqueue" {
+            response = events(request)
+        } else if request.path == "/oauth/token" {
+            response = oauthToken(request)
+        } else {
+            response = rest(request)
+        }
+        record(request, status: response.status, note: nil)
+        return response
+    }
+
+    /// Keeps a line per request (never a key: only which kind of credential was used).
+    func record(_ request: HTTPRequest, status: Int, note: String?) {
+        let auth: String
+        switch request.header("Authorization") {
+        case "Token token=\(SandboxState.accountAPIKey)"?: auth = "account-key"
+        case "Token token=\(SandboxState.userAPIKey)"?: auth = "user-key"
+        case let value? where value.hasPrefix("Bearer "): auth = "oauth"
+        case .some: auth = "invalid"
+        case nil: auth = "none"
+        }
+        var entry = ValueObject([
+            ("time", .string(SandboxState.now())), ("method", .string(request.method)), ("path", .string(request.path)),
+            ("status", .int(status)), ("auth", .string(auth)),
+        ])
+        if !request.query.isEmpty { entry["query"] = .string(request.target.split(separator: "?", maxSplits: 1).last.map(String.init) ?? "") }
+        if let from = request.header("From") { entry["from"] = .string(from) }
+        if let agent = request.header("User-Agent") { entry["user_agent"] = .string(agent) }
+        if let note { entry["note"] = .string(note) }
+        if !request.body.isEmpty, let body = try? JSONParser.parse(bytes: request.body) {
+            entry["body"] = Self.maskKeys(body)
+        }
+        shared.withLock { shared in
+            shared.log.append(.object(entry))
+            if shared.log.count > 10_000 { shared.log.removeFirst(shared.log.count - 10_000) }
+        }
+    }
+
+    /// A body with `routing_key` masked, for the request log.
+    static func maskKeys(_ value: Value) -> Value {
+        guard case .object(var object) = value else { return value }
+        if object["routing_key"] != nil { object["routing_key"] = "****" }
+        return .object(object)
+    }
+
+    // MARK: Helpers
+
+    static func json(_ status: Int, _ value: Value, headers: [(name: String, value: String)] = []) -> HTTPResponse {
+        HTTPResponse(status: status, headers: [("Content-Type", "application/json")] + headers, body: Array(JSONWriter.write(value).utf8))
+    }
+
+    /// PagerDuty's REST error shape.
+    static func restError(_ status: Int, _ message: String, code: Int, errors: [String] = []) -> HTTPResponse {
+        var error = ValueObject([("message", .string(message)), ("code", .int(code))])
+        if !errors.isEmpty { error["errors"] = .array(errors.map(Value.string)) }
+        return json(status, ["error": .object(error)])
+    }
+
+    /// A sliding-window limit: answers the headers, and whether this request is over.
+    func rateLimit(_ key: String, events: Bool) -> (over: Bool, headers: [(name: String, value: String)]) {
+        shared.withLock { shared in
+            let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+            let limit = events ? shared.limits.eventsLimit : shared.limits.restLimit
+            let window = shared.limits.window
+            var hits = (events ? shared.eventHits[key] : shared.restHits[key]) ?? []
+            hits.removeAll { $0 <= now - window }
+            let over = hits.count >= limit
+            if !over { hits.append(now) }
+            if events { shared.eventHits[key] = hits } else { shared.restHits[key] = hits }
+            let reset = max(1, Int(((hits.first ?? now) + window - now).rounded(.up)))
+            return (over, [("ratelimit-limit", String(limit)), ("ratelimit-remaining", String(max(0, limit - hits.count))), ("ratelimit-reset", String(reset))])
+        }
+    }
+}

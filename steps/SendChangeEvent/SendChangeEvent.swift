@@ -1,0 +1,48 @@
+import PagerDuty
+import PagerDutyStepKit
+import StepKit
+import Values
+
+/// `pagerduty-send-change-event`: record a change (a deploy, a config change) on a service.
+public struct SendChangeEvent: JobStep {
+    public static let descriptor = StepDescriptor(
+        name: "pagerduty-send-change-event", title: "Send Change Event",
+        summary: "Record a change (a deploy, a config change) on a service through the Events API v2.",
+        details: "Change events notify nobody; PagerDuty shows them beside incidents for 90 days. They need a service's integration key: ruleset keys (starting with R) are refused.",
+        properties: PagerDutyProperties.events + [
+            StepProperty("summary", title: "Summary", description: "What changed, up to 1024 characters (longer is cut, with a warning).", kind: .text, required: true),
+            StepProperty("source", title: "Source", description: "Where the change happened. Default: the job name."),
+            StepProperty("timestamp", title: "Timestamp", description: "When the change happened (ISO 8601). Default: when PagerDuty receives it."),
+            StepProperty("custom_details", title: "Custom details", description: "A JSON object, or key=value lines.", kind: .text, aliases: ["custom"]),
+            StepProperty("links", title: "Links", description: "A JSON list of {href, text}.", kind: .json),
+        ],
+        outputs: [StepOutput("status", "PagerDuty's answer (success).")])
+
+    let config: StepConfig
+
+    public init(config: StepConfig) throws(StepError) {
+        self.config = config
+        _ = try config.requiredString("summary")
+        _ = try EventFields.details(config, allowLines: true)
+        _ = try EventFields.links(config)
+        if let key = config.string("integration_key"), key.hasPrefix("R") {
+            throw StepError.invalid("\(config.step): the integration key starts with R, which makes it a ruleset (event orchestration) key; change events need a service's Events API v2 integration key", property: "integration_key")
+        }
+    }
+
+    public func run(_ context: StepContext) async throws(StepError) -> StepResult {
+        var event = ChangeEvent(routingKey: try context.routingKey(config), summary: try config.requiredString("summary"))
+        event.source = config.string("source") ?? context.data.groups["job"]?["name"] ?? "pdstep"
+        event.timestamp = config.string("timestamp")
+        event.customDetails = try EventFields.details(config, allowLines: true)
+        event.links = try EventFields.links(config)
+        let (request, warnings) = try pagerDutyChecked { () throws(PagerDutyError) in try PagerDutyClient.request(for: event) }
+        context.warn(warnings)
+        let client = try context.eventsClient()
+        if context.dryRun {
+            return StepResult(outputs: ["status": "dry-run"], summary: "would send a change event to \(client.url(for: request).absoluteString)", response: client.plan(request))
+        }
+        let (result, _) = try await pagerDuty { () throws(PagerDutyError) in try await client.send(event) }
+        return StepResult(outputs: ["status": result.status], summary: "change event accepted by PagerDuty", response: result.response.body)
+    }
+}
