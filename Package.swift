@@ -47,6 +47,11 @@ let testTargets: [Target] = [
     .testTarget(name: "YAMLTests", dependencies: ["YAML", "Values"], exclude: ["Corpus", "regenerate-golden.py"]),
     .testTarget(name: "SettingsTests", dependencies: ["Settings", "Values"], exclude: ["Fixtures"]),
     .testTarget(name: "StepKitTests", dependencies: ["StepKit", "Settings", "Values"]),
+    .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "Values"]),
+    .testTarget(name: "PagerDutyTests", dependencies: ["PagerDuty", "Sandbox", "Values"]),
+    .testTarget(
+        name: "StepTests",
+        dependencies: ["Runner", "Sandbox", "PagerDuty", "PagerDutyStepKit", "StepKit", "Settings", "Values", "YAML"] + stepModules.map { .target(name: $0) }),
     .testTarget(name: "RunnerTests", dependencies: ["Runner", "StepKit", "Settings", "Values", "YAML"]),
     .testTarget(name: "CLITests", dependencies: ["PDStepCLI", "pdstep", "StepKit", "Settings", "Values"]),
 ]

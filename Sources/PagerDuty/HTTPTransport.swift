@@ -56,7 +56,19 @@ public final class URLSessionTransport: HTTPTransport {
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
         if let body = request.body { urlRequest.httpBody = Data(body) }
         do {
-            let (data, response) = try await session.data(for: urlRequest)
+            // URLSession's timeout on Linux is an idle timeout at best; race a hard deadline.
+            let session = self.session
+            let prepared = urlRequest
+            let (data, response) = try await withThrowingTaskGroup(of: (Data, URLResponse)?.self) { group in
+                group.addTask { try await session.data(for: prepared) }
+                group.addTask {
+                    try await Task.sleep(nanoseconds: UInt64(timeout * 1e9))
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let answer = first else { throw URLError(.timedOut) }
+                return answer
+            }
             guard let http = response as? HTTPURLResponse else {
                 throw TransportFailure(kind: .uncertain, message: "the answer from \(request.url.host ?? "?") was not HTTP")
             }

@@ -14,9 +14,12 @@ public final class Pacer: Sendable {
     private let limit: Int
     private let window: Double
 
+    private let margin: Double
+
     public init(limit: Int, window: Double) {
         self.limit = max(1, limit)
         self.window = window
+        self.margin = max(0.05, window * 0.02)
     }
 
     static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
@@ -27,14 +30,15 @@ public final class Pacer: Sendable {
             let wait: Double = state.withLock { state in
                 let now = Self.now()
                 var times = state.sent[key, default: []]
-                times.removeAll { $0 <= now - window }
+                times.removeAll { $0 <= now - window - margin }
                 if times.count < limit {
                     times.append(now)
                     state.sent[key] = times
                     return 0
                 }
                 state.sent[key] = times
-                return (times.first ?? now) + window - now
+                // A small margin, because PagerDuty counts arrivals and ours are sends.
+                return (times.first ?? now) + window + margin - now
             }
             if wait <= 0 { return }
             try? await Task.sleep(nanoseconds: UInt64(wait * 1e9) + 1_000_000)

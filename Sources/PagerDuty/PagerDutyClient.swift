@@ -94,7 +94,7 @@ public struct PagerDutyClient: Sendable {
 
     static func encode(_ text: String) -> String {
         var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~[]")
+        allowed.insert(charactersIn: "-._~")
         return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
     }
 

@@ -55,6 +55,12 @@ extension Value {
         objectValue?[key]
     }
 
+    /// Element lookup for arrays; nil out of range or for a non-array.
+    public subscript(index: Int) -> Value? {
+        guard case .array(let items) = self, items.indices.contains(index) else { return nil }
+        return items[index]
+    }
+
     /// A scalar as the text a person would write for it (`true`, `42`, `hello`); arrays and
     /// objects as compact JSON. Used where a value is substituted into text.
     public var text: String {

@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+import Values
+
+@testable import Sandbox
+
+/// Sends raw bytes to 127.0.0.1:port and reads until the server closes or `timeout` passes.
+func exchange(_ port: UInt16, _ payload: [UInt8], timeout: Double = 3, closeAfterSend: Bool = false) -> String {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = port.bigEndian
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { return "<connect failed>" }
+    var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    _ = payload.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    if closeAfterSend { shutdown(fd, Int32(SHUT_WR)) }
+    var received: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if n <= 0 { break }
+        received += chunk[0..<n]
+    }
+    return String(decoding: received, as: UTF8.self)
+}
+
+@Suite struct HTTPServerTests {
+    func echoServer() throws -> (HTTPServer, UInt16) {
+        let server = HTTPServer { request in
+            .text(200, "\(request.method) \(request.path) q=\(request.query.map { "\($0.name)=\($0.value)" }.joined(separator: ",")) body=\(request.body.count)")
+        }
+        return (server, try server.start())
+    }
+
+    @Test func keepAliveServesSeveralRequestsOnOneConnection() throws {
+        let (server, port) = try echoServer()
+        defer { server.stop() }
+        let two = "GET /a?x=1&y=%20z HTTP/1.1\r\nHost: h\r\n\r\nPOST /b HTTP/1.1\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc"
+        let reply = exchange(port, Array(two.utf8))
+        #expect(reply.components(separatedBy: "HTTP/1.1 200 OK").count == 3)
+        #expect(reply.contains("GET /a q=x=1,y= z body=0"))
+        #expect(reply.contains("POST /b q= body=3"))
+        #expect(reply.contains("Connection: keep-alive") && reply.contains("Connection: close"))
+    }
+
+    @Test func manyConcurrentConnections() async throws {
+        let (server, port) = try echoServer()
+        defer { server.stop() }
+        let replies = await withTaskGroup(of: Bool.self) { group in
+            for i in 0..<64 {
+                group.addTask { exchange(port, Array("GET /n\(i) HTTP/1.1\r\nConnection: close\r\n\r\n".utf8)).contains("GET /n\(i) ") }
+            }
+            var ok = 0
+            for await reply in group where reply { ok += 1 }
+            return ok
+        }
+        #expect(replies == 64)
+    }
+
+    /// Garbage gets a 4xx/5xx answer or a closed connection, never a crash or a hang; the server
+    /// keeps serving afterwards.
+    @Test func malformedRequestsNeitherCrashNorHang() throws {
+        let (server, port) = try echoServer()
+        defer { server.stop() }
+        var generator = SystemRandomNumberGenerator()
+        var inputs: [[UInt8]] = [
+            Array("GARBAGE\r\n\r\n".utf8), Array("GET\r\n\r\n".utf8), Array("GET / HTTP/9.9\r\n\r\n".utf8),
+            Array("get / HTTP/1.1\r\n\r\n".utf8), Array("GET / HTTP/1.1\r\nBad Header\r\n\r\n".utf8),
+            Array("POST / HTTP/1.1\r\nContent-Length: -5\r\n\r\n".utf8), Array("POST / HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n".utf8),
+            Array("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab".utf8),
+            Array("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n".utf8),
+            Array("GET / HTTP/1.1\r\nX: ".utf8) + [UInt8](repeating: 65, count: 70_000) + Array("\r\n\r\n".utf8),
+            [0, 0, 0, 0xFF, 0xFE, 13, 10, 13, 10], Array("POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nshort".utf8),
+        ]
+        for _ in 0..<40 {
+            inputs.append((0..<Int.random(in: 1...300, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) } + [13, 10, 13, 10])
+        }
+        for input in inputs {
+            let reply = exchange(port, input, timeout: 3, closeAfterSend: true)
+            #expect(reply.isEmpty || reply.hasPrefix("HTTP/1.1 4") || reply.hasPrefix("HTTP/1.1 5") || reply.hasPrefix("HTTP/1.1 200"), "\(reply.prefix(40))")
+        }
+        #expect(exchange(port, Array("GET /still-alive HTTP/1.1\r\nConnection: close\r\n\r\n".utf8)).contains("GET /still-alive"))
+    }
+}
