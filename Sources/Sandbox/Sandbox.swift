@@ -76,7 +76,7 @@ public final class Sandbox: Sendable {
 
     // MARK: Dispatch
 
-    func handle(_ request: HTTPRequest) -> HTTPResponse {
+    public func handle(_ request: HTTPRequest) -> HTTPResponse {
         if request.path.hasPrefix("/_sandbox/") || request.path == "/" || request.path == "/index.html" {
             return admin(request)
         }

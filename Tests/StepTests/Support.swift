@@ -1,0 +1,85 @@
+import AcknowledgeEvent
+import Foundation
+import PagerDutyStepKit
+import ResolveEvent
+import Runner
+import Sandbox
+import SendChangeEvent
+import SendEvent
+import Settings
+import StepKit
+import Synchronization
+import Testing
+import Values
+import YAML
+
+/// Every step this target tests.
+let catalog = StepCatalog([SendEvent.self, AcknowledgeEvent.self, ResolveEvent.self, SendChangeEvent.self])
+
+/// Keeps every event of a run, as text.
+final class TextLog: ExecutionRenderer {
+    private let box = LockedText()
+    func render(_ event: ExecutionEvent) {
+        let box = self.box
+        TextRenderer { box.append($0) }.render(event)
+    }
+    var all: String { box.value }
+}
+
+final class LockedText: Sendable {
+    private let storage = Mutex("")
+    func append(_ chunk: String) { storage.withLock { $0 += chunk } }
+    var value: String { storage.withLock { $0 } }
+}
+
+/// A sandbox, key storage with its keys, settings pointing at it, and a way to run jobs or
+/// single steps against it.
+struct StepFixture {
+    let sandbox = Sandbox()
+    let url: String
+    let storage: String
+    let settings: Settings
+    let log = TextLog()
+    let redactor = SecretRedactor()
+
+    init(extra: [String] = []) throws {
+        url = try sandbox.start()
+        storage = NSTemporaryDirectory() + "pdstep-steps-" + UUID().uuidString
+        let keys = KeyStorage(base: storage)
+        try keys.putPassword("keys/pd/api", secret: Array(Sandbox.demo.apiKey.utf8))
+        try keys.putPassword("keys/pd/routing_key", secret: Array(Sandbox.demo.routingKey.utf8))
+        settings = try SettingsLoader.load(overrides: [
+            "framework.pagerduty.api.url=\(url)", "framework.pagerduty.service.url=\(url)", "pagerduty.identity.url=\(url)",
+            "pagerduty.api_key_path=keys/pd/api", "pagerduty.routing_key_path=keys/pd/routing_key",
+            "pagerduty.from_email=\(Sandbox.demo.fromEmail)", "pagerduty.retry.initial_delay=0.05",
+        ] + extra, directory: storage)
+    }
+
+    /// Runs the first job of `yaml`.
+    func run(_ yaml: String, options: [String: String] = [:], dryRun: Bool = false) async throws -> RunOutcome {
+        let jobs = try JobDecoder.decode(try YAMLParser.parse(yaml), file: "test.yaml")
+        let runner = JobRunner(
+            catalog: catalog, settings: settings, keyStorage: KeyStorage(base: storage),
+            log: ExecutionLog(renderer: log, redactor: redactor), jobs: jobs)
+        return await runner.run(jobs[0], RunRequest(options: options, dryRun: dryRun, directory: storage, environment: ["PATH": "/usr/bin:/bin"]))
+    }
+
+    /// A one-step job of `type` with `configuration`.
+    func step(_ type: String, _ configuration: [String: String], dryRun: Bool = false) async throws -> RunOutcome {
+        var yaml = "- name: step test\n  sequence:\n    commands:\n    - type: \(type)\n      configuration:\n"
+        for (key, value) in configuration.sorted(by: { $0.key < $1.key }) {
+            yaml += "        \(key): \(JSONWriter.quote(value))\n"
+        }
+        return try await run(yaml, dryRun: dryRun)
+    }
+
+    var state: Value { sandbox.stateSnapshot() }
+    var requests: [Value] { (try? JSONParser.parse(bytes: sandbox.handleAdmin("/_sandbox/requests")))?["requests"]?.arrayValue ?? [] }
+}
+
+extension Sandbox {
+    /// The body of an admin GET, for tests.
+    func handleAdmin(_ path: String) -> [UInt8] {
+        handle(HTTPRequest(method: "GET", target: path, path: path, query: [], headers: [], body: [])).body
+    }
+}
