@@ -12,6 +12,18 @@ let stepModules: [String] = [
     "AcknowledgeEvent",
     "ResolveEvent",
     "SendChangeEvent",
+    "IncidentNote",
+    "EscalateIncident",
+    "RunResponsePlay",
+    "StartIncidentWorkflow",
+    "UpdateStatus",
+    "UpdateIncident",
+    "GetIncident",
+    "UpdateEscalationPolicy",
+    "AddResponders",
+    "ListIncidents",
+    "ListIncidentAlerts",
+    "ResolveIncidents",
 ]
 
 /// What every step module may import. A step never imports another step, the runner or the CLI.

@@ -1,7 +1,19 @@
 import AcknowledgeEvent
+import AddResponders
+import EscalateIncident
+import GetIncident
+import IncidentNote
+import ListIncidentAlerts
+import ListIncidents
 import ResolveEvent
+import ResolveIncidents
+import RunResponsePlay
 import SendChangeEvent
 import SendEvent
+import StartIncidentWorkflow
+import UpdateEscalationPolicy
+import UpdateIncident
+import UpdateStatus
 import StepKit
 
 extension StepCatalog {
@@ -9,5 +21,7 @@ extension StepCatalog {
     /// an import here, and its type in this list.
     public static let builtIn = StepCatalog([
         SendEvent.self, AcknowledgeEvent.self, ResolveEvent.self, SendChangeEvent.self,
+        IncidentNote.self, EscalateIncident.self, RunResponsePlay.self, StartIncidentWorkflow.self, UpdateStatus.self, UpdateIncident.self,
+        GetIncident.self, UpdateEscalationPolicy.self, AddResponders.self, ListIncidents.self, ListIncidentAlerts.self, ResolveIncidents.self,
     ])
 }

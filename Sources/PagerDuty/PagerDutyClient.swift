@@ -115,6 +115,12 @@ public struct PagerDutyClient: Sendable {
         return headers
     }
 
+    /// Checks what a real send would check first (a key, the From header), then answers the plan.
+    public func plan(_ request: PagerDutyRequest, strict: Bool) throws(PagerDutyError) -> Value {
+        _ = try headers(for: request)
+        return plan(request)
+    }
+
     /// What a dry run prints for a request: method, URL, headers (key masked) and body.
     public func plan(_ request: PagerDutyRequest) -> Value {
         var headers = ValueObject()

@@ -1,0 +1,52 @@
+import PagerDuty
+import PagerDutyStepKit
+import StepKit
+
+/// `pagerduty-add-responders`: ask more people (or escalation policies) to join an incident.
+public struct AddResponders: JobStep {
+    public static let descriptor = StepDescriptor(
+        name: "pagerduty-add-responders", aliases: ["pagerduty-add-additional-responders"], title: "Add Responders",
+        summary: "Ask users or escalation policies to join an incident (needs the coordinated_responding ability).",
+        properties: PagerDutyProperties.rest + [
+            IncidentProperties.incidentID,
+            StepProperty("users", title: "Users", description: "Comma-separated user ids or emails.", kind: .list, aliases: ["user"]),
+            StepProperty("escalation_policies", title: "Escalation policies", description: "Comma-separated escalation policy ids.", kind: .list, aliases: ["escalation-policy"]),
+            StepProperty("message", title: "Message", description: "Why they are asked to join.", kind: .text, required: true),
+            StepProperty("requester", title: "Requester", description: "Who asks (user id or email). Default: the from_email user.", aliases: ["requester_id"]),
+            PagerDutyProperties.fromEmail,
+        ],
+        outputs: [StepOutput("incident_id", "The incident's id."), StepOutput("responders", "The requested targets, comma-separated.")])
+
+    let config: StepConfig
+
+    public init(config: StepConfig) throws(StepError) {
+        self.config = config
+        _ = try config.requiredString("incident_id")
+        _ = try config.requiredString("message")
+        let users = try config.list("users")
+        let policies = try config.list("escalation_policies")
+        if users.isEmpty && policies.isEmpty {
+            throw StepError.invalid("\(config.step): name at least one responder in 'users' or 'escalation_policies'", property: "users")
+        }
+        if config.string("requester") == nil && config.string("from_email") == nil {
+            throw StepError.invalid("\(config.step): property 'requester' is required (a user id or email), or set from_email", property: "requester")
+        }
+    }
+
+    public func run(_ context: StepContext) async throws(StepError) -> StepResult {
+        let call = try RESTCall(context, config)
+        let incident = try await call.incidentID(try config.requiredString("incident_id"))
+        let users = try await call.userIDs(try config.list("users"), property: "users")
+        let policies = try config.list("escalation_policies")
+        let requesterText = config.string("requester") ?? config.string("from_email") ?? ""
+        guard let requester = try await call.userIDs([requesterText], property: "requester").first else {
+            throw StepError.invalid("\(config.step): property 'requester' is required", property: "requester")
+        }
+        let request = PagerDutyRequest.responderRequest(incident: incident, requesterID: requester, message: try config.requiredString("message"), userIDs: users, policyIDs: policies)
+        let targets = (users + policies).joined(separator: ",")
+        guard let response = try await call.send(request) else {
+            return call.dryRunResult("ask \(targets) to join incident \(incident)")
+        }
+        return StepResult(outputs: ["incident_id": incident, "responders": targets], summary: "asked \(targets) to join incident \(incident)", response: response.body)
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import PagerDuty
+import PagerDutyStepKit
+import StepKit
+import Values
+
+/// `pagerduty-list-incidents`: fetch incidents by filters (SOAR "Fetch Incident").
+public struct ListIncidents: JobStep {
+    public static let descriptor = StepDescriptor(
+        name: "pagerduty-list-incidents", title: "List Incidents",
+        summary: "Fetch incidents by time window and filters, all pages (SOAR's Fetch Incident).",
+        details: "since and until are UTC ISO 8601 times; the window may be at most 6 months (PagerDuty's limit; checked before sending). Without them PagerDuty uses the last month. Past PagerDuty's 10,000-result ceiling the window is split and fetched in parts.",
+        properties: PagerDutyProperties.rest + [
+            StepProperty("since", title: "Since", description: "Start of the window (UTC, ISO 8601)."),
+            StepProperty("until", title: "Until", description: "End of the window (UTC, ISO 8601)."),
+            StepProperty("limit", title: "Limit", description: "How many incidents at most.", kind: .integer, default: "20"),
+            StepProperty("statuses", title: "Statuses", description: "Comma-separated: triggered, acknowledged, resolved.", kind: .list),
+            StepProperty("urgencies", title: "Urgencies", description: "Comma-separated: high, low.", kind: .list),
+            StepProperty("service_ids", title: "Services", description: "Comma-separated service ids.", kind: .list),
+            StepProperty("team_ids", title: "Teams", description: "Comma-separated team ids.", kind: .list),
+            StepProperty("include", title: "Include", description: "Comma-separated extras (assignees, services, teams, first_trigger_log_entries, ...).", kind: .list),
+            StepProperty("incident_key", title: "Incident key", description: "Only the incident with this key (the dedup key of the alert that opened it)."),
+            StepProperty("time_zone", title: "Time zone", description: "Time zone of the times in the answer."),
+            StepProperty("sort_by", title: "Sort by", description: "Up to two of incident_number, created_at, resolved_at, urgency, each with :asc or :desc."),
+            StepProperty("output_file", title: "Output file", description: "Write the incidents there as JSON (otherwise they are in the step's JSON result)."),
+        ],
+        outputs: [StepOutput("incident_ids", "The incidents' ids, comma-separated."), StepOutput("count", "How many.")])
+
+    let config: StepConfig
+    let since: Date?
+    let until: Date?
+    let limit: Int
+
+    public init(config: StepConfig) throws(StepError) {
+        self.config = config
+        since = try Self.date(config, "since")
+        until = try Self.date(config, "until")
+        if let since, let until {
+            guard until > since else { throw StepError.invalid("\(config.step): 'until' must be after 'since'", property: "until") }
+            if until.timeIntervalSince(since) > 183 * 86_400 {
+                throw StepError.invalid("\(config.step): the window from 'since' to 'until' is longer than 6 months, PagerDuty's limit; split it into several runs", property: "until")
+            }
+        }
+        limit = try config.int("limit") ?? 20
+        guard limit >= 1 else { throw StepError.invalid("\(config.step): 'limit' must be 1 or more", property: "limit") }
+        for (name, allowed) in [("statuses", ["triggered", "acknowledged", "resolved"]), ("urgencies", ["high", "low"])] {
+            for value in try config.list(name) where !allowed.contains(value) {
+                throw StepError.invalid("\(config.step): property '\(name)': '\(value)' is not one of \(allowed.joined(separator: ", "))", property: name)
+            }
+        }
+    }
+
+    static func date(_ config: StepConfig, _ name: String) throws(StepError) -> Date? {
+        guard let text = config.string(name), !text.isEmpty else { return nil }
+        if let date = try? Date.ISO8601FormatStyle().parse(text) ?? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text) { return date }
+        if let date = try? Date.ISO8601FormatStyle().year().month().day().parse(text) { return date }
+        throw StepError.invalid("\(config.step): property '\(name)' must be an ISO 8601 time such as 2026-11-01T00:00:00Z, got '\(text)'", property: name)
+    }
+
+    func query(since: Date?, until: Date?) throws(StepError) -> [(String, String)] {
+        var query: [(String, String)] = []
+        let format = Date.ISO8601FormatStyle()
+        if let since { query.append(("since", format.format(since))) }
+        if let until { query.append(("until", format.format(until))) }
+        for (name, key) in [("statuses", "statuses[]"), ("urgencies", "urgencies[]"), ("service_ids", "service_ids[]"), ("team_ids", "team_ids[]"), ("include", "include[]")] {
+            for value in try config.list(name) { query.append((key, value)) }
+        }
+        if let key = config.string("incident_key") { query.append(("incident_key", key)) }
+        if let zone = config.string("time_zone") { query.append(("time_zone", zone)) }
+        if let sort = config.string("sort_by") { query.append(("sort_by", sort)) }
+        return query
+    }
+
+    public func run(_ context: StepContext) async throws(StepError) -> StepResult {
+        let call = try RESTCall(context, config)
+        if context.dryRun {
+            _ = try await call.send(PagerDutyRequest(method: "GET", path: "/incidents", query: try query(since: since, until: until) + [("limit", String(min(100, limit))), ("offset", "0")]))
+            return call.dryRunResult("list up to \(limit) incidents")
+        }
+        var seen: Set<String> = []
+        var incidents: [Value] = []
+        try await fetch(since: since, until: until, call: call, into: &incidents, seen: &seen, depth: 0)
+        let ids = incidents.compactMap { $0["id"]?.stringValue }
+        let document = Value.object(ValueObject([("incidents", .array(incidents))]))
+        if let file = config.string("output_file") {
+            do {
+                try Data((JSONWriter.write(document, options: .pretty) + "\n").utf8).write(to: URL(fileURLWithPath: file))
+            } catch {
+                throw StepError(.failed, "cannot write \(file): \(error.localizedDescription)", property: "output_file")
+            }
+        }
+        return StepResult(outputs: ["incident_ids": ids.joined(separator: ","), "count": String(ids.count)], summary: "\(ids.count) incident\(ids.count == 1 ? "" : "s")", response: document)
+    }
+
+    /// One window; past the 10,000 ceiling it is split in two, each fetched in turn.
+    private func fetch(since: Date?, until: Date?, call: RESTCall, into incidents: inout [Value], seen: inout Set<String>, depth: Int) async throws(StepError) {
+        let request = PagerDutyRequest(method: "GET", path: "/incidents", query: try query(since: since, until: until))
+        let client = call.client
+        let remaining = limit - incidents.count
+        let (items, ceiling) = try await pagerDuty { () throws(PagerDutyError) in try await client.listAll(request, key: "incidents", maximum: remaining) }
+        if ceiling, depth < 16 {
+            let end = until ?? Date()
+            let start = since ?? end.addingTimeInterval(-30 * 86_400)
+            let middle = start.addingTimeInterval(end.timeIntervalSince(start) / 2)
+            call.context.log(.verbose, "more than 10,000 incidents in the window; splitting it at \(Date.ISO8601FormatStyle().format(middle))")
+            try await fetch(since: start, until: middle, call: call, into: &incidents, seen: &seen, depth: depth + 1)
+            if incidents.count < limit { try await fetch(since: middle, until: end, call: call, into: &incidents, seen: &seen, depth: depth + 1) }
+            return
+        }
+        for item in items {
+            guard let id = item["id"]?.stringValue, !seen.contains(id), incidents.count < limit else { continue }
+            seen.insert(id)
+            incidents.append(item)
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import PagerDuty
+import PagerDutyStepKit
+import StepKit
+import Values
+
+/// `pagerduty-update-escalation-policy`: move an incident to another escalation policy.
+public struct UpdateEscalationPolicy: JobStep {
+    public static let descriptor = StepDescriptor(
+        name: "pagerduty-update-escalation-policy", aliases: ["pagerduty-update-escalation"], title: "Update Escalation Policy",
+        summary: "Move an incident to another escalation policy (it restarts at level 1).",
+        properties: PagerDutyProperties.rest + [
+            IncidentProperties.incidentID,
+            StepProperty("escalation_policy_id", title: "Escalation policy", description: "The escalation policy's id.", required: true, aliases: ["escalation-policy"]),
+            PagerDutyProperties.fromEmail,
+        ],
+        outputs: IncidentOutputs.descriptors)
+
+    let config: StepConfig
+
+    public init(config: StepConfig) throws(StepError) {
+        self.config = config
+        _ = try config.requiredString("incident_id")
+        _ = try config.requiredString("escalation_policy_id")
+    }
+
+    public func run(_ context: StepContext) async throws(StepError) -> StepResult {
+        let call = try RESTCall(context, config)
+        let incident = try await call.incidentID(try config.requiredString("incident_id"))
+        let policy = try config.requiredString("escalation_policy_id")
+        let fields = ValueObject([("escalation_policy", ["id": .string(policy), "type": "escalation_policy_reference"])])
+        guard let response = try await call.send(.updateIncident(incident, fields: fields)) else {
+            return call.dryRunResult("move incident \(incident) to escalation policy \(policy)")
+        }
+        return StepResult(outputs: IncidentOutputs.of(response.body["incident"]), summary: "moved incident \(incident) to escalation policy \(policy)", response: response.body)
+    }
+}
