@@ -1,4 +1,16 @@
 import AcknowledgeEvent
+import IncidentNote
+import EscalateIncident
+import RunResponsePlay
+import StartIncidentWorkflow
+import UpdateStatus
+import UpdateIncident
+import GetIncident
+import UpdateEscalationPolicy
+import AddResponders
+import ListIncidents
+import ListIncidentAlerts
+import ResolveIncidents
 import Foundation
 import PagerDutyStepKit
 import ResolveEvent
@@ -14,7 +26,10 @@ import Values
 import YAML
 
 /// Every step this target tests.
-let catalog = StepCatalog([SendEvent.self, AcknowledgeEvent.self, ResolveEvent.self, SendChangeEvent.self])
+let catalog = StepCatalog([
+    SendEvent.self, AcknowledgeEvent.self, ResolveEvent.self, SendChangeEvent.self,
+    IncidentNote.self, EscalateIncident.self, RunResponsePlay.self, StartIncidentWorkflow.self, UpdateStatus.self, UpdateIncident.self, GetIncident.self, UpdateEscalationPolicy.self, AddResponders.self, ListIncidents.self, ListIncidentAlerts.self, ResolveIncidents.self,
+])
 
 /// Keeps every event of a run, as text.
 final class TextLog: ExecutionRenderer {
@@ -74,6 +89,21 @@ struct StepFixture {
     }
 
     var state: Value { sandbox.stateSnapshot() }
+
+    /// Triggers an alert and answers the incident's id.
+    func openIncident(_ key: String = "k1", summary: String = "disk full") async throws -> String {
+        _ = try await step("pagerduty-send-event", ["summary": summary, "source": "web1", "severity": "critical", "dedup_key": key])
+        return state["incidents"]?.arrayValue?.first { $0["incident_key"]?.stringValue == key }?["id"]?.stringValue ?? ""
+    }
+
+    /// The incident with this id, as the sandbox holds it.
+    func incident(_ id: String) -> Value? {
+        state["incidents"]?.arrayValue?.first { $0["id"]?.stringValue == id }
+    }
+
+    func fault(_ json: String) {
+        _ = sandbox.handle(HTTPRequest(method: "POST", target: "/_sandbox/faults", path: "/_sandbox/faults", query: [], headers: [], body: Array(json.utf8)))
+    }
     var requests: [Value] { (try? JSONParser.parse(bytes: sandbox.handleAdmin("/_sandbox/requests")))?["requests"]?.arrayValue ?? [] }
 }
 
