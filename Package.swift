@@ -24,6 +24,16 @@ let stepModules: [String] = [
     "ListIncidents",
     "ListIncidentAlerts",
     "ResolveIncidents",
+    "CreateUser",
+    "UpdateUser",
+    "DeleteUser",
+    "GetUser",
+    "ListUsers",
+    "GetContactMethods",
+    "ListSchedules",
+    "ListEscalationPolicies",
+    "TestConnection",
+    "ExportDirectory",
 ]
 
 /// What every step module may import. A step never imports another step, the runner or the CLI.

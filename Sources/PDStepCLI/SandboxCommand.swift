@@ -34,6 +34,7 @@ struct SandboxSession {
             "\(KnownSettings.apiKeyPath.key)=\(SandboxSettings.apiKeyPath)",
             "\(KnownSettings.routingKeyPath.key)=\(SandboxSettings.routingKeyPath)",
             "\(KnownSettings.fromEmail.key)=\(Sandbox.demo.fromEmail)",
+            "\(KnownSettings.subdomain.key)=sandbox",
         ]
     }
 

@@ -29,6 +29,8 @@ public struct PagerDutyRequest: Sendable {
     /// Safe to send twice (GET, PUT, DELETE, events with a dedup key). Other requests are
     /// retried only when they surely did not take effect.
     public var idempotent: Bool
+    /// A form-encoded body instead of JSON (the OAuth token request).
+    public var form: [(String, String)]?
 
     public init(api: API = .rest, method: String, path: String, query: [(String, String)] = [], body: Value? = nil, requiresFrom: Bool = false, idempotent: Bool? = nil) {
         self.api = api
@@ -100,7 +102,7 @@ public struct PagerDutyClient: Sendable {
 
     /// The headers of a request (the key included; never log them as they are).
     func headers(for request: PagerDutyRequest) throws(PagerDutyError) -> [String: String] {
-        var headers = ["User-Agent": configuration.userAgent, "Content-Type": "application/json"]
+        var headers = ["User-Agent": configuration.userAgent, "Content-Type": request.form == nil ? "application/json" : "application/x-www-form-urlencoded"]
         guard request.api == .rest else { return headers }
         headers["Accept"] = "application/vnd.pagerduty+json;version=2"
         guard let credentials else {
@@ -150,7 +152,8 @@ public struct PagerDutyClient: Sendable {
             attempt += 1
             if let pacingKey { await pacer.waitForEvent(key: pacingKey) } else if request.api == .rest { await pacer.waitForREST() }
             // The body is encoded afresh for every attempt (a consumed stream is never resent).
-            let body = request.body.map { Array(JSONWriter.write($0).utf8) }
+            let body = request.form.map { Array($0.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&").utf8) }
+                ?? request.body.map { Array(JSONWriter.write($0).utf8) }
             let outcome: Result<TransportResponse, TransportFailure>
             do {
                 outcome = .success(try await transport.send(TransportRequest(method: request.method, url: url, headers: headers, body: body), timeout: configuration.timeout))

@@ -42,8 +42,23 @@ public enum PagerDutyProperties {
         kind: .storagePath, aliases: ["service_key", "routingKey", "routing_key_path"],
         settingsKeys: ["project.pagerduty.routing_key_path", "pagerduty.routing_key_path"])
 
+    /// A scoped OAuth app's client id and secret (key-storage paths), for the
+    /// client-credentials grant.
+    public static let oauthClientIDPath = StepProperty(
+        "oauth_client_id_path", title: "OAuth client id (key storage path)",
+        description: "Key-storage path of a scoped OAuth app's client id; with oauth_client_secret_path, pdstep fetches and caches an access token.",
+        kind: .storagePath, settingsKeys: ["project.pagerduty.oauth.client_id_path", "pagerduty.oauth.client_id_path"])
+    public static let oauthClientSecretPath = StepProperty(
+        "oauth_client_secret_path", title: "OAuth client secret (key storage path)",
+        description: "Key-storage path of the OAuth app's client secret.",
+        kind: .storagePath, settingsKeys: ["project.pagerduty.oauth.client_secret_path", "pagerduty.oauth.client_secret_path"])
+    public static let oauthScope = StepProperty(
+        "oauth_scope", title: "OAuth scope",
+        description: "Scopes to ask for, space-separated, e.g. 'as_account-us.mycompany incidents.write users.read'.",
+        settingsKeys: ["project.pagerduty.oauth.scope", "pagerduty.oauth.scope"])
+
     /// The properties of a step that calls the REST API.
-    public static let rest: [StepProperty] = [apiKeyPath, apiKey, oauthToken]
+    public static let rest: [StepProperty] = [apiKeyPath, apiKey, oauthToken, oauthClientIDPath, oauthClientSecretPath, oauthScope]
     /// The properties of a step that sends events.
     public static let events: [StepProperty] = [integrationKeyPath, integrationKey]
 }
@@ -62,6 +77,21 @@ public enum SandboxSettings {
 enum Shared {
     static let transport = URLSessionTransport()
     static let pacers = PacerCache()
+    static let tokens = TokenCache()
+}
+
+/// OAuth access tokens, kept in memory (never on disk, never logged) until shortly before they
+/// expire.
+final class TokenCache: Sendable {
+    private let tokens = Mutex<[String: OAuthToken]>([:])
+
+    func token(clientID: String, scope: String, host: String, fetch: () async throws(PagerDutyError) -> OAuthToken) async throws(StepError) -> String {
+        let key = "\(host) \(clientID) \(scope)"
+        if let cached = tokens.withLock({ $0[key] }), cached.expires.timeIntervalSinceNow > 60 { return cached.accessToken }
+        let fresh = try await pagerDuty { () throws(PagerDutyError) in try await fetch() }
+        tokens.withLock { $0[key] = fresh }
+        return fresh.accessToken
+    }
 }
 
 final class PacerCache: Sendable {
@@ -104,7 +134,7 @@ extension StepContext {
 
     /// A REST client with the step's credentials (`api_key_path`, `api_key` or `oauth_token`)
     /// and From email. Reading the key registers it as a secret.
-    public func restClient(_ config: StepConfig) throws(StepError) -> PagerDutyClient {
+    public func restClient(_ config: StepConfig) async throws(StepError) -> PagerDutyClient {
         let configuration = try pagerDutyConfiguration()
         let credentials: Credentials?
         if settings.bool(SandboxSettings.enabled, default: false) {
@@ -115,6 +145,16 @@ extension StepContext {
         } else if let key = config.string("api_key"), !key.isEmpty {
             redactor.register(key)
             credentials = .apiToken(key)
+        } else if let idPath = config.string("oauth_client_id_path"), let secretPath = config.string("oauth_client_secret_path") {
+            let clientID = try readSecret(atPath: idPath, property: "oauth_client_id_path")
+            let secret = try readSecret(atPath: secretPath, property: "oauth_client_secret_path")
+            let scope = config.string("oauth_scope") ?? ""
+            let tokenClient = client(configuration, credentials: nil, from: nil)
+            let token = try await Shared.tokens.token(clientID: clientID, scope: scope, host: configuration.identityBase.absoluteString) { () throws(PagerDutyError) in
+                try await tokenClient.fetchOAuthToken(clientID: clientID, clientSecret: secret, scope: scope)
+            }
+            redactor.register(token)
+            credentials = .oauth(token)
         } else if let path = config.string("api_key_path") {
             credentials = .apiToken(try readSecret(atPath: path, property: "api_key_path"))
         } else {

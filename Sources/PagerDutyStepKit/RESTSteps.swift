@@ -17,9 +17,9 @@ public struct RESTCall: Sendable {
     public let client: PagerDutyClient
     private let planned = PlanLog()
 
-    public init(_ context: StepContext, _ config: StepConfig) throws(StepError) {
+    public init(_ context: StepContext, _ config: StepConfig) async throws(StepError) {
         self.context = context
-        client = try context.restClient(config)
+        client = try await context.restClient(config)
     }
 
     /// Sends `request`; in a dry run records its plan instead and answers nil.

@@ -48,6 +48,18 @@ public enum KnownSettings {
     public static let fromEmail = KnownSetting(
         "pagerduty.from_email", default: "",
         "Email of the PagerDuty user sent as From on writes, for steps that set none (framework level).")
+    public static let oauthClientIDPath = KnownSetting(
+        "pagerduty.oauth.client_id_path", default: "",
+        "Key-storage path of a scoped OAuth app's client id (client-credentials grant), used instead of an API key.")
+    public static let oauthClientSecretPath = KnownSetting(
+        "pagerduty.oauth.client_secret_path", default: "",
+        "Key-storage path of that app's client secret.")
+    public static let oauthScope = KnownSetting(
+        "pagerduty.oauth.scope", default: "",
+        "Scopes the token asks for, space-separated (as_account-us.SUBDOMAIN incidents.write ...).")
+    public static let subdomain = KnownSetting(
+        "pagerduty.subdomain", default: "",
+        "The account's subdomain, for directory export access lists (otherwise taken from the html_url of what is exported).")
     public static let timeout = KnownSetting(
         "pagerduty.timeout", default: "30",
         "Seconds one HTTP request to PagerDuty may take.")
@@ -71,6 +83,6 @@ public enum KnownSettings {
     /// The whole table, in the order framework.properties.example lists it.
     public static let all: [KnownSetting] = [
         storageDir, region, eventsURL, apiURL, identityURL, projectAPIKeyPath, apiKeyPath, projectRoutingKeyPath, routingKeyPath,
-        projectFromEmail, fromEmail, timeout, retryMaxAttempts, retryMaxSeconds, retryInitialDelay, eventsRateLimit, eventsRateWindow,
+        projectFromEmail, fromEmail, oauthClientIDPath, oauthClientSecretPath, oauthScope, subdomain, timeout, retryMaxAttempts, retryMaxSeconds, retryInitialDelay, eventsRateLimit, eventsRateWindow,
     ]
 }

@@ -46,7 +46,12 @@ public enum ConfigResolver {
         var firstBadProperty: String?
         let stepNames = [descriptor.name] + descriptor.aliases
 
+        let propertyNames = Set(descriptor.properties.map(\.name))
         for property in descriptor.properties {
+            // An alias never captures a key that is another property's own name (`email` is the
+            // From user in the pd-* steps, but the user's email in the user steps).
+            var property = property
+            property.aliases.removeAll { propertyNames.contains($0) }
             guard let (value, origin) = find(property, stepNames: stepNames, sources: sources) else {
                 if property.required {
                     problems.append("'\(property.name)' is required (\(property.title)); set it in the step's configuration\(property.settingsKeys.isEmpty ? "" : " or in the setting \(property.settingsKeys.joined(separator: " / "))")")

@@ -110,7 +110,7 @@ public struct StepDescriptor: Sendable, Hashable {
         self.outputs = outputs
     }
 
-    /// The property with this name or alias.
+    /// The property with this name or alias (a name wins over another property's alias).
     public func property(_ key: String) -> StepProperty? {
         properties.first { $0.name == key } ?? properties.first { $0.aliases.contains(key) }
     }

@@ -81,7 +81,7 @@ public struct StepError: Error, Sendable, Hashable, CustomStringConvertible {
         if let httpStatus {
             var status = "HTTP \(httpStatus)"
             if let remoteCode { status += ", PagerDuty code \(remoteCode)" }
-            if !text.contains(status) { text += " (\(status))" }
+            if !text.contains("HTTP \(httpStatus)") { text += " (\(status))" }
         }
         for detail in details { text += "\n  - \(detail)" }
         return text

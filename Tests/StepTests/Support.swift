@@ -1,4 +1,14 @@
 import AcknowledgeEvent
+import CreateUser
+import UpdateUser
+import DeleteUser
+import GetUser
+import ListUsers
+import GetContactMethods
+import ListSchedules
+import ListEscalationPolicies
+import TestConnection
+import ExportDirectory
 import IncidentNote
 import EscalateIncident
 import RunResponsePlay
@@ -27,6 +37,7 @@ import YAML
 
 /// Every step this target tests.
 let catalog = StepCatalog([
+    CreateUser.self, UpdateUser.self, DeleteUser.self, GetUser.self, ListUsers.self, GetContactMethods.self, ListSchedules.self, ListEscalationPolicies.self, TestConnection.self, ExportDirectory.self,
     SendEvent.self, AcknowledgeEvent.self, ResolveEvent.self, SendChangeEvent.self,
     IncidentNote.self, EscalateIncident.self, RunResponsePlay.self, StartIncidentWorkflow.self, UpdateStatus.self, UpdateIncident.self, GetIncident.self, UpdateEscalationPolicy.self, AddResponders.self, ListIncidents.self, ListIncidentAlerts.self, ResolveIncidents.self,
 ])

@@ -26,7 +26,7 @@ public struct ListIncidentAlerts: JobStep {
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
-        let call = try RESTCall(context, config)
+        let call = try await RESTCall(context, config)
         var alerts: [Value] = []
         for given in try config.list("incident_ids") {
             let id = try await call.incidentID(given)

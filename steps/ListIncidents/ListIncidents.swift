@@ -72,7 +72,7 @@ public struct ListIncidents: JobStep {
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
-        let call = try RESTCall(context, config)
+        let call = try await RESTCall(context, config)
         if context.dryRun {
             _ = try await call.send(PagerDutyRequest(method: "GET", path: "/incidents", query: try query(since: since, until: until) + [("limit", String(min(100, limit))), ("offset", "0")]))
             return call.dryRunResult("list up to \(limit) incidents")

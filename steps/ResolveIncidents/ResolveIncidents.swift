@@ -38,7 +38,7 @@ public struct ResolveIncidents: JobStep {
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
-        let call = try RESTCall(context, config)
+        let call = try await RESTCall(context, config)
         var resolved: [String] = []
         var failures: [(String, String)] = []
         for start in stride(from: 0, to: ids.count, by: Self.batchSize) {

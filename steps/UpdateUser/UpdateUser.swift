@@ -1,0 +1,33 @@
+import PagerDuty
+import PagerDutyStepKit
+import StepKit
+
+/// `pagerduty-update-user`: change a user's fields (only those given are sent).
+public struct UpdateUser: JobStep {
+    public static let descriptor = StepDescriptor(
+        name: "pagerduty-update-user", title: "Update User", summary: "Change a user's name, email, role, color, title, description or time zone.",
+        properties: PagerDutyProperties.rest + [
+            StepProperty("user_id", title: "User", description: "The user's id (or email).", required: true, aliases: ["pd-id"]),
+        ] + UserFields.properties(nameRequired: false),
+        outputs: UserFields.outputs)
+
+    let config: StepConfig
+
+    public init(config: StepConfig) throws(StepError) {
+        self.config = config
+        _ = try config.requiredString("user_id")
+        if UserFields.fields(config).isEmpty {
+            throw StepError.invalid("\(config.step): nothing to change; set one of name, email, role, color, title, description, time_zone", property: "name")
+        }
+    }
+
+    public func run(_ context: StepContext) async throws(StepError) -> StepResult {
+        let call = try await RESTCall(context, config)
+        guard let id = try await call.userIDs([try config.requiredString("user_id")], property: "user_id").first else { throw StepError.invalid("no user", property: "user_id") }
+        let fields = UserFields.fields(config)
+        guard let response = try await call.send(.updateUser(id, fields: fields)) else {
+            return call.dryRunResult("update user \(id) (\(fields.keys.joined(separator: ", ")))")
+        }
+        return StepResult(outputs: UserFields.outputs(response.body["user"]), summary: "updated user \(id) (\(fields.keys.joined(separator: ", ")))", response: response.body)
+    }
+}
