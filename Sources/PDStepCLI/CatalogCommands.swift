@@ -32,12 +32,14 @@ extension PDStep {
     }
 
     static let describeCommand = Command(
-        name: "describe", summary: "Show every property and output of a step.", usage: "STEP [--json]",
-        options: [.flag("json", "print the descriptor as JSON")], maxPositionals: 1
+        name: "describe", summary: "Show every property and output of a step.", usage: "STEP [--json | --json-schema]",
+        options: [.flag("json", "print the descriptor as JSON"), .flag("json-schema", "print a JSON Schema of the step's configuration")], maxPositionals: 1
     ) { arguments, invocation in
         guard let name = arguments.positionals.first else { throw UsageError("which step? (pdstep list shows them)") }
         let descriptor = try findStep(name, invocation.catalog).descriptor
-        if arguments.has("json") {
+        if arguments.has("json-schema") {
+            invocation.io.print(JSONWriter.write(descriptor.jsonSchema, options: .pretty))
+        } else if arguments.has("json") {
             invocation.io.print(JSONWriter.write(descriptor.jsonValue, options: .pretty))
         } else {
             invocation.io.out(describeText(descriptor))

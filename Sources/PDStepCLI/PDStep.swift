@@ -6,6 +6,16 @@ import Values
 
 /// The `pdstep` command line: a table of commands, dispatched by the first argument.
 public enum PDStep {
+    /// Runs the process: as `pd-STEP` (a link made by `install-links`) it runs that step.
+    public static func main(_ argv: [String], io: CommandIO, catalog: StepCatalog = .builtIn) async -> Int32 {
+        let program = (argv.first.map { ($0 as NSString).lastPathComponent }) ?? "pdstep"
+        if program.hasPrefix("pd-"), let step = catalog.step(named: String(program.dropFirst(3))) {
+            let invocation = Invocation(io: io, catalog: catalog, redactor: SecretRedactor())
+            return await StepCommand.run(step, Array(argv.dropFirst()), invocation)
+        }
+        return await run(Array(argv.dropFirst()), io: io, catalog: catalog)
+    }
+
     /// Runs `pdstep` with `arguments` (without the program name) and answers the exit code.
     public static func run(_ arguments: [String], io: CommandIO, catalog: StepCatalog = .builtIn) async -> Int32 {
         let invocation = Invocation(io: io, catalog: catalog, redactor: SecretRedactor())
@@ -26,6 +36,9 @@ public enum PDStep {
             return ExitCode.success.rawValue
         default:
             break
+        }
+        if commands.first(where: { $0.name == first }) == nil, let step = catalog.step(named: first) {
+            return await StepCommand.run(step, Array(arguments.dropFirst()), invocation)
         }
         guard let command = commands.first(where: { $0.name == first }) else {
             var message = "pdstep: unknown command '\(first)'"
@@ -88,6 +101,7 @@ public enum PDStep {
     /// Every command, in the order `--help` lists them.
     static let commands: [Command] = [
         runCommand, validateCommand, listCommand, describeCommand, keysCommand, configCommand, convertCommand, sandboxCommand,
+        installLinksCommand, pluginBundleCommand,
     ]
 
     static func overview(_ catalog: StepCatalog) -> String {

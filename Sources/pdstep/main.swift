@@ -1,5 +1,5 @@
 import Foundation
 import PDStepCLI
 
-let code = await PDStep.run(Array(CommandLine.arguments.dropFirst()), io: .process)
+let code = await PDStep.main(CommandLine.arguments, io: .process)
 exit(code)

@@ -1,0 +1,193 @@
+import Foundation
+import PagerDutyStepKit
+import Runner
+import Settings
+import StepKit
+import Synchronization
+import Values
+
+/// `pdstep STEP [--PROPERTY VALUE ...]`: one step, outside a job, for an external orchestrator.
+/// Configuration from flags, `--config` JSON (a file or `-` for stdin) and `RD_CONFIG_*`
+/// variables (flags win, then `--config`, then the environment). The result is one JSON object
+/// on stdout; the human log goes to stderr.
+enum StepCommand {
+    /// Options every step binary takes besides the step's own properties.
+    static let commonOptions: [OptionSpec] = [
+        .value("config", "FILE", "a JSON object of property values; - reads it from standard input"),
+        .flag("dry-run", "check everything and print the request instead of sending it"),
+        .flag("sandbox", "run against the embedded PagerDuty sandbox"),
+        .value("output", "FORMAT", "json (default) or rundeck (RUNDECK:DATA:key=value lines)"),
+        storageOption,
+    ] + settingsOptions
+
+    static func options(for descriptor: StepDescriptor) -> [OptionSpec] {
+        var specs = commonOptions
+        for property in descriptor.properties {
+            for name in property.allNames where !specs.contains(where: { $0.name == name.replacingUnderscores() }) {
+                specs.append(.value(name.replacingUnderscores(), property.kind == .boolean ? "true|false" : "VALUE", name == property.name ? property.title : "same as --\(property.name.replacingUnderscores())"))
+            }
+        }
+        return specs
+    }
+
+    static func help(_ descriptor: StepDescriptor) -> String {
+        var text = "usage: pdstep \(descriptor.commandName) [--PROPERTY VALUE ...] [--config FILE|-] [--dry-run] [--sandbox]\n\n"
+        text += PDStep.describeText(descriptor)
+        text += "\nEach property is also read from RD_CONFIG_<PROPERTY> (e.g. RD_CONFIG_\(descriptor.properties.first.map { $0.name.uppercased() } ?? "X")); flags win over --config, which wins over the environment.\n"
+        text += "The result is JSON on stdout: {\"step\", \"status\", \"outputs\", \"response\", \"error\"}.\n"
+        return text
+    }
+
+    static func run(_ stepType: any JobStep.Type, _ arguments: [String], _ invocation: Invocation) async -> Int32 {
+        let descriptor = stepType.descriptor
+        let io = invocation.io
+        if arguments.contains("--help") || arguments.contains("-h") {
+            io.out(help(descriptor))
+            return ExitCode.success.rawValue
+        }
+        var session: SandboxSession?
+        defer { session?.stop() }
+        let outputFormat: String
+        do {
+            var parsed = try parseArguments(arguments, options: options(for: descriptor), maxPositionals: 0)
+            outputFormat = parsed.value("output") ?? "json"
+            guard outputFormat == "json" || outputFormat == "rundeck" else { throw UsageError("--output takes json or rundeck, not '\(outputFormat)'") }
+            if parsed.has("sandbox") {
+                session = try SandboxSession.start()
+                parsed.values["property"] = (session?.overrides ?? []) + parsed.all("property")
+                parsed.values["storage"] = session.map { [$0.storage] }
+            }
+            let settings = try invocation.settings(parsed)
+            let (values, label) = try configuration(descriptor, parsed, invocation)
+            for property in descriptor.properties where property.secret {
+                if property.allNames.contains(where: { parsed.values[$0.replacingUnderscores()] != nil }) {
+                    io.printError("warning: --\(property.name.replacingUnderscores()) puts a secret on the command line, where other processes can see it; use RD_CONFIG_\(property.name.uppercased()), --config - or a key-storage path instead")
+                }
+            }
+            let redactor = invocation.redactor
+            let config = try ConfigResolver.resolve(descriptor, sources: ConfigSources(invocation: values, invocationLabel: label, settings: settings), redactor: redactor)
+            for warning in config.warnings { io.printError("warning: " + redactor.redact(warning)) }
+            let step = try stepType.init(config: config)
+            let sink = StderrSink(io: io, step: descriptor.commandName)
+            let context = StepContext(
+                settings: settings, keyStorage: invocation.keyStorage(parsed, settings: settings), redactor: redactor,
+                data: jobContext(io.environment), dryRun: parsed.has("dry-run"), log: sink)
+            let result = try await step.run(context)
+            emit(descriptor, status: parsed.has("dry-run") ? "dry-run" : "succeeded", result: result, error: nil, format: outputFormat, invocation)
+            return ExitCode.success.rawValue
+        } catch let error as UsageError {
+            io.printError("pdstep \(descriptor.commandName): \(error.description) (see pdstep \(descriptor.commandName) --help)")
+            emit(descriptor, status: "failed", result: nil, error: StepError.invalid(error.description), format: "json", invocation)
+            return ExitCode.invalidInput.rawValue
+        } catch let error as StepError {
+            io.printError("error: " + invocation.redactor.redact(error.description))
+            emit(descriptor, status: "failed", result: nil, error: error, format: "json", invocation)
+            return error.exitCode.rawValue
+        } catch {
+            let code = PDStep.report(error, invocation)
+            emit(descriptor, status: "failed", result: nil, error: StepError(code == ExitCode.invalidInput.rawValue ? .invalidInput : .failed, "\(error)"), format: "json", invocation)
+            return code
+        }
+    }
+
+    /// Property values from `RD_CONFIG_*`, then `--config`, then flags (each overriding the last).
+    static func configuration(_ descriptor: StepDescriptor, _ parsed: ParsedArguments, _ invocation: Invocation) throws -> ([String: String], String) {
+        var values: [String: String] = [:]
+        var sources: [String] = []
+        for property in descriptor.properties {
+            for name in property.allNames {
+                if let value = invocation.io.environment["RD_CONFIG_" + environmentName(name)] {
+                    values[property.name] = value
+                    if !sources.contains("RD_CONFIG_*") { sources.append("RD_CONFIG_*") }
+                }
+            }
+        }
+        if let source = parsed.value("config") {
+            let bytes: [UInt8]
+            if source == "-" {
+                bytes = invocation.io.readInput()
+            } else {
+                let path = source.hasPrefix("/") ? source : (invocation.io.directory as NSString).appendingPathComponent(source)
+                guard let data = FileManager.default.contents(atPath: path) else { throw StepError.invalid("--config \(source): no such file") }
+                bytes = Array(data)
+            }
+            let document: Value
+            do {
+                document = try JSONParser.parse(bytes: bytes, file: source == "-" ? "<stdin>" : source)
+            } catch {
+                throw StepError.invalid("--config: \(error.description)")
+            }
+            guard case .object(let object) = document else { throw StepError.invalid("--config must hold a JSON object of property values") }
+            for entry in object where !entry.value.isNull {
+                guard let property = descriptor.property(entry.key) else {
+                    throw StepError.invalid("--config: '\(entry.key)' is not a property of \(descriptor.name) (pdstep describe \(descriptor.commandName))", property: entry.key)
+                }
+                values[property.name] = entry.value.stringValue ?? JSONWriter.write(entry.value)
+            }
+            sources.append("--config")
+        }
+        for property in descriptor.properties {
+            for name in property.allNames {
+                if let value = parsed.value(name.replacingUnderscores()) {
+                    values[property.name] = value
+                    if !sources.contains("command line") { sources.append("command line") }
+                }
+            }
+        }
+        return (values, sources.isEmpty ? "step invocation" : sources.joined(separator: " / "))
+    }
+
+    /// `RD_CONFIG_` names: uppercase, anything but letters, digits and `_` as `_`.
+    static func environmentName(_ name: String) -> String {
+        String(name.uppercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
+    }
+
+    /// `${job.*}` from Rundeck's `RD_JOB_*` variables, when a Rundeck plugin runs the step.
+    static func jobContext(_ environment: [String: String]) -> DataContext {
+        var data = DataContext()
+        for (key, value) in environment where key.hasPrefix("RD_JOB_") {
+            data.set("job", String(key.dropFirst(7)).lowercased(), value)
+        }
+        for (key, value) in environment where key.hasPrefix("RD_OPTION_") {
+            data.set("option", String(key.dropFirst(10)).lowercased(), value)
+        }
+        return data
+    }
+
+    static func emit(_ descriptor: StepDescriptor, status: String, result: StepResult?, error: StepError?, format: String, _ invocation: Invocation) {
+        let redact = invocation.redactor.redact
+        if format == "rundeck" {
+            for (key, value) in (result?.outputs ?? [:]).sorted(by: { $0.key < $1.key }) {
+                invocation.io.print("RUNDECK:DATA:\(key)=\(redact(value.replacingOccurrences(of: "\n", with: " ")))")
+            }
+            return
+        }
+        var object = ValueObject([("step", .string(descriptor.name)), ("status", .string(status))])
+        var outputs = ValueObject()
+        for (key, value) in (result?.outputs ?? [:]).sorted(by: { $0.key < $1.key }) { outputs[key] = .string(redact(value)) }
+        object["outputs"] = .object(outputs)
+        object["response"] = result?.response.map { (try? JSONParser.parse(redact(JSONWriter.write($0)))) ?? .null } ?? .null
+        if let error {
+            var e = ValueObject([("kind", .string(error.kind.rawValue)), ("message", .string(redact(error.message))), ("details", .array(error.details.map { .string(redact($0)) }))])
+            e["http_status"] = error.httpStatus.map(Value.int) ?? .null
+            e["code"] = error.remoteCode.map(Value.int) ?? .null
+            e["property"] = error.property.map(Value.string) ?? .null
+            e["exit_code"] = .int(Int(error.exitCode.rawValue))
+            object["error"] = .object(e)
+        } else {
+            object["error"] = .null
+        }
+        invocation.io.print(JSONWriter.write(.object(object)))
+    }
+}
+
+/// The step binary's log: stderr, one line per message, secrets already masked by the context.
+struct StderrSink: StepLogSink {
+    let io: CommandIO
+    let step: String
+    func write(_ level: LogLevel, _ message: String) {
+        guard level <= .normal else { return }
+        let prefix = level == .error ? "error: " : level == .warn ? "warning: " : ""
+        io.printError("[\(step)] " + prefix + message)
+    }
+}

@@ -1,0 +1,182 @@
+import Foundation
+import Sandbox
+import Settings
+import StepKit
+import Testing
+import Values
+
+@testable import PDStepCLI
+
+/// A folder set up as an orchestrator would: framework.properties pointing at a sandbox
+/// started by the test, and key storage with the demo keys.
+struct BinaryFixture {
+    let sandbox = Sandbox()
+    let directory = makeTemporaryDirectory()
+    let url: String
+
+    init(extra: String = "") throws {
+        url = try sandbox.start()
+        let keys = KeyStorage(base: directory + "/storage")
+        try keys.putPassword("keys/pd/api", secret: Array(Sandbox.demo.apiKey.utf8))
+        try keys.putPassword("keys/pd/routing_key", secret: Array(Sandbox.demo.routingKey.utf8))
+        try """
+            framework.pagerduty.api.url=\(url)
+            framework.pagerduty.service.url=\(url)
+            pagerduty.api_key_path=keys/pd/api
+            pagerduty.routing_key_path=keys/pd/routing_key
+            pagerduty.from_email=\(Sandbox.demo.fromEmail)
+            pagerduty.retry.initial_delay=0.05
+            \(extra)
+            """.write(toFile: directory + "/framework.properties", atomically: true, encoding: .utf8)
+    }
+
+    var state: Value { sandbox.stateSnapshot() }
+
+    func fault(_ json: String) {
+        _ = sandbox.handle(HTTPRequest(method: "POST", target: "/_sandbox/faults", path: "/_sandbox/faults", query: [], headers: [], body: Array(json.utf8)))
+    }
+}
+
+@Suite struct StepBinaryTests {
+    /// As a Rundeck script plugin runs it: environment variables only, no flags.
+    @Test func rundeckStyleEnvironmentOnly() throws {
+        let f = try BinaryFixture()
+        defer { f.sandbox.stop() }
+        let outcome = try runBinary(
+            ["send-event"], directory: f.directory,
+            environment: ["RD_CONFIG_SUMMARY": "db down", "RD_CONFIG_SOURCE": "db1", "RD_CONFIG_SEVERITY": "critical", "RD_CONFIG_DEDUP_KEY": "db1-down"])
+        #expect(outcome.code == 0, "\(outcome.stderr)")
+        let json = try JSONParser.parse(outcome.stdout)
+        #expect(json["step"] == "pagerduty-send-event" && json["status"] == "succeeded" && json["error"] == .null)
+        #expect(json["outputs"]?["dedup_key"] == "db1-down")
+        #expect(f.state["incidents"]?[0]?["title"] == "db down")
+        #expect(!(outcome.stdout + outcome.stderr).contains(Sandbox.demo.routingKey))
+    }
+
+    /// As a CI system runs it: JSON on stdin.
+    @Test func ciStyleJSONOnStdin() throws {
+        let f = try BinaryFixture()
+        defer { f.sandbox.stop() }
+        _ = f.sandbox.handle(HTTPRequest(method: "POST", target: "/v2/enqueue", path: "/v2/enqueue", query: [], headers: [], body: Array(#"{"routing_key":"\#(Sandbox.demo.routingKey)","event_action":"trigger","dedup_key":"k","payload":{"summary":"s","source":"x","severity":"info"}}"#.utf8)))
+        let id = f.state["incidents"]?[0]?["id"]?.stringValue ?? ""
+        let outcome = try runBinary(["incident-note", "--config", "-"], stdin: #"{"incident_id": "\#(id)", "note": "deploy 42 rolled back"}"#, directory: f.directory)
+        #expect(outcome.code == 0, "\(outcome.stderr)")
+        #expect(try JSONParser.parse(outcome.stdout)["outputs"]?["incident_id"]?.stringValue == id)
+        #expect(f.state["incidents"]?[0]?["notes"]?[0]?["content"] == "deploy 42 rolled back")
+    }
+
+    @Test func flagsBeatConfigWhichBeatsTheEnvironment() throws {
+        let f = try BinaryFixture()
+        defer { f.sandbox.stop() }
+        let outcome = try runBinary(
+            ["send-event", "--config", "-", "--dedup_key", "from-flag", "--dry-run"], stdin: #"{"summary": "from config", "dedup_key": "from-config"}"#,
+            directory: f.directory, environment: ["RD_CONFIG_SUMMARY": "from env", "RD_CONFIG_SOURCE": "env-source"])
+        let json = try JSONParser.parse(outcome.stdout)
+        #expect(json["status"] == "dry-run" && json["outputs"]?["dedup_key"] == "from-flag")
+        #expect(json["response"]?["body"]?["payload"]?["summary"] == "from config" && json["response"]?["body"]?["payload"]?["source"] == "env-source")
+        #expect(f.state["incidents"]?.arrayValue?.isEmpty == true)
+    }
+
+    @Test func exitCodesAndErrorsInJSON() throws {
+        let f = try BinaryFixture(extra: "pagerduty.retry.max_attempts=2")
+        defer { f.sandbox.stop() }
+        let invalid = try runBinary(["send-event", "--summary", "x", "--severity", "loud"], directory: f.directory)
+        #expect(invalid.code == 2)
+        #expect(try JSONParser.parse(invalid.stdout)["error"]?["property"] == "severity")
+        let refused = try runBinary(["get-incident", "--incident-id", "PNOPE"], directory: f.directory)
+        #expect(refused.code == 1)
+        #expect(try JSONParser.parse(refused.stdout)["error"]?["http_status"] == 404)
+        f.fault(#"{"path": "/v2/enqueue", "count": 5, "status": 503}"#)
+        let temporary = try runBinary(["send-event", "--summary", "x", "--source", "y"], directory: f.directory)
+        #expect(temporary.code == 3)
+        #expect(try JSONParser.parse(temporary.stdout)["error"]?["kind"] == "temporary")
+        let secretFlag = try runBinary(["send-event", "--summary", "x", "--source", "y", "--integration-key", Sandbox.demo.routingKey], directory: f.directory)
+        #expect(secretFlag.stderr.contains("puts a secret on the command line"))
+        #expect(!(secretFlag.stdout + secretFlag.stderr).contains(Sandbox.demo.routingKey))
+    }
+
+    @Test func rundeckOutputPrintsDataLines() throws {
+        let f = try BinaryFixture()
+        defer { f.sandbox.stop() }
+        let outcome = try runBinary(["send-event", "--output", "rundeck"], directory: f.directory, environment: ["RD_CONFIG_SUMMARY": "x", "RD_CONFIG_DEDUP_KEY": "kk", "RD_JOB_NAME": "nightly"])
+        #expect(outcome.stdout.contains("RUNDECK:DATA:dedup_key=kk\n"))
+        #expect(f.state["incidents"]?[0]?["alerts"]?[0]?["body"]?["cef_details"]?["source"] == "nightly")
+    }
+
+    @Test func linksRunTheirStep() throws {
+        let f = try BinaryFixture()
+        defer { f.sandbox.stop() }
+        let links = f.directory + "/bin"
+        #expect(try runBinary(["install-links", links], directory: f.directory).code == 0)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: links + "/pd-send-event")
+        process.arguments = ["--summary", "via link", "--source", "x"]
+        process.currentDirectoryURL = URL(fileURLWithPath: f.directory)
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(try JSONParser.parse(bytes: Array(data))["status"] == "succeeded")
+        #expect(f.state["incidents"]?[0]?["title"] == "via link")
+    }
+}
+
+@Suite struct BundleAndSchemaTests {
+    @Test func everyStepHasAJSONSchema() async throws {
+        for step in StepCatalog.builtIn.steps {
+            let outcome = await pdstep(["describe", step.descriptor.name, "--json-schema"])
+            let schema = try JSONParser.parse(outcome.stdout)
+            #expect(schema["type"] == "object" && schema["properties"]?.objectValue?.count == step.descriptor.properties.count)
+        }
+        let send = try JSONParser.parse(await pdstep(["describe", "send-event", "--json-schema"]).stdout)
+        #expect(send["properties"]?["event_action"]?["enum"] == ["trigger", "acknowledge", "resolve"])
+        #expect(send["properties"]?["integration_key"]?["writeOnly"] == true)
+        let note = try JSONParser.parse(await pdstep(["describe", "incident-note", "--json-schema"]).stdout)
+        #expect(note["required"] == ["incident_id", "note"])
+    }
+
+    @Test func thePluginBundleIsAValidRundeckScriptPlugin() async throws {
+        let dir = makeTemporaryDirectory()
+        let outcome = await pdstep(["plugin-bundle", "--out", dir])
+        #expect(outcome.code == 0)
+        let zip = dir + "/pdstep-plugin.zip"
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/unzip") {
+            let unzip = Process()
+            unzip.executableURL = URL(fileURLWithPath: "/usr/bin/unzip")
+            unzip.arguments = ["-t", zip]
+            unzip.standardOutput = FileHandle.nullDevice
+            try unzip.run()
+            unzip.waitUntilExit()
+            #expect(unzip.terminationStatus == 0)
+        }
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        check.arguments = ["python3", "-c", """
+            import sys, zipfile
+            z = zipfile.ZipFile(sys.argv[1])
+            assert z.testzip() is None
+            names = z.namelist()
+            assert 'pdstep-plugin/plugin.yaml' in names and 'pdstep-plugin/contents/pdstep-launcher.sh' in names, names
+            try:
+                import yaml
+            except ImportError:
+                print('no-yaml'); sys.exit(0)
+            doc = yaml.safe_load(z.read('pdstep-plugin/plugin.yaml'))
+            assert doc['rundeckPluginVersion'] == '2.0'
+            print(' '.join(p['name'] for p in doc['providers']))
+            """, zip]
+        let pipe = Pipe()
+        check.standardOutput = pipe
+        try check.run()
+        let printed = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        check.waitUntilExit()
+        #expect(check.terminationStatus == 0)
+        if !printed.contains("no-yaml") {
+            let providers = Set(printed.split(whereSeparator: \.isWhitespace).map(String.init))
+            #expect(providers == Set(StepCatalog.builtIn.steps.map { $0.descriptor.name }))
+        }
+    }
+}
