@@ -29,7 +29,7 @@ public enum PagerDutyProperties {
     public static let fromEmail = StepProperty(
         "from_email", title: "From (user email)",
         description: "Email of the PagerDuty user the change is made as (the From header); required on some writes with an account key.",
-        aliases: ["email", "requester_email"], settingsKeys: ["project.pagerduty.from_email", "pagerduty.from_email"])
+        aliases: ["email", "requester_email", "requester"], settingsKeys: ["project.pagerduty.from_email", "pagerduty.from_email"])
     /// The Events API routing key given directly.
     public static let integrationKey = StepProperty(
         "integration_key", title: "Integration key",
