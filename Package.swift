@@ -75,7 +75,7 @@ let testTargets: [Target] = [
         name: "StepTests",
         dependencies: ["Runner", "Sandbox", "PagerDuty", "PagerDutyStepKit", "StepKit", "Settings", "Values", "YAML"] + stepModules.map { .target(name: $0) }),
     .testTarget(name: "RunnerTests", dependencies: ["Runner", "StepKit", "Settings", "Values", "YAML"]),
-    .testTarget(name: "CLITests", dependencies: ["PDStepCLI", "pdstep", "StepKit", "Settings", "Values", "Sandbox"]),
+    .testTarget(name: "CLITests", dependencies: ["PDStepCLI", "pdstep", "StepKit", "Settings", "Values", "Sandbox", "PagerDuty"]),
 ]
 
 let package = Package(

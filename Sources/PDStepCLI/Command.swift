@@ -34,11 +34,16 @@ struct Invocation: Sendable {
     var catalog: StepCatalog
     var redactor: SecretRedactor
 
-    /// Settings from `--framework-properties`, `--project-properties` and `--property`.
+    /// Settings from `--framework-properties`, `--project-properties`, `--property` and
+    /// `--outbox`.
     func settings(_ arguments: ParsedArguments) throws -> Settings {
-        try SettingsLoader.load(
+        var overrides = arguments.all("property")
+        if let outbox = arguments.value("outbox") {
+            overrides.append("pagerduty.outbox.dir=" + (outbox.hasPrefix("/") ? outbox : (io.directory as NSString).appendingPathComponent(outbox)))
+        }
+        return try SettingsLoader.load(
             frameworkFile: arguments.value("framework-properties"), projectFile: arguments.value("project-properties"),
-            overrides: arguments.all("property"), directory: io.directory)
+            overrides: overrides, directory: io.directory)
     }
 
     /// Key storage at `--storage`, else the setting `pdstep.storage.dir`, else `./storage`.
@@ -58,6 +63,9 @@ let settingsOptions: [OptionSpec] = [
     .value("project-properties", "FILE", "project.properties to read (default: ./project.properties if present)"),
     .value("property", "KEY=VALUE", repeatable: true, "override a setting (strongest; repeatable)"),
 ]
+
+/// The outbox option (durable delivery).
+let outboxOption = OptionSpec.value("outbox", "DIR", "keep events that cannot be delivered here, for `pdstep outbox flush` (pagerduty.outbox.dir)")
 
 /// The key-storage option.
 let storageOption = OptionSpec.value("storage", "DIR", "key storage folder (default: pdstep.storage.dir, else ./storage)")

@@ -101,7 +101,7 @@ public enum PDStep {
     /// Every command, in the order `--help` lists them.
     static let commands: [Command] = [
         runCommand, validateCommand, listCommand, describeCommand, keysCommand, configCommand, convertCommand, sandboxCommand,
-        installLinksCommand, pluginBundleCommand,
+        installLinksCommand, pluginBundleCommand, outboxCommand,
     ]
 
     static func overview(_ catalog: StepCatalog) -> String {

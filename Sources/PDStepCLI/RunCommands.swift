@@ -16,7 +16,7 @@ extension PDStep {
             .value("log-format", "FORMAT", "text (default) or json (one JSON object per line)"),
             .flag("ignore-node-filter", "run a job whose node filter names other nodes on the local node"),
             .flag("sandbox", "start the embedded PagerDuty sandbox for this run and point every step at it"),
-            storageOption,
+            outboxOption, storageOption,
         ] + settingsOptions,
         maxPositionals: 1
     ) { arguments, invocation in

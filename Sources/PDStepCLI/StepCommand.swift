@@ -17,7 +17,7 @@ enum StepCommand {
         .flag("dry-run", "check everything and print the request instead of sending it"),
         .flag("sandbox", "run against the embedded PagerDuty sandbox"),
         .value("output", "FORMAT", "json (default) or rundeck (RUNDECK:DATA:key=value lines)"),
-        storageOption,
+        outboxOption, storageOption,
     ] + settingsOptions
 
     static func options(for descriptor: StepDescriptor) -> [OptionSpec] {
@@ -81,7 +81,7 @@ enum StepCommand {
             return ExitCode.invalidInput.rawValue
         } catch let error as StepError {
             io.printError("error: " + invocation.redactor.redact(error.description))
-            emit(descriptor, status: "failed", result: nil, error: error, format: "json", invocation)
+            emit(descriptor, status: error.kind == .queued ? "queued" : "failed", result: nil, error: error, format: "json", invocation)
             return error.exitCode.rawValue
         } catch {
             let code = PDStep.report(error, invocation)

@@ -186,7 +186,7 @@ extension PagerDutyClient {
         return (Self.eventResult(response, fallbackKey: nil), warnings)
     }
 
-    static func eventResult(_ response: PagerDutyResponse, fallbackKey: String?) -> EventResult {
+    public static func eventResult(_ response: PagerDutyResponse, fallbackKey: String?) -> EventResult {
         EventResult(
             status: response.body["status"]?.text ?? "success", message: response.body["message"]?.text ?? "",
             dedupKey: response.body["dedup_key"]?.stringValue ?? fallbackKey, response: response)

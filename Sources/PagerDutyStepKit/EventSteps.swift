@@ -1,5 +1,6 @@
 import Foundation
 import PagerDuty
+import Settings
 import StepKit
 import Values
 
@@ -25,14 +26,39 @@ public enum AlertEventStep {
                 summary: "would send the \(event.action.rawValue) event (dedup key \(dedupKey ?? "none")) to \(client.url(for: request).absoluteString)",
                 response: client.plan(request))
         }
-        // The dedup key is fixed before sending, so every retry updates the same alert.
-        event.dedupKey = dedupKey
-        let (result, _) = try await pagerDuty { () throws(PagerDutyError) in try await client.send(event) }
+        // The dedup key is fixed before sending (it is in the request), so every retry, and a
+        // resend from the outbox, updates the same alert.
+        let response = try await context.deliver(request, routingKey: event.routingKey, client: client)
+        let result = PagerDutyClient.eventResult(response, fallbackKey: dedupKey)
         let key = result.dedupKey ?? dedupKey ?? ""
         return StepResult(
             outputs: ["dedup_key": key, "status": result.status, "event_action": event.action.rawValue],
             summary: "\(event.action.rawValue) event accepted by PagerDuty (dedup key \(key))",
             response: result.response.body)
+    }
+}
+
+extension StepContext {
+    /// Sends an event; when it cannot be delivered (retries used up) and an outbox is set
+    /// (`pagerduty.outbox.dir`), keeps it there and fails as `queued` (exit 3) instead of losing it.
+    public func deliver(_ request: PagerDutyRequest, routingKey: String, client: PagerDutyClient) async throws(StepError) -> PagerDutyResponse {
+        do {
+            return try await client.send(request, pacingKey: routingKey)
+        } catch where error.kind == .temporary || error.kind == .rateLimited {
+            guard let folder = settings.value(KnownSettings.outboxDir.key), !folder.isEmpty else { throw StepError(error) }
+            do {
+                let file = try Outbox(directory: folder).enqueue(request, reason: error.message)
+                throw StepError(.queued, "not delivered yet: \(error.message); kept in the outbox as \(folder)/\(file), and `pdstep outbox flush` will send it", details: error.details, httpStatus: error.httpStatus)
+            } catch let outboxError as Outbox.OutboxError {
+                throw StepError(.temporary, "not delivered, and not queued either: \(error.message); \(outboxError.description)", details: error.details, httpStatus: error.httpStatus)
+            } catch let stepError as StepError {
+                throw stepError
+            } catch {
+                throw StepError(.temporary, "not delivered: \(error)")
+            }
+        } catch {
+            throw StepError(error)
+        }
     }
 }
 

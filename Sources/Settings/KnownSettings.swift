@@ -60,6 +60,9 @@ public enum KnownSettings {
     public static let subdomain = KnownSetting(
         "pagerduty.subdomain", default: "",
         "The account's subdomain, for directory export access lists (otherwise taken from the html_url of what is exported).")
+    public static let outboxDir = KnownSetting(
+        "pagerduty.outbox.dir", default: "",
+        "Folder where events that could not be delivered are kept (instead of lost) until `pdstep outbox flush` sends them. --outbox sets it.")
     public static let timeout = KnownSetting(
         "pagerduty.timeout", default: "30",
         "Seconds one HTTP request to PagerDuty may take.")
@@ -83,6 +86,6 @@ public enum KnownSettings {
     /// The whole table, in the order framework.properties.example lists it.
     public static let all: [KnownSetting] = [
         storageDir, region, eventsURL, apiURL, identityURL, projectAPIKeyPath, apiKeyPath, projectRoutingKeyPath, routingKeyPath,
-        projectFromEmail, fromEmail, oauthClientIDPath, oauthClientSecretPath, oauthScope, subdomain, timeout, retryMaxAttempts, retryMaxSeconds, retryInitialDelay, eventsRateLimit, eventsRateWindow,
+        projectFromEmail, fromEmail, oauthClientIDPath, oauthClientSecretPath, oauthScope, subdomain, outboxDir, timeout, retryMaxAttempts, retryMaxSeconds, retryInitialDelay, eventsRateLimit, eventsRateWindow,
     ]
 }

@@ -21,6 +21,8 @@ public struct StepError: Error, Sendable, Hashable, CustomStringConvertible {
         case failed
         /// The step or job ran out of time.
         case timedOut
+        /// Not delivered yet, but kept in the outbox to be sent later (a temporary failure).
+        case queued
     }
 
     public var kind: Kind
@@ -59,7 +61,7 @@ public struct StepError: Error, Sendable, Hashable, CustomStringConvertible {
         switch kind {
         case .invalidInput: return .invalidInput
         case .notFound, .unauthorized, .forbidden, .remote, .failed: return .failed
-        case .rateLimited, .temporary: return .temporary
+        case .rateLimited, .temporary, .queued: return .temporary
         case .timedOut: return .timedOut
         }
     }
@@ -69,7 +71,7 @@ public struct StepError: Error, Sendable, Hashable, CustomStringConvertible {
         if let reason { return reason }
         switch kind {
         case .invalidInput: return "ConfigurationFailure"
-        case .temporary, .rateLimited: return "IOFailure"
+        case .temporary, .rateLimited, .queued: return "IOFailure"
         case .timedOut: return "Interrupted"
         default: return "PluginFailed"
         }

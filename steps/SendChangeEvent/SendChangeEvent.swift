@@ -42,7 +42,8 @@ public struct SendChangeEvent: JobStep {
         if context.dryRun {
             return StepResult(outputs: ["status": "dry-run"], summary: "would send a change event to \(client.url(for: request).absoluteString)", response: client.plan(request))
         }
-        let (result, _) = try await pagerDuty { () throws(PagerDutyError) in try await client.send(event) }
+        let response = try await context.deliver(request, routingKey: event.routingKey, client: client)
+        let result = PagerDutyClient.eventResult(response, fallbackKey: nil)
         return StepResult(outputs: ["status": result.status], summary: "change event accepted by PagerDuty", response: result.response.body)
     }
 }
