@@ -6,7 +6,11 @@ import Synchronization
 /// window), REST requests by the `ratelimit-*` headers of earlier answers.
 public final class Pacer: Sendable {
     private struct State {
-        var sent: [String: [Double]] = [:]
+        /// Per key: each event's id and when it counts from. That is its send time until the
+        /// answer comes, then the answer's time: PagerDuty counts arrivals, which happen
+        /// somewhere in between, so the later time is the safe one.
+        var sent: [String: [(id: UInt64, time: Double)]] = [:]
+        var nextID: UInt64 = 0
         var restPausedUntil: Double = 0
     }
 
@@ -19,29 +23,38 @@ public final class Pacer: Sendable {
     public init(limit: Int, window: Double) {
         self.limit = max(1, limit)
         self.window = window
-        self.margin = max(0.05, window * 0.02)
+        self.margin = max(0.05, window * 0.01)
     }
 
     static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
-    /// Waits until one more event for `key` fits in the window, and counts it.
-    public func waitForEvent(key: String) async {
+    /// Waits until one more event for `key` fits in the window, and counts it. Call
+    /// `completed(key:id:)` with the answer's id when the answer arrives.
+    public func waitForEvent(key: String) async -> UInt64 {
         while true {
-            let wait: Double = state.withLock { state in
+            let (id, wait): (UInt64, Double) = state.withLock { state in
                 let now = Self.now()
                 var times = state.sent[key, default: []]
-                times.removeAll { $0 <= now - window - margin }
+                times.removeAll { $0.time <= now - window - margin }
                 if times.count < limit {
-                    times.append(now)
+                    state.nextID += 1
+                    times.append((state.nextID, now))
                     state.sent[key] = times
-                    return 0
+                    return (state.nextID, 0)
                 }
                 state.sent[key] = times
-                // A small margin, because PagerDuty counts arrivals and ours are sends.
-                return (times.first ?? now) + window + margin - now
+                return (0, (times.map(\.time).min() ?? now) + window + margin - now)
             }
-            if wait <= 0 { return }
+            if wait <= 0 { return id }
             try? await Task.sleep(nanoseconds: UInt64(wait * 1e9) + 1_000_000)
+        }
+    }
+
+    /// The answer to event `id` arrived: it counts from now.
+    public func completed(key: String, id: UInt64) {
+        state.withLock { state in
+            guard let index = state.sent[key]?.firstIndex(where: { $0.id == id }) else { return }
+            state.sent[key]?[index].time = Self.now()
         }
     }
 

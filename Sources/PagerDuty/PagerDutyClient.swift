@@ -150,7 +150,8 @@ public struct PagerDutyClient: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            if let pacingKey { await pacer.waitForEvent(key: pacingKey) } else if request.api == .rest { await pacer.waitForREST() }
+            var slot: UInt64?
+            if let pacingKey { slot = await pacer.waitForEvent(key: pacingKey) } else if request.api == .rest { await pacer.waitForREST() }
             // The body is encoded afresh for every attempt (a consumed stream is never resent).
             let body = request.form.map { Array($0.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&").utf8) }
                 ?? request.body.map { Array(JSONWriter.write($0).utf8) }
@@ -160,6 +161,7 @@ public struct PagerDutyClient: Sendable {
             } catch {
                 outcome = .failure(error)
             }
+            if let pacingKey, let slot { pacer.completed(key: pacingKey, id: slot) }
             let retryAfter: Double?
             let failure: PagerDutyError
             switch outcome {

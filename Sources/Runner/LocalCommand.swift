@@ -93,7 +93,10 @@ enum LocalCommand {
         }
         // Output can still be in flight; a background grandchild that keeps the pipes open does
         // not hold the step up for long.
-        if readers.wait(timeout: .now() + 2) == .timedOut { kill(-child, SIGKILL) }
+        let drained = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: readers.wait(timeout: .now() + 2)) }
+        }
+        if drained == .timedOut { kill(-child, SIGKILL) }
         let signalled = waited & 0x7F != 0
         let code = signalled ? waited & 0x7F : (waited >> 8) & 0xFF
         return Outcome(exitCode: code, signalled: signalled)

@@ -116,20 +116,20 @@ let testCatalog = StepCatalog([EchoStep.self])
     }
 
     /// The acceptance check from the issue, through the real binary.
-    @Test func binaryWritesOwnerOnlyFilesAndRefusesTraversal() throws {
+    @Test func binaryWritesOwnerOnlyFilesAndRefusesTraversal() async throws {
         let dir = makeTemporaryDirectory()
         let storage = dir + "/storage"
-        let put = try runBinary(["keys", "put", "keys/pd/api", "--password-stdin", "--storage", storage], stdin: "s3cret", directory: dir)
+        let put = try await runBinary(["keys", "put", "keys/pd/api", "--password-stdin", "--storage", storage], stdin: "s3cret", directory: dir)
         #expect(put.code == 0)
         for file in ["content", "meta"] {
             let attributes = try FileManager.default.attributesOfItem(atPath: "\(storage)/\(file)/keys/pd/api")
             #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
         }
-        let list = try runBinary(["keys", "list", "--storage", storage], directory: dir)
+        let list = try await runBinary(["keys", "list", "--storage", storage], directory: dir)
         #expect(list.stdout.contains("keys/pd/api") && list.stdout.contains("password"))
         #expect(!list.stdout.contains("s3cret") && !list.stderr.contains("s3cret"))
         let before = try FileManager.default.subpathsOfDirectory(atPath: dir).sorted()
-        let escape = try runBinary(["keys", "put", "../../etc/x", "--password-stdin", "--storage", storage], stdin: "x", directory: dir)
+        let escape = try await runBinary(["keys", "put", "../../etc/x", "--password-stdin", "--storage", storage], stdin: "x", directory: dir)
         #expect(escape.code == 2)
         #expect(try FileManager.default.subpathsOfDirectory(atPath: dir).sorted() == before)
         #expect(!FileManager.default.fileExists(atPath: dir + "/../etc/x"))
@@ -168,7 +168,7 @@ let testCatalog = StepCatalog([EchoStep.self])
     /// `pdstep config show --json --raw --framework-properties FILE` prints equals what
     /// java.util.Properties reads.
     @Test(.enabled(if: javaOnPath, "needs java"))
-    func configShowMatchesJavaForTheCorpus() throws {
+    func configShowMatchesJavaForTheCorpus() async throws {
         let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("SettingsTests/Fixtures")
         let files = try FileManager.default.contentsOfDirectory(atPath: fixtures.appendingPathComponent("properties").path)
@@ -179,13 +179,17 @@ let testCatalog = StepCatalog([EchoStep.self])
         java.currentDirectoryURL = fixtures
         let pipe = Pipe()
         java.standardOutput = pipe
-        try java.run()
-        let oracle = try JSONParser.parse(bytes: Array(pipe.fileHandleForReading.readDataToEndOfFile()))
-        java.waitUntilExit()
+        let output = try await offload { () throws -> Data in
+            try java.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            java.waitUntilExit()
+            return data
+        }
+        let oracle = try JSONParser.parse(bytes: Array(output))
         let empty = makeTemporaryDirectory()
         for file in files {
             let path = fixtures.appendingPathComponent(file).path
-            let outcome = try runBinary(["config", "show", "--json", "--raw", "--framework-properties", path], directory: empty)
+            let outcome = try await runBinary(["config", "show", "--json", "--raw", "--framework-properties", path], directory: empty)
             #expect(outcome.code == 0, "\(file): \(outcome.stderr)")
             var pairs = ValueObject()
             for entry in try JSONParser.parse(outcome.stdout).objectValue ?? ValueObject() {
@@ -201,7 +205,7 @@ let javaOnPath: Bool = ProcessInfo.processInfo.environment["PATH"]?.split(separa
 
 @Suite struct ExampleFilesTests {
     /// framework.properties.example documents every setting pdstep reads, with its default.
-    @Test func frameworkPropertiesExampleListsEverySettingWithItsDefault() throws {
+    @Test func frameworkPropertiesExampleListsEverySettingWithItsDefault() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let text = try String(contentsOf: root.appendingPathComponent("framework.properties.example"), encoding: .utf8)
         let lines = Set(text.split(separator: "\n").map { String($0.drop { $0 == "#" }) })
@@ -238,42 +242,42 @@ let javaOnPath: Bool = ProcessInfo.processInfo.environment["PATH"]?.split(separa
 
     /// Job exports shaped like Rundeck's own published examples validate, and their local
     /// steps run.
-    @Test func rundeckExportsValidateAndRun() throws {
+    @Test func rundeckExportsValidateAndRun() async throws {
         let corpus = Self.root.appendingPathComponent("Tests/YAMLTests/Corpus/valid").path
         let dir = makeTemporaryDirectory()
-        let status = try runBinary(["validate", corpus + "/rundeck-export-status.yaml"], directory: dir)
+        let status = try await runBinary(["validate", corpus + "/rundeck-export-status.yaml"], directory: dir)
         #expect(status.code == 2 && status.stderr.contains("dispatches to other nodes"))
-        let local = try runBinary(["validate", corpus + "/rundeck-export-status.yaml", "--ignore-node-filter"], directory: dir)
+        let local = try await runBinary(["validate", corpus + "/rundeck-export-status.yaml", "--ignore-node-filter"], directory: dir)
         #expect(local.code == 0 && local.stdout.contains("ok: job Administration/Linux/Service Status (1 step)"))
         try FileManager.default.createDirectory(atPath: dir + "/src", withIntermediateDirectories: true)
         try "x".write(toFile: dir + "/src/file.txt", atomically: true, encoding: .utf8)
-        let copy = try runBinary(["run", corpus + "/rundeck-export-copy.yaml", "-o", "sourcedir=src", "-o", "destdir=dst"], directory: dir)
+        let copy = try await runBinary(["run", corpus + "/rundeck-export-copy.yaml", "-o", "sourcedir=src", "-o", "destdir=dst"], directory: dir)
         #expect(copy.code == 0, "\(copy.stdout)\(copy.stderr)")
         #expect(FileManager.default.fileExists(atPath: dir + "/dst/file.txt"))
     }
 
-    @Test func exampleJobsRunGreen() throws {
+    @Test func exampleJobsRunGreen() async throws {
         let examples = Self.root.appendingPathComponent("examples/jobs").path
         for name in try FileManager.default.contentsOfDirectory(atPath: examples).filter({ $0.hasSuffix(".yaml") }).sorted() {
-            let outcome = try runBinary(["run", examples + "/" + name, "--sandbox"], directory: makeTemporaryDirectory())
+            let outcome = try await runBinary(["run", examples + "/" + name, "--sandbox"], directory: makeTemporaryDirectory())
             #expect(outcome.code == 0, "\(name): \(outcome.stdout)\(outcome.stderr)")
         }
     }
 
-    @Test func exitCodeFollowsTheJobState() throws {
+    @Test func exitCodeFollowsTheJobState() async throws {
         let dir = makeTemporaryDirectory()
         try "- name: j\n  timeout: 1s\n  sequence:\n    commands:\n    - exec: sleep 20\n".write(toFile: dir + "/t.yaml", atomically: true, encoding: .utf8)
-        #expect(try runBinary(["run", "t.yaml"], directory: dir).code == 124)
+        #expect(try await runBinary(["run", "t.yaml"], directory: dir).code == 124)
         try "- name: j\n  sequence:\n    commands:\n    - exec: exit 9\n".write(toFile: dir + "/f.yaml", atomically: true, encoding: .utf8)
-        let failed = try runBinary(["run", "f.yaml", "--log-format", "json"], directory: dir)
+        let failed = try await runBinary(["run", "f.yaml", "--log-format", "json"], directory: dir)
         #expect(failed.code == 1)
         let events = try failed.stdout.split(separator: "\n").map { try JSONParser.parse(String($0)) }
         #expect(events.last?["event"] == "job_end" && events.last?["state"] == "failed")
         try "- name: j\n  sequence:\n    commands:\n    - type: no-such-step\n".write(toFile: dir + "/u.yaml", atomically: true, encoding: .utf8)
-        let unknown = try runBinary(["run", "u.yaml"], directory: dir)
+        let unknown = try await runBinary(["run", "u.yaml"], directory: dir)
         #expect(unknown.code == 2 && unknown.stdout.contains("unknown step type 'no-such-step'"))
         try "- name: j\n  sequence: [\n".write(toFile: dir + "/s.yaml", atomically: true, encoding: .utf8)
-        let syntax = try runBinary(["run", "s.yaml"], directory: dir)
+        let syntax = try await runBinary(["run", "s.yaml"], directory: dir)
         #expect(syntax.code == 2 && syntax.stderr.contains("s.yaml:2:13: unterminated flow list"))
     }
 

@@ -9,12 +9,12 @@ import Values
 @testable import PDStepCLI
 
 @Suite struct OutboxTests {
-    @Test func anUndeliverableEventIsQueuedThenFlushed() throws {
+    @Test func anUndeliverableEventIsQueuedThenFlushed() async throws {
         let f = try BinaryFixture(extra: "pagerduty.retry.max_attempts=2")
         defer { f.sandbox.stop() }
         f.fault(#"{"path": "/v2/enqueue", "count": 2, "status": 503}"#)
         let outbox = f.directory + "/outbox"
-        let queued = try runBinary(["send-event", "--summary", "db down", "--source", "db1", "--dedup-key", "db1", "--outbox", outbox], directory: f.directory)
+        let queued = try await runBinary(["send-event", "--summary", "db down", "--source", "db1", "--dedup-key", "db1", "--outbox", outbox], directory: f.directory)
         #expect(queued.code == 3)
         let json = try JSONParser.parse(queued.stdout)
         #expect(json["status"] == "queued" && json["error"]?["kind"] == "queued")
@@ -22,35 +22,35 @@ import Values
         let files = try FileManager.default.contentsOfDirectory(atPath: outbox).filter { $0.hasSuffix(".json") }
         #expect(files.count == 1)
         #expect(mode(outbox + "/" + files[0]) == 0o600 && mode(outbox) == 0o700)
-        let list = try runBinary(["outbox", "list", "--outbox", outbox], directory: f.directory)
+        let list = try await runBinary(["outbox", "list", "--outbox", outbox], directory: f.directory)
         #expect(list.stdout.contains("alert   db1  db down"))
         #expect(!list.stdout.contains(Sandbox.demo.routingKey))
-        let flush = try runBinary(["outbox", "flush", "--outbox", outbox], directory: f.directory)
+        let flush = try await runBinary(["outbox", "flush", "--outbox", outbox], directory: f.directory)
         #expect(flush.code == 0 && flush.stdout.contains("delivered 1, kept 0, rejected 0"))
         #expect(f.state["incidents"]?[0]?["incident_key"] == "db1")
         #expect(try FileManager.default.contentsOfDirectory(atPath: outbox).filter { $0.hasSuffix(".json") }.isEmpty)
         #expect(!(flush.stdout + flush.stderr).contains(Sandbox.demo.routingKey))
     }
 
-    @Test func whenTheOutboxCannotBeWrittenTheStepSaysSo() throws {
+    @Test func whenTheOutboxCannotBeWrittenTheStepSaysSo() async throws {
         let f = try BinaryFixture(extra: "pagerduty.retry.max_attempts=1")
         defer { f.sandbox.stop() }
         f.fault(#"{"path": "/v2/enqueue", "count": 1, "status": 503}"#)
         let blocked = f.directory + "/not-a-folder"
         FileManager.default.createFile(atPath: blocked, contents: Data("x".utf8))
-        let outcome = try runBinary(["send-event", "--summary", "x", "--source", "y", "--outbox", blocked], directory: f.directory)
+        let outcome = try await runBinary(["send-event", "--summary", "x", "--source", "y", "--outbox", blocked], directory: f.directory)
         #expect(outcome.code == 3)
         #expect(try JSONParser.parse(outcome.stdout)["error"]?["message"]?.stringValue?.contains("not delivered, and not queued either") == true)
     }
 
-    @Test func rejectedEntriesMoveAside() throws {
+    @Test func rejectedEntriesMoveAside() async throws {
         let f = try BinaryFixture(extra: "pagerduty.retry.max_attempts=1")
         defer { f.sandbox.stop() }
         let outbox = f.directory + "/outbox"
         f.fault(#"{"path": "/v2/enqueue", "count": 1, "status": 503}"#)
-        _ = try runBinary(["send-event", "--summary", "x", "--source", "y", "--outbox", outbox], directory: f.directory)
+        _ = try await runBinary(["send-event", "--summary", "x", "--source", "y", "--outbox", outbox], directory: f.directory)
         f.fault(#"{"path": "/v2/enqueue", "count": 1, "status": 400, "body": "{\"status\":\"invalid event\",\"message\":\"Event object is invalid\",\"errors\":[\"nope\"]}"}"#)
-        let flush = try runBinary(["outbox", "flush", "--outbox", outbox], directory: f.directory)
+        let flush = try await runBinary(["outbox", "flush", "--outbox", outbox], directory: f.directory)
         #expect(flush.code == 1 && flush.stderr.contains("nope"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: outbox + "/rejected").count == 1)
     }
@@ -69,7 +69,7 @@ import Values
             ]
             try outbox.enqueue(PagerDutyRequest(api: .events, method: "POST", path: "/v2/enqueue", body: body), reason: "test")
         }
-        f.fault(#"{"path": "/v2/enqueue", "count": 100, "delay_ms": 150}"#)
+        f.fault(#"{"path": "/v2/enqueue", "count": 100, "delay_ms": 250}"#)
         let process = Process()
         process.executableURL = pdstepBinary
         process.arguments = ["outbox", "flush", "--outbox", f.directory + "/outbox"]
@@ -77,12 +77,15 @@ import Values
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        try await Task.sleep(nanoseconds: 800_000_000)
+        // Kill it as soon as it has delivered something, mid-way through the rest.
+        let deadline = Date().addingTimeInterval(20)
+        while outbox.entries().count == keys.count && Date() < deadline { try await Task.sleep(nanoseconds: 10_000_000) }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         let remaining = outbox.entries().count
-        #expect(remaining > 0 && remaining < keys.count, "the kill should land mid-flush (\(remaining) left)")
-        let again = try runBinary(["outbox", "flush", "--outbox", f.directory + "/outbox"], directory: f.directory)
+        let raw = (try? FileManager.default.contentsOfDirectory(atPath: f.directory + "/outbox")) ?? []
+        #expect(remaining > 0 && remaining < keys.count, "the kill should land mid-flush (\(remaining) left; files \(raw); requests \(f.sandbox.stateSnapshot()["incidents"]?.arrayValue?.count ?? -1))")
+        let again = try await runBinary(["outbox", "flush", "--outbox", f.directory + "/outbox"], directory: f.directory)
         #expect(again.code == 0)
         #expect(outbox.entries().isEmpty)
         // Every key reached PagerDuty, each as exactly one alert (an entry sent just before the

@@ -39,10 +39,10 @@ struct BinaryFixture {
 
 @Suite struct StepBinaryTests {
     /// As a Rundeck script plugin runs it: environment variables only, no flags.
-    @Test func rundeckStyleEnvironmentOnly() throws {
+    @Test func rundeckStyleEnvironmentOnly() async throws {
         let f = try BinaryFixture()
         defer { f.sandbox.stop() }
-        let outcome = try runBinary(
+        let outcome = try await runBinary(
             ["send-event"], directory: f.directory,
             environment: ["RD_CONFIG_SUMMARY": "db down", "RD_CONFIG_SOURCE": "db1", "RD_CONFIG_SEVERITY": "critical", "RD_CONFIG_DEDUP_KEY": "db1-down"])
         #expect(outcome.code == 0, "\(outcome.stderr)")
@@ -54,21 +54,21 @@ struct BinaryFixture {
     }
 
     /// As a CI system runs it: JSON on stdin.
-    @Test func ciStyleJSONOnStdin() throws {
+    @Test func ciStyleJSONOnStdin() async throws {
         let f = try BinaryFixture()
         defer { f.sandbox.stop() }
         _ = f.sandbox.handle(HTTPRequest(method: "POST", target: "/v2/enqueue", path: "/v2/enqueue", query: [], headers: [], body: Array(#"{"routing_key":"\#(Sandbox.demo.routingKey)","event_action":"trigger","dedup_key":"k","payload":{"summary":"s","source":"x","severity":"info"}}"#.utf8)))
         let id = f.state["incidents"]?[0]?["id"]?.stringValue ?? ""
-        let outcome = try runBinary(["incident-note", "--config", "-"], stdin: #"{"incident_id": "\#(id)", "note": "deploy 42 rolled back"}"#, directory: f.directory)
+        let outcome = try await runBinary(["incident-note", "--config", "-"], stdin: #"{"incident_id": "\#(id)", "note": "deploy 42 rolled back"}"#, directory: f.directory)
         #expect(outcome.code == 0, "\(outcome.stderr)")
         #expect(try JSONParser.parse(outcome.stdout)["outputs"]?["incident_id"]?.stringValue == id)
         #expect(f.state["incidents"]?[0]?["notes"]?[0]?["content"] == "deploy 42 rolled back")
     }
 
-    @Test func flagsBeatConfigWhichBeatsTheEnvironment() throws {
+    @Test func flagsBeatConfigWhichBeatsTheEnvironment() async throws {
         let f = try BinaryFixture()
         defer { f.sandbox.stop() }
-        let outcome = try runBinary(
+        let outcome = try await runBinary(
             ["send-event", "--config", "-", "--dedup_key", "from-flag", "--dry-run"], stdin: #"{"summary": "from config", "dedup_key": "from-config"}"#,
             directory: f.directory, environment: ["RD_CONFIG_SUMMARY": "from env", "RD_CONFIG_SOURCE": "env-source"])
         let json = try JSONParser.parse(outcome.stdout)
@@ -77,37 +77,37 @@ struct BinaryFixture {
         #expect(f.state["incidents"]?.arrayValue?.isEmpty == true)
     }
 
-    @Test func exitCodesAndErrorsInJSON() throws {
+    @Test func exitCodesAndErrorsInJSON() async throws {
         let f = try BinaryFixture(extra: "pagerduty.retry.max_attempts=2")
         defer { f.sandbox.stop() }
-        let invalid = try runBinary(["send-event", "--summary", "x", "--severity", "loud"], directory: f.directory)
+        let invalid = try await runBinary(["send-event", "--summary", "x", "--severity", "loud"], directory: f.directory)
         #expect(invalid.code == 2)
         #expect(try JSONParser.parse(invalid.stdout)["error"]?["property"] == "severity")
-        let refused = try runBinary(["get-incident", "--incident-id", "PNOPE"], directory: f.directory)
+        let refused = try await runBinary(["get-incident", "--incident-id", "PNOPE"], directory: f.directory)
         #expect(refused.code == 1)
         #expect(try JSONParser.parse(refused.stdout)["error"]?["http_status"] == 404)
         f.fault(#"{"path": "/v2/enqueue", "count": 5, "status": 503}"#)
-        let temporary = try runBinary(["send-event", "--summary", "x", "--source", "y"], directory: f.directory)
+        let temporary = try await runBinary(["send-event", "--summary", "x", "--source", "y"], directory: f.directory)
         #expect(temporary.code == 3)
         #expect(try JSONParser.parse(temporary.stdout)["error"]?["kind"] == "temporary")
-        let secretFlag = try runBinary(["send-event", "--summary", "x", "--source", "y", "--integration-key", Sandbox.demo.routingKey], directory: f.directory)
+        let secretFlag = try await runBinary(["send-event", "--summary", "x", "--source", "y", "--integration-key", Sandbox.demo.routingKey], directory: f.directory)
         #expect(secretFlag.stderr.contains("puts a secret on the command line"))
         #expect(!(secretFlag.stdout + secretFlag.stderr).contains(Sandbox.demo.routingKey))
     }
 
-    @Test func rundeckOutputPrintsDataLines() throws {
+    @Test func rundeckOutputPrintsDataLines() async throws {
         let f = try BinaryFixture()
         defer { f.sandbox.stop() }
-        let outcome = try runBinary(["send-event", "--output", "rundeck"], directory: f.directory, environment: ["RD_CONFIG_SUMMARY": "x", "RD_CONFIG_DEDUP_KEY": "kk", "RD_JOB_NAME": "nightly"])
+        let outcome = try await runBinary(["send-event", "--output", "rundeck"], directory: f.directory, environment: ["RD_CONFIG_SUMMARY": "x", "RD_CONFIG_DEDUP_KEY": "kk", "RD_JOB_NAME": "nightly"])
         #expect(outcome.stdout.contains("RUNDECK:DATA:dedup_key=kk\n"))
         #expect(f.state["incidents"]?[0]?["alerts"]?[0]?["body"]?["cef_details"]?["source"] == "nightly")
     }
 
-    @Test func linksRunTheirStep() throws {
+    @Test func linksRunTheirStep() async throws {
         let f = try BinaryFixture()
         defer { f.sandbox.stop() }
         let links = f.directory + "/bin"
-        #expect(try runBinary(["install-links", links], directory: f.directory).code == 0)
+        #expect(try await runBinary(["install-links", links], directory: f.directory).code == 0)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: links + "/pd-send-event")
         process.arguments = ["--summary", "via link", "--source", "x"]
@@ -115,9 +115,12 @@ struct BinaryFixture {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let data = try await offload { () throws -> Data in
+            try process.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return data
+        }
         #expect(process.terminationStatus == 0)
         #expect(try JSONParser.parse(bytes: Array(data))["status"] == "succeeded")
         #expect(f.state["incidents"]?[0]?["title"] == "via link")
@@ -148,8 +151,7 @@ struct BinaryFixture {
             unzip.executableURL = URL(fileURLWithPath: "/usr/bin/unzip")
             unzip.arguments = ["-t", zip]
             unzip.standardOutput = FileHandle.nullDevice
-            try unzip.run()
-            unzip.waitUntilExit()
+            try await offload { try unzip.run(); unzip.waitUntilExit() }
             #expect(unzip.terminationStatus == 0)
         }
         let check = Process()
@@ -170,9 +172,12 @@ struct BinaryFixture {
             """, zip]
         let pipe = Pipe()
         check.standardOutput = pipe
-        try check.run()
-        let printed = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        check.waitUntilExit()
+        let printed = try await offload { () throws -> String in
+            try check.run()
+            let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            check.waitUntilExit()
+            return text
+        }
         #expect(check.terminationStatus == 0)
         if !printed.contains("no-yaml") {
             let providers = Set(printed.split(whereSeparator: \.isWhitespace).map(String.init))

@@ -36,8 +36,20 @@ let pdstepBinary: URL = {
     return URL(fileURLWithPath: ".build/debug/pdstep")
 }()
 
-/// Runs the real `pdstep` binary as a child process.
-func runBinary(_ arguments: [String], stdin: String = "", directory: String, environment: [String: String] = [:]) throws -> Outcome {
+/// Runs the real `pdstep` binary as a child process, on a thread of its own: blocking calls on
+/// Swift's cooperative threads would starve every other test running in parallel.
+func runBinary(_ arguments: [String], stdin: String = "", directory: String, environment: [String: String] = [:]) async throws -> Outcome {
+    try await offload { try runBinarySync(arguments, stdin: stdin, directory: directory, environment: environment) }
+}
+
+/// Runs blocking work on a new thread and waits for it without holding a cooperative thread.
+func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+    }
+}
+
+func runBinarySync(_ arguments: [String], stdin: String = "", directory: String, environment: [String: String] = [:]) throws -> Outcome {
     let process = Process()
     process.executableURL = pdstepBinary
     process.arguments = arguments

@@ -13,7 +13,7 @@ struct ClientFixture {
     let url: String
     let notes = NoteBox()
 
-    init(credentials: Credentials? = .apiToken(Sandbox.demo.apiKey), from: String? = Sandbox.demo.fromEmail, retry: RetryPolicy = RetryPolicy(maxAttempts: 4, maxSeconds: 20, initialDelay: 0.05), timeout: Double = 5, rateLimit: Int = 120, window: Double = 60) throws {
+    init(credentials: Credentials? = .apiToken(Sandbox.demo.apiKey), from: String? = Sandbox.demo.fromEmail, retry: RetryPolicy = RetryPolicy(maxAttempts: 4, maxSeconds: 60, initialDelay: 0.05), timeout: Double = 30, rateLimit: Int = 120, window: Double = 60) throws {
         url = try sandbox.start()
         let configuration = try PagerDutyConfiguration.make(
             restURL: url, eventsURL: url, identityURL: url, timeout: timeout, retry: retry, eventsRateLimit: rateLimit,
@@ -111,7 +111,7 @@ final class NoteBox: Sendable {
     }
 
     @Test func nonJSONBodiesSurvive() async throws {
-        let f = try ClientFixture(retry: RetryPolicy(maxAttempts: 2, maxSeconds: 5, initialDelay: 0.01))
+        let f = try ClientFixture(retry: RetryPolicy(maxAttempts: 2, maxSeconds: 60, initialDelay: 0.01))
         defer { f.sandbox.stop() }
         f.fault(["path": "/abilities", "count": 5, "status": 502, "body": "<html><body>Bad gateway from the proxy</body></html>"])
         await #expect {
@@ -223,9 +223,9 @@ final class NoteBox: Sendable {
     /// A burst to one routing key, against a scaled limit, is paced so that every event goes
     /// through and none meets a 429.
     @Test func aBurstIsPacedUnderTheLimit() async throws {
-        let f = try ClientFixture(rateLimit: 5, window: 1)
+        let f = try ClientFixture(rateLimit: 5, window: 2)
         defer { f.sandbox.stop() }
-        f.limits(["events": 5, "window_seconds": 1])
+        f.limits(["events": 5, "window_seconds": 2])
         let client = f.client
         let events = (0..<15).map { f.trigger("burst-\($0)") }
         try await withThrowingTaskGroup(of: Void.self) { group in

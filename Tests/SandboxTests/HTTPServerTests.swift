@@ -5,7 +5,7 @@ import Values
 @testable import Sandbox
 
 /// Sends raw bytes to 127.0.0.1:port and reads until the server closes or `timeout` passes.
-func exchange(_ port: UInt16, _ payload: [UInt8], timeout: Double = 3, closeAfterSend: Bool = false) -> String {
+func exchangeSync(_ port: UInt16, _ payload: [UInt8], timeout: Double = 3, closeAfterSend: Bool = false) -> String {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()
@@ -30,6 +30,19 @@ func exchange(_ port: UInt16, _ payload: [UInt8], timeout: Double = 3, closeAfte
     return String(decoding: received, as: UTF8.self)
 }
 
+
+/// Runs blocking work on a new thread and waits for it without holding a cooperative thread
+/// (blocking the few cooperative threads would starve every test running in parallel).
+func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+    }
+}
+
+func exchange(_ port: UInt16, _ payload: [UInt8], timeout: Double = 3, closeAfterSend: Bool = false) async -> String {
+    (try? await offload { exchangeSync(port, payload, timeout: timeout, closeAfterSend: closeAfterSend) }) ?? ""
+}
+
 @Suite struct HTTPServerTests {
     func echoServer() throws -> (HTTPServer, UInt16) {
         let server = HTTPServer { request in
@@ -38,11 +51,11 @@ func exchange(_ port: UInt16, _ payload: [UInt8], timeout: Double = 3, closeAfte
         return (server, try server.start())
     }
 
-    @Test func keepAliveServesSeveralRequestsOnOneConnection() throws {
+    @Test func keepAliveServesSeveralRequestsOnOneConnection() async throws {
         let (server, port) = try echoServer()
         defer { server.stop() }
         let two = "GET /a?x=1&y=%20z HTTP/1.1\r\nHost: h\r\n\r\nPOST /b HTTP/1.1\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc"
-        let reply = exchange(port, Array(two.utf8))
+        let reply = await exchange(port, Array(two.utf8))
         #expect(reply.components(separatedBy: "HTTP/1.1 200 OK").count == 3)
         #expect(reply.contains("GET /a q=x=1,y= z body=0"))
         #expect(reply.contains("POST /b q= body=3"))
@@ -54,7 +67,7 @@ func exchange(_ port: UInt16, _ payload: [UInt8], timeout: Double = 3, closeAfte
         defer { server.stop() }
         let replies = await withTaskGroup(of: Bool.self) { group in
             for i in 0..<64 {
-                group.addTask { exchange(port, Array("GET /n\(i) HTTP/1.1\r\nConnection: close\r\n\r\n".utf8)).contains("GET /n\(i) ") }
+                group.addTask { await exchange(port, Array("GET /n\(i) HTTP/1.1\r\nConnection: close\r\n\r\n".utf8)).contains("GET /n\(i) ") }
             }
             var ok = 0
             for await reply in group where reply { ok += 1 }
@@ -65,7 +78,7 @@ func exchange(_ port: UInt16, _ payload: [UInt8], timeout: Double = 3, closeAfte
 
     /// Garbage gets a 4xx/5xx answer or a closed connection, never a crash or a hang; the server
     /// keeps serving afterwards.
-    @Test func malformedRequestsNeitherCrashNorHang() throws {
+    @Test func malformedRequestsNeitherCrashNorHang() async throws {
         let (server, port) = try echoServer()
         defer { server.stop() }
         var generator = SystemRandomNumberGenerator()
@@ -82,9 +95,9 @@ func exchange(_ port: UInt16, _ payload: [UInt8], timeout: Double = 3, closeAfte
             inputs.append((0..<Int.random(in: 1...300, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) } + [13, 10, 13, 10])
         }
         for input in inputs {
-            let reply = exchange(port, input, timeout: 3, closeAfterSend: true)
+            let reply = await exchange(port, input, timeout: 3, closeAfterSend: true)
             #expect(reply.isEmpty || reply.hasPrefix("HTTP/1.1 4") || reply.hasPrefix("HTTP/1.1 5") || reply.hasPrefix("HTTP/1.1 200"), "\(reply.prefix(40))")
         }
-        #expect(exchange(port, Array("GET /still-alive HTTP/1.1\r\nConnection: close\r\n\r\n".utf8)).contains("GET /still-alive"))
+        #expect(await exchange(port, Array("GET /still-alive HTTP/1.1\r\nConnection: close\r\n\r\n".utf8)).contains("GET /still-alive"))
     }
 }

@@ -15,182 +15,183 @@ struct SandboxFixture {
     }
 
     /// Sends one request; answers status, headers and JSON body.
-    func call(_ method: String, _ path: String, body: Value? = nil, headers: [String: String] = [:], key: String? = Sandbox.demo.apiKey) -> (status: Int, headers: String, json: Value) {
+    func call(_ method: String, _ path: String, body: Value? = nil, headers: [String: String] = [:], key: String? = Sandbox.demo.apiKey) async -> (status: Int, headers: String, json: Value) {
         var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
         if let key { head += "Authorization: Token token=\(key)\r\n" }
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         let payload = body.map { Array(JSONWriter.write($0).utf8) } ?? []
         head += "Content-Length: \(payload.count)\r\n\r\n"
-        let reply = exchange(port, Array(head.utf8) + payload)
+        let reply = await exchange(port, Array(head.utf8) + payload)
         let parts = reply.components(separatedBy: "\r\n\r\n")
         let status = Int(parts.first?.split(separator: " ").dropFirst().first ?? "") ?? 0
         let json = (try? JSONParser.parse(parts.dropFirst().joined(separator: "\r\n\r\n"))) ?? .null
         return (status, parts.first ?? "", json)
     }
 
-    func event(_ action: String, key: String? = nil, summary: String = "disk full", routingKey: String = Sandbox.demo.routingKey) -> (status: Int, headers: String, json: Value) {
+    func event(_ action: String, key: String? = nil, summary: String = "disk full", routingKey: String = Sandbox.demo.routingKey) async -> (status: Int, headers: String, json: Value) {
         var body = ValueObject([("routing_key", .string(routingKey)), ("event_action", .string(action))])
         if let key { body["dedup_key"] = .string(key) }
         if action == "trigger" { body["payload"] = ["summary": .string(summary), "source": "web1", "severity": "critical"] }
-        return call("POST", "/v2/enqueue", body: .object(body), key: nil)
+        return await call("POST", "/v2/enqueue", body: .object(body), key: nil)
     }
 
     var state: Value { sandbox.stateSnapshot() }
 }
 
 @Suite struct SandboxEventsTests {
-    @Test func dedupRulesFollowPagerDuty() throws {
+    @Test func dedupRulesFollowPagerDuty() async throws {
         let s = try SandboxFixture()
         defer { s.sandbox.stop() }
-        #expect(s.event("trigger", key: "k1").status == 202)
-        #expect(s.event("trigger", key: "k1").json["dedup_key"] == "k1")
+        #expect(await s.event("trigger", key: "k1").status == 202)
+        #expect(await s.event("trigger", key: "k1").json["dedup_key"] == "k1")
         var incidents = s.state["incidents"]?.arrayValue ?? []
         #expect(incidents.count == 1)
         #expect(incidents[0]["alerts"]?.arrayValue?.count == 1)
         #expect(incidents[0]["alerts"]?[0]?["event_count"] == 2)
-        _ = s.event("acknowledge", key: "k1")
+        _ = await s.event("acknowledge", key: "k1")
         #expect(s.state["incidents"]?[0]?["status"] == "acknowledged")
-        _ = s.event("resolve", key: "k1")
+        _ = await s.event("resolve", key: "k1")
         #expect(s.state["incidents"]?[0]?["status"] == "resolved")
         // After the alert is resolved, the same key opens a new incident.
-        _ = s.event("trigger", key: "k1")
+        _ = await s.event("trigger", key: "k1")
         incidents = s.state["incidents"]?.arrayValue ?? []
         #expect(incidents.count == 2 && incidents[1]["status"] == "triggered")
         // Acknowledge with no open alert is accepted and changes nothing.
-        #expect(s.event("acknowledge", key: "nothing-open").status == 202)
+        #expect(await s.event("acknowledge", key: "nothing-open").status == 202)
         #expect(s.state["incidents"]?.arrayValue?.count == 2)
     }
 
-    @Test func invalidEventsGetPagerDutysErrorShape() throws {
+    @Test func invalidEventsGetPagerDutysErrorShape() async throws {
         let s = try SandboxFixture()
         defer { s.sandbox.stop() }
-        let short = s.event("trigger", routingKey: "short")
+        let short = await s.event("trigger", routingKey: "short")
         #expect(short.status == 400 && short.json["status"] == "invalid event")
         #expect(short.json["errors"] == ["Length of 'routing_key' is incorrect (should be 32 characters)"])
-        let noSource = s.call("POST", "/v2/enqueue", body: ["routing_key": .string(Sandbox.demo.routingKey), "event_action": "trigger", "payload": ["summary": "x", "severity": "bad"]], key: nil)
+        let noSource = await s.call("POST", "/v2/enqueue", body: ["routing_key": .string(Sandbox.demo.routingKey), "event_action": "trigger", "payload": ["summary": "x", "severity": "bad"]], key: nil)
         #expect(noSource.json["errors"]?.arrayValue?.count == 2)
-        let change = s.call("POST", "/v2/change/enqueue", body: ["routing_key": .string(Sandbox.demo.routingKey), "payload": ["summary": "deployed v2"]], key: nil)
+        let change = await s.call("POST", "/v2/change/enqueue", body: ["routing_key": .string(Sandbox.demo.routingKey), "payload": ["summary": "deployed v2"]], key: nil)
         #expect(change.status == 202)
         #expect(s.state["change_events"]?[0]?["summary"] == "deployed v2")
     }
 
-    @Test func eventsAreRateLimitedPerRoutingKey() throws {
+    @Test func eventsAreRateLimitedPerRoutingKey() async throws {
         let s = try SandboxFixture()
         defer { s.sandbox.stop() }
-        _ = s.call("POST", "/_sandbox/limits", body: ["events": 3, "window_seconds": 60], key: nil)
-        let statuses = (0..<5).map { s.event("trigger", key: "r\($0)").status }
+        _ = await s.call("POST", "/_sandbox/limits", body: ["events": 3, "window_seconds": 60], key: nil)
+        var statuses: [Int] = []
+        for i in 0..<5 { statuses.append(await s.event("trigger", key: "r\(i)").status) }
         #expect(statuses == [202, 202, 202, 429, 429])
-        #expect(s.event("trigger", key: "other", routingKey: Sandbox.demo.secondRoutingKey).status == 202)
+        #expect(await s.event("trigger", key: "other", routingKey: Sandbox.demo.secondRoutingKey).status == 202)
     }
 }
 
 @Suite struct SandboxRESTTests {
-    @Test func authenticationAndRateLimitHeaders() throws {
+    @Test func authenticationAndRateLimitHeaders() async throws {
         let s = try SandboxFixture()
         defer { s.sandbox.stop() }
-        let bad = s.call("GET", "/abilities", key: "wrong")
+        let bad = await s.call("GET", "/abilities", key: "wrong")
         #expect(bad.status == 401 && bad.json["error"]?["code"] == 2006)
-        let good = s.call("GET", "/abilities")
+        let good = await s.call("GET", "/abilities")
         #expect(good.status == 200 && good.json["abilities"]?.arrayValue?.contains("teams") == true)
         #expect(good.headers.contains("ratelimit-limit: 960") && good.headers.contains("ratelimit-remaining:"))
     }
 
-    @Test func writesThatNeedFromAreRefusedWithoutIt() throws {
+    @Test func writesThatNeedFromAreRefusedWithoutIt() async throws {
         let s = try SandboxFixture()
         defer { s.sandbox.stop() }
-        _ = s.event("trigger", key: "k")
+        _ = await s.event("trigger", key: "k")
         let id = s.state["incidents"]?[0]?["id"]?.stringValue ?? ""
         let note: Value = ["note": ["content": "checked the logs"]]
-        let missing = s.call("POST", "/incidents/\(id)/notes", body: note)
+        let missing = await s.call("POST", "/incidents/\(id)/notes", body: note)
         #expect(missing.status == 400)
         #expect(missing.json["error"]?["errors"]?[0]?.stringValue?.contains("\"From\" header") == true)
-        let unknown = s.call("POST", "/incidents/\(id)/notes", body: note, headers: ["From": "nobody@example.com"])
+        let unknown = await s.call("POST", "/incidents/\(id)/notes", body: note, headers: ["From": "nobody@example.com"])
         #expect(unknown.status == 400)
-        let ok = s.call("POST", "/incidents/\(id)/notes", body: note, headers: ["From": "bob@example.com"])
+        let ok = await s.call("POST", "/incidents/\(id)/notes", body: note, headers: ["From": "bob@example.com"])
         #expect(ok.status == 200 && ok.json["note"]?["user"]?["id"] == "PUSR002")
         // A user key identifies the user: no From needed.
-        #expect(s.call("POST", "/incidents/\(id)/notes", body: note, key: Sandbox.demo.userAPIKey).status == 200)
+        #expect(await s.call("POST", "/incidents/\(id)/notes", body: note, key: Sandbox.demo.userAPIKey).status == 200)
         #expect(s.state["incidents"]?[0]?["notes"]?.arrayValue?.count == 2)
     }
 
-    @Test func statusCodesOfTheOfficialAPI() throws {
+    @Test func statusCodesOfTheOfficialAPI() async throws {
         let s = try SandboxFixture()
         defer { s.sandbox.stop() }
-        _ = s.event("trigger", key: "k")
+        _ = await s.event("trigger", key: "k")
         let from = ["From": Sandbox.demo.fromEmail]
         let id = s.state["incidents"]?[0]?["id"]?.stringValue ?? ""
-        #expect(s.call("GET", "/incidents/1").json["incident"]?["id"]?.stringValue == id)
-        #expect(s.call("POST", "/response_plays/P1/run", body: ["incident": ["id": .string(id), "type": "incident_reference"]], headers: from).status == 404)
-        #expect(s.call("POST", "/incident_workflows/PWF0001/instances", body: ["incident_workflow_instance": ["incident": ["id": .string(id), "type": "incident_reference"]]]).status == 201)
+        #expect(await s.call("GET", "/incidents/1").json["incident"]?["id"]?.stringValue == id)
+        #expect(await s.call("POST", "/response_plays/P1/run", body: ["incident": ["id": .string(id), "type": "incident_reference"]], headers: from).status == 404)
+        #expect(await s.call("POST", "/incident_workflows/PWF0001/instances", body: ["incident_workflow_instance": ["incident": ["id": .string(id), "type": "incident_reference"]]]).status == 201)
         let many = Value.array((0..<251).map { _ in ["id": .string(id), "type": "incident_reference", "status": "resolved"] })
-        #expect(s.call("PUT", "/incidents", body: ["incidents": many], headers: from).status == 413)
+        #expect(await s.call("PUT", "/incidents", body: ["incidents": many], headers: from).status == 413)
         // A user with an open incident cannot be deleted; a free one can.
-        let busy = s.call("DELETE", "/users/PUSR001")
+        let busy = await s.call("DELETE", "/users/PUSR001")
         #expect(busy.status == 400 && busy.json["error"]?["errors"]?[0]?.stringValue?.contains("open incident") == true)
-        #expect(s.call("DELETE", "/users/PUSR004").status == 204)
-        #expect(s.call("GET", "/users/PUSR004").status == 404)
-        #expect(s.call("GET", "/users/me").status == 400)
-        #expect(s.call("GET", "/users/me", key: Sandbox.demo.userAPIKey).json["user"]?["email"] == "alice@example.com")
+        #expect(await s.call("DELETE", "/users/PUSR004").status == 204)
+        #expect(await s.call("GET", "/users/PUSR004").status == 404)
+        #expect(await s.call("GET", "/users/me").status == 400)
+        #expect(await s.call("GET", "/users/me", key: Sandbox.demo.userAPIKey).json["user"]?["email"] == "alice@example.com")
     }
 
-    @Test func escalationAndAssignment() throws {
+    @Test func escalationAndAssignment() async throws {
         let s = try SandboxFixture()
         defer { s.sandbox.stop() }
-        _ = s.event("trigger", key: "k")
+        _ = await s.event("trigger", key: "k")
         let id = s.state["incidents"]?[0]?["id"]?.stringValue ?? ""
         let from = ["From": Sandbox.demo.fromEmail]
-        let escalate = s.call("PUT", "/incidents/\(id)", body: ["incident": ["type": "incident_reference", "escalation_level": 2]], headers: from)
+        let escalate = await s.call("PUT", "/incidents/\(id)", body: ["incident": ["type": "incident_reference", "escalation_level": 2]], headers: from)
         #expect(escalate.status == 200)
         #expect(s.state["incidents"]?[0]?["escalation_level"] == 2)
-        let beyond = s.call("PUT", "/incidents/\(id)", body: ["incident": ["type": "incident_reference", "escalation_level": 9]], headers: from)
+        let beyond = await s.call("PUT", "/incidents/\(id)", body: ["incident": ["type": "incident_reference", "escalation_level": 9]], headers: from)
         #expect(beyond.status == 400 && beyond.json["error"]?["code"] == 1006)
-        let resolved = s.call("PUT", "/incidents/\(id)", body: ["incident": ["type": "incident_reference", "status": "resolved", "resolution": "fixed"]], headers: from)
+        let resolved = await s.call("PUT", "/incidents/\(id)", body: ["incident": ["type": "incident_reference", "status": "resolved", "resolution": "fixed"]], headers: from)
         #expect(resolved.json["incident"]?["status"] == "resolved")
-        let again = s.call("PUT", "/incidents/\(id)", body: ["incident": ["type": "incident_reference", "status": "resolved"]], headers: from)
+        let again = await s.call("PUT", "/incidents/\(id)", body: ["incident": ["type": "incident_reference", "status": "resolved"]], headers: from)
         #expect(again.json["error"]?["code"] == 1001)
     }
 
-    @Test func paginationAndTheTenThousandCeiling() throws {
+    @Test func paginationAndTheTenThousandCeiling() async throws {
         let s = try SandboxFixture()
         defer { s.sandbox.stop() }
-        let first = s.call("GET", "/users?limit=3&offset=0")
+        let first = await s.call("GET", "/users?limit=3&offset=0")
         #expect(first.json["users"]?.arrayValue?.count == 3 && first.json["more"] == true)
-        let second = s.call("GET", "/users?limit=3&offset=3&total=true")
+        let second = await s.call("GET", "/users?limit=3&offset=3&total=true")
         #expect(second.json["users"]?.arrayValue?.count == 1 && second.json["more"] == false && second.json["total"] == 4)
-        let ceiling = s.call("GET", "/users?limit=100&offset=9950")
+        let ceiling = await s.call("GET", "/users?limit=100&offset=9950")
         #expect(ceiling.status == 400 && ceiling.json["error"]?["code"] == 2002)
     }
 
-    @Test func faultsAndRequestLog() throws {
+    @Test func faultsAndRequestLog() async throws {
         let s = try SandboxFixture()
         defer { s.sandbox.stop() }
-        _ = s.call("POST", "/_sandbox/faults", body: ["path": "/abilities", "count": 2, "status": 503, "body": "<html>busy</html>"], key: nil)
-        #expect(s.call("GET", "/abilities").status == 503)
-        #expect(s.call("GET", "/abilities").status == 503)
-        #expect(s.call("GET", "/abilities").status == 200)
-        let log = s.call("GET", "/_sandbox/requests", key: nil).json["requests"]?.arrayValue ?? []
+        _ = await s.call("POST", "/_sandbox/faults", body: ["path": "/abilities", "count": 2, "status": 503, "body": "<html>busy</html>"], key: nil)
+        #expect(await s.call("GET", "/abilities").status == 503)
+        #expect(await s.call("GET", "/abilities").status == 503)
+        #expect(await s.call("GET", "/abilities").status == 200)
+        let log = await s.call("GET", "/_sandbox/requests", key: nil).json["requests"]?.arrayValue ?? []
         #expect(log.compactMap { $0["status"]?.intValue }.suffix(3) == [503, 503, 200])
         #expect(!JSONWriter.write(.array(log)).contains(Sandbox.demo.apiKey))
     }
 
-    @Test func theHTMLPageShowsIncidents() throws {
+    @Test func theHTMLPageShowsIncidents() async throws {
         let s = try SandboxFixture()
         defer { s.sandbox.stop() }
-        _ = s.event("trigger", key: "k", summary: "<script>alert(1)</script> disk full")
-        let reply = exchange(s.port, Array("GET / HTTP/1.1\r\nConnection: close\r\n\r\n".utf8))
+        _ = await s.event("trigger", key: "k", summary: "<script>alert(1)</script> disk full")
+        let reply = await exchange(s.port, Array("GET / HTTP/1.1\r\nConnection: close\r\n\r\n".utf8))
         #expect(reply.contains("text/html"))
         #expect(reply.contains("&lt;script&gt;alert(1)&lt;/script&gt; disk full"))
         #expect(!reply.contains("<script>alert"))
     }
 
-    @Test func oauthClientCredentials() throws {
+    @Test func oauthClientCredentials() async throws {
         let s = try SandboxFixture()
         defer { s.sandbox.stop() }
         let form = "grant_type=client_credentials&client_id=\(Sandbox.demo.oauthClientID)&client_secret=\(Sandbox.demo.oauthClientSecret)&scope=incidents.read"
-        let reply = exchange(s.port, Array("POST /oauth/token HTTP/1.1\r\nConnection: close\r\nContent-Length: \(form.utf8.count)\r\n\r\n\(form)".utf8))
+        let reply = await exchange(s.port, Array("POST /oauth/token HTTP/1.1\r\nConnection: close\r\nContent-Length: \(form.utf8.count)\r\n\r\n\(form)".utf8))
         let json = (try? JSONParser.parse(reply.components(separatedBy: "\r\n\r\n").last ?? "")) ?? .null
         let token = json["access_token"]?.stringValue ?? ""
         #expect(!token.isEmpty && json["expires_in"] == 3600)
-        #expect(s.call("GET", "/abilities", headers: ["Authorization": "Bearer \(token)"], key: nil).status == 200)
+        #expect(await s.call("GET", "/abilities", headers: ["Authorization": "Bearer \(token)"], key: nil).status == 200)
     }
 }

@@ -93,7 +93,7 @@ import Values
 
     /// The emitter's output reads back to the same value in PyYAML.
     @Test(.enabled(if: pyyamlAvailable, "needs python3 with PyYAML"))
-    func emittedYAMLReadsBackInPyYAML() throws {
+    func emittedYAMLReadsBackInPyYAML() async throws {
         let text = YAMLEmitter.emit(Self.tricky)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -101,11 +101,14 @@ import Values
         let input = Pipe(), output = Pipe()
         process.standardInput = input
         process.standardOutput = output
-        try process.run()
-        input.fileHandleForWriting.write(Data(text.utf8))
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let data = try await offload { () throws -> Data in
+            try process.run()
+            input.fileHandleForWriting.write(Data(text.utf8))
+            try input.fileHandleForWriting.close()
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return data
+        }
         #expect(try JSONParser.parse(bytes: Array(data)) == Self.tricky, "\(text)")
     }
 
