@@ -128,12 +128,21 @@ public final class Sandbox: Sendable {
             ("time", .string(SandboxState.now())), ("method", .string(request.method)), ("path", .string(request.path)),
             ("status", .int(status)), ("auth", .string(auth)),
         ])
-        if !request.query.isEmpty { entry["query"] = .string(request.target.split(separator: "?", maxSplits: 1).last.map(String.init) ?? "") }
+        if !request.query.isEmpty {
+            entry["query"] = .string(request.target.split(separator: "?", maxSplits: 1).last.map(String.init) ?? "")
+            entry["query_names"] = .array(request.query.map { .string($0.name) })
+        }
+        // The headers that PagerDuty's spec talks about (never Authorization).
+        var headers = ValueObject()
+        for name in ["Accept", "Content-Type", "From", "User-Agent"] {
+            if let value = request.header(name) { headers[name] = .string(value) }
+        }
+        entry["headers"] = .object(headers)
         if let from = request.header("From") { entry["from"] = .string(from) }
         if let agent = request.header("User-Agent") { entry["user_agent"] = .string(agent) }
         if let note { entry["note"] = .string(note) }
         if !request.body.isEmpty, let body = try? JSONParser.parse(bytes: request.body) {
-            entry["body"] = Self.maskKeys(body)
+            entry["body"] = request.path.hasPrefix("/v2/") ? Self.maskKeys(body, keep: true) : body
         }
         shared.withLock { shared in
             shared.log.append(.object(entry))
@@ -141,10 +150,11 @@ public final class Sandbox: Sendable {
         }
     }
 
-    /// A body with `routing_key` masked, for the request log.
-    static func maskKeys(_ value: Value) -> Value {
+    /// A body with `routing_key` masked, for the request log (as 32 asterisks, so that the
+    /// logged body still has the shape PagerDuty's schema asks for).
+    static func maskKeys(_ value: Value, keep: Bool = true) -> Value {
         guard case .object(var object) = value else { return value }
-        if object["routing_key"] != nil { object["routing_key"] = "****" }
+        if object["routing_key"] != nil { object["routing_key"] = .string(String(repeating: "*", count: 32)) }
         return .object(object)
     }
 

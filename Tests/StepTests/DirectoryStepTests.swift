@@ -19,7 +19,8 @@ import Values
         let updated = f.state["users"]?.arrayValue?.first { $0["id"]?.stringValue == id }
         #expect(updated?["role"] == "limited_user" && updated?["name"] == "Erin")
         let put = f.requests.last { $0["method"] == "PUT" }
-        #expect(put?["body"]?["user"]?.objectValue?.keys.sorted() == ["role", "type"])
+        #expect(put?["body"]?["user"]?.objectValue?.keys.sorted() == ["email", "name", "role", "type"])
+        #expect(put?["body"]?["user"]?["name"] == "Erin" && put?["body"]?["user"]?["email"] == "erin@example.com")
         let got = try await f.step("pagerduty-get-user", ["email": "erin@example.com"])
         #expect(got.data.groups["data"]?["user_id"] == id && got.data.groups["data"]?["role"] == "limited_user")
         _ = try await f.step("pagerduty-delete-user", ["user_id": id])

@@ -6,6 +6,7 @@ import StepKit
 public struct UpdateUser: JobStep {
     public static let descriptor = StepDescriptor(
         name: "pagerduty-update-user", title: "Update User", summary: "Change a user's name, email, role, color, title, description or time zone.",
+        details: "Only the given fields change. PagerDuty's schema asks for name and email in every update, so the step reads the user first and sends their current name and email along when they are not being changed.",
         properties: PagerDutyProperties.rest + [
             StepProperty("user_id", title: "User", description: "The user's id (or email).", required: true, aliases: ["pd-id"]),
         ] + UserFields.properties(nameRequired: false),
@@ -24,10 +25,22 @@ public struct UpdateUser: JobStep {
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
         let call = try await RESTCall(context, config)
         guard let id = try await call.userIDs([try config.requiredString("user_id")], property: "user_id").first else { throw StepError.invalid("no user", property: "user_id") }
-        let fields = UserFields.fields(config)
-        guard let response = try await call.send(.updateUser(id, fields: fields)) else {
-            return call.dryRunResult("update user \(id) (\(fields.keys.joined(separator: ", ")))")
+        var fields = UserFields.fields(config)
+        let changed = fields.keys.joined(separator: ", ")
+        // PagerDuty's schema requires name and email in every update; the current values are
+        // sent for those not being changed, so they stay as they are.
+        if fields["name"] == nil || fields["email"] == nil {
+            if let current = try await call.send(.getUser(id))?.body["user"] {
+                if fields["name"] == nil { fields["name"] = current["name"] }
+                if fields["email"] == nil { fields["email"] = current["email"] }
+            } else {
+                if fields["name"] == nil { fields["name"] = "<current name>" }
+                if fields["email"] == nil { fields["email"] = "<current email>" }
+            }
         }
-        return StepResult(outputs: UserFields.outputs(response.body["user"]), summary: "updated user \(id) (\(fields.keys.joined(separator: ", ")))", response: response.body)
+        guard let response = try await call.send(.updateUser(id, fields: fields)) else {
+            return call.dryRunResult("update user \(id) (\(changed))")
+        }
+        return StepResult(outputs: UserFields.outputs(response.body["user"]), summary: "updated user \(id) (\(changed))", response: response.body)
     }
 }
