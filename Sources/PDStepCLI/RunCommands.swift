@@ -30,7 +30,7 @@ extension PDStep {
         }
         defer {
             if let session {
-                invocation.io.print(session.summary())
+                invocation.io.print(invocation.redactor.redact(session.summary()))
                 session.stop()
             }
         }
