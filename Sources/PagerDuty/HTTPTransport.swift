@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -38,6 +39,8 @@ public protocol HTTPTransport: Sendable {
 }
 
 /// HTTP over URLSession: one session per transport, so connections are reused.
+private struct DeadlineExceeded: Error {}
+
 public final class URLSessionTransport: HTTPTransport {
     private let session: URLSession
 
@@ -56,19 +59,7 @@ public final class URLSessionTransport: HTTPTransport {
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
         if let body = request.body { urlRequest.httpBody = Data(body) }
         do {
-            // URLSession's timeout on Linux is an idle timeout at best; race a hard deadline.
-            let session = self.session
-            let prepared = urlRequest
-            let (data, response) = try await withThrowingTaskGroup(of: (Data, URLResponse)?.self) { group in
-                group.addTask { try await session.data(for: prepared) }
-                group.addTask {
-                    try await Task.sleep(nanoseconds: UInt64(timeout * 1e9))
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let answer = first else { throw URLError(.timedOut) }
-                return answer
-            }
+            let (data, response) = try await exchange(urlRequest, timeout: timeout)
             guard let http = response as? HTTPURLResponse else {
                 throw TransportFailure(kind: .uncertain, message: "the answer from \(request.url.host ?? "?") was not HTTP")
             }
@@ -79,6 +70,8 @@ public final class URLSessionTransport: HTTPTransport {
             return TransportResponse(status: http.statusCode, headers: headers, body: Array(data))
         } catch let failure as TransportFailure {
             throw failure
+        } catch is DeadlineExceeded {
+            throw TransportFailure(kind: .uncertain, message: "no answer from \(request.url.host ?? "?") within \(Int(timeout)) s (pagerduty.timeout)")
         } catch let error as URLError {
             let host = request.url.host ?? "?"
             switch error.code {
@@ -95,4 +88,46 @@ public final class URLSessionTransport: HTTPTransport {
             throw TransportFailure(kind: .uncertain, message: "network error: \(error.localizedDescription)")
         }
     }
+
+    /// One exchange with a hard deadline (URLSession's own timeout on Linux bounds idle time at
+    /// best), cancelled with the calling task.
+    private func exchange(_ request: URLRequest, timeout: Double) async throws -> (Data, URLResponse) {
+        let box = TaskBox()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(Data, URLResponse), any Error>) in
+                let once = OnceFlag()
+                let task = session.dataTask(with: request) { data, response, error in
+                    guard once.take() else { return }
+                    if let data, let response {
+                        continuation.resume(returning: (data, response))
+                    } else {
+                        continuation.resume(throwing: error ?? URLError(.unknown))
+                    }
+                }
+                box.set(task)
+                DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
+                    guard once.take() else { return }
+                    task.cancel()
+                    continuation.resume(throwing: DeadlineExceeded())
+                }
+                task.resume()
+            }
+        } onCancel: {
+            box.cancel()
+        }
+    }
+}
+
+/// True the first time `take` is called, false after: the deadline and the answer race to
+/// resume the continuation exactly once.
+private final class OnceFlag: Sendable {
+    private let taken = Mutex(false)
+    func take() -> Bool { taken.withLock { value in defer { value = true }; return !value } }
+}
+
+/// The data task, for cancelling it from another thread.
+private final class TaskBox: Sendable {
+    private let task = Mutex<URLSessionDataTask?>(nil)
+    func set(_ value: URLSessionDataTask) { task.withLock { $0 = value } }
+    func cancel() { task.withLock { $0?.cancel() } }
 }

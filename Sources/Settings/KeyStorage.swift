@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Why a key-storage operation failed. Messages name the path and, where it helps, the file.
 public struct KeyStorageError: Error, Sendable, CustomStringConvertible {
@@ -24,6 +25,9 @@ public struct KeyStorage: Sendable {
     public let base: URL
     /// Receives warnings (a key file others can read). Secrets are never passed to it.
     public let warn: @Sendable (String) -> Void
+
+    /// Passwords already read by this storage (a job reads the same key in every step).
+    private let cache = PasswordCache()
 
     public init(base: String, warn: @escaping @Sendable (String) -> Void = { _ in }) {
         self.base = URL(fileURLWithPath: base, isDirectory: true).standardizedFileURL
@@ -88,6 +92,13 @@ public struct KeyStorage: Sendable {
     /// content type is not a password, or when the metadata says the content is encrypted.
     public func readPassword(_ path: String) throws(KeyStorageError) -> String {
         let normalized = try Self.normalize(path)
+        if let cached = cache.get(normalized) { return cached }
+        let password = try readPasswordFromDisk(normalized)
+        cache.set(normalized, password)
+        return password
+    }
+
+    private func readPasswordFromDisk(_ normalized: String) throws(KeyStorageError) -> String {
         let content = contentURL(normalized)
         let meta = metaURL(normalized)
         try checkInside(content, path: normalized)
@@ -165,6 +176,7 @@ public struct KeyStorage: Sendable {
         let json = "{" + metadata.map { "\"\($0.0)\":\"\($0.1)\"" }.joined(separator: ",") + "}"
         try writeAtomically(secret, to: content)
         try writeAtomically(Array(json.utf8), to: meta)
+        cache.remove(normalized)
     }
 
     /// Removes the resource at `path` (both files). Fails when it does not exist.
@@ -178,6 +190,7 @@ public struct KeyStorage: Sendable {
         guard fm.fileExists(atPath: content.path) || fm.fileExists(atPath: meta.path) else {
             throw KeyStorageError(.notFound, "no key at \(normalized) in key storage \(base.path)")
         }
+        cache.remove(normalized)
         for url in [content, meta] where fm.fileExists(atPath: url.path) {
             guard unlink(url.path) == 0 else {
                 throw KeyStorageError(.writeFailed, "cannot delete \(url.path): \(String(cString: strerror(errno)))")
@@ -263,4 +276,12 @@ public struct KeyStorage: Sendable {
             throw KeyStorageError(.writeFailed, "cannot write \(url.path): \(reason)")
         }
     }
+}
+
+/// Passwords read by a key storage, by normalized path.
+final class PasswordCache: Sendable {
+    private let values = Mutex<[String: String]>([:])
+    func get(_ path: String) -> String? { values.withLock { $0[path] } }
+    func set(_ path: String, _ value: String) { values.withLock { $0[path] = value } }
+    func remove(_ path: String) { values.withLock { _ = $0.removeValue(forKey: path) } }
 }

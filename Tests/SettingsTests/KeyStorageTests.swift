@@ -69,7 +69,8 @@ func mode(_ path: String) -> Int {
         _ = try storage.readPassword("keys/a")
         #expect(warnings.withLock { $0 }.isEmpty)
         chmod(dir + "/content/keys/a", 0o644)
-        _ = try storage.readPassword("keys/a")
+        // A new run (a new storage: reads are cached within one) sees the loose mode.
+        _ = try KeyStorage(base: dir, warn: { message in warnings.withLock { $0.append(message) } }).readPassword("keys/a")
         let text = warnings.withLock { $0 }.joined()
         #expect(text.contains("chmod 600 \(dir)/content/keys/a"))
     }
