@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets and runs each for a set time (default 600 s), keeping what they
+# find in fuzz/findings/TARGET/. Usage: bash bench/fuzz.sh [SECONDS] [TARGET...]
+# Targets: yaml properties jobs http. A crash leaves crash-* files there; add each as a
+# regression input to the tests once fixed.
+#
+# Each target is compiled as one module from the sources it needs (the `import` lines between
+# pdstep's own modules are dropped), with -sanitize=fuzzer,address.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-600}"; shift || true
+targets=("${@:-yaml properties jobs http}")
+read -r -a targets <<< "${targets[*]}"
+out=.build-fuzz
+mkdir -p "$out"
+
+sources() {
+  case "$1" in
+    yaml) echo Sources/Values/*.swift Sources/YAML/*.swift fuzz/YAMLFuzz.swift ;;
+    properties) echo Sources/Values/*.swift Sources/Settings/*.swift fuzz/PropertiesFuzz.swift ;;
+    jobs) echo Sources/Values/*.swift Sources/YAML/*.swift Sources/Settings/*.swift Sources/StepKit/*.swift Sources/Runner/*.swift fuzz/JobFuzz.swift ;;
+    http) echo Sources/Values/*.swift Sources/Sandbox/*.swift fuzz/HTTPRequestFuzz.swift ;;
+  esac
+}
+
+for target in "${targets[@]}"; do
+  work="$out/$target-src"
+  rm -rf "$work" && mkdir -p "$work"
+  for file in $(sources "$target"); do
+    sed -E '/^import (Values|YAML|Settings|StepKit|Runner|Sandbox|PagerDuty)$/d' "$file" > "$work/$(echo "$file" | tr '/' '_')"
+  done
+  echo "building $target"
+  swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name "Fuzz_$target" "$work"/*.swift -o "$out/$target" 2>&1 | grep -v "Cannot export local symbol" || true
+  mkdir -p "fuzz/findings/$target" "$out/corpus-$target"
+  case "$target" in
+    yaml|jobs) cp Tests/YAMLTests/Corpus/valid/*.yaml examples/jobs/*.yaml "$out/corpus-$target/" ;;
+    properties) cp Tests/SettingsTests/Fixtures/properties/*.properties "$out/corpus-$target/" ;;
+    http) printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\nPOST /v2/enqueue HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}' > "$out/corpus-$target/seed" ;;
+  esac
+  echo "fuzzing $target for $seconds s"
+  "$out/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
+    -artifact_prefix="fuzz/findings/$target/" "$out/corpus-$target" 2>&1 | tail -n 12
+done
