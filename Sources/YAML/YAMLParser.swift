@@ -783,7 +783,6 @@ private struct Parser {
         let minIndent = max(parentIndent + 1, 1)
         var indent: Int
         var lines: [(text: ArraySlice<UInt8>, empty: Bool, more: Bool)] = []
-        var leadingBreaks = 0
         if let increment {
             indent = max(parentIndent, 0) + increment
             if parentIndent < 0 { indent = increment }
@@ -812,7 +811,6 @@ private struct Parser {
             }
         }
         // Read lines while they are indented at least `indent` (or are empty).
-        var lastGoodMark = mark
         while !atEnd {
             let lineMark = mark
             var width = 0
@@ -837,19 +835,15 @@ private struct Parser {
             let text = b[from..<pos]
             let more = text.first == space || text.first == tab
             lines.append((text, false, more))
-            lastGoodMark = mark
             if atEnd { break }
             consumeBreak()
-            lastGoodMark = mark
         }
-        _ = lastGoodMark
         // Split off trailing empty lines for chomping.
         var trailing = 0
         while let last = lines.last, last.empty {
             lines.removeLast()
             trailing += 1
         }
-        leadingBreaks = 0
         var out: [UInt8] = []
         var previousWasText = false
         var previousMore = false
@@ -868,7 +862,7 @@ private struct Parser {
                     out.append(contentsOf: repeatElement(lf, count: emptyRun + 1))
                 }
             } else {
-                out.append(contentsOf: repeatElement(lf, count: emptyRun + leadingBreaks))
+                out.append(contentsOf: repeatElement(lf, count: emptyRun))
             }
             out.append(contentsOf: entry.text)
             previousWasText = true
@@ -877,14 +871,13 @@ private struct Parser {
         }
         let hasText = previousWasText
         // The line break after the last text line, and the trailing empty lines.
-        let lastLineEnded = hasText  // the last text line was followed by a break or the end
         switch chomping {
         case -1: break
         case 1:
             if hasText { out.append(lf) }
             out.append(contentsOf: repeatElement(lf, count: trailing))
         default:
-            if hasText && lastLineEnded { out.append(lf) }
+            if hasText { out.append(lf) }
         }
         // A final text line with no line break at the end of input gets none under "clip" in
         // PyYAML only when input ends right after it.
@@ -922,10 +915,8 @@ private struct Parser {
             }
             // An entry: node, or key ':' value.
             let first: Value
-            var firstIsEmptyKey = false
             if cur == colon && (isBlankOrEnd(pos + 1) || ",[]{}".utf8.contains(at(pos + 1))) {
-                first = .null
-                firstIsEmptyKey = true
+                first = .null  // an empty key: `{: v}`
             } else {
                 first = try parseFlowNode(start)
             }
@@ -940,9 +931,7 @@ private struct Parser {
                 } else {
                     value = try parseFlowNode(start)
                 }
-                let key = try keyText(first)
-                pair = (key, value)
-                _ = firstIsEmptyKey
+                pair = (try keyText(first), value)
             } else if isMapping {
                 pair = (try keyText(first), .null)
             }
