@@ -171,7 +171,7 @@ public struct PagerDutyClient: Sendable {
                     let value = response.body.isEmpty ? Value.null : ((try? JSONParser.parse(bytes: response.body)) ?? .string(String(decoding: response.body, as: UTF8.self)))
                     return PagerDutyResponse(status: response.status, headers: response.headers, body: value, attempts: attempt)
                 }
-                failure = PagerDutyError.decode(status: response.status, body: response.body, contentType: response.headers["content-type"], api: request.api, url: url.absoluteString)
+                failure = PagerDutyError.decode(status: response.status, body: response.body, url: url.absoluteString)
                 let retryable = response.status == 429 || (request.idempotent && (response.status == 408 || response.status >= 500))
                 guard retryable else { throw failure }
                 retryAfter = response.status == 429 ? Self.rateLimitWait(response.headers) : nil

@@ -45,7 +45,7 @@ public struct PagerDutyError: Error, Sendable, Hashable, CustomStringConvertible
     /// Decodes an error answer. REST errors are `{"error": {"code", "message", "errors"}}`,
     /// Events errors `{"status", "message", "errors"}`; anything else (a proxy's HTML, an empty
     /// 429) is kept as text.
-    static func decode(status: Int, body: [UInt8], contentType: String?, api: API, url: String) -> PagerDutyError {
+    static func decode(status: Int, body: [UInt8], url: String) -> PagerDutyError {
         let kind = kind(for: status)
         var message = "PagerDuty answered HTTP \(status) to \(url)"
         var details: [String] = []

@@ -97,7 +97,6 @@ public struct JobRunner: Sendable {
                     .resolve(request.options, globals: state.data.groups["globals"] ?? [:], job: state.data.groups["job"] ?? [:])
                 state.data.groups["option"] = options.visible
                 state.data.groups["secureOption"] = options.secure.filter { options.visible[$0.key] != nil }
-                state.secureOptions = options.secure
             } catch {
                 log.emit(.note(level: .error, message: error.description))
                 return RunOutcome(state: .failed, exitCode: .invalidInput, failedSteps: [], data: state.data)
@@ -452,7 +451,6 @@ struct RunState: Sendable {
     var attempt: Int
     var request: RunRequest
     var data = DataContext()
-    var secureOptions: [String: String] = [:]
     var depth = 0
 
     init(job: Job, execid: String, attempt: Int, request: RunRequest) {
