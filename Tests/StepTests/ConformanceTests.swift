@@ -25,13 +25,18 @@ let conformanceAvailable: Bool = {
     /// examples do not, validates against PagerDuty's official OpenAPI files.
     @Test(.enabled(if: conformanceAvailable, "needs ../shared/reference/pagerduty-openapi and python3 with jsonschema"))
     func requestsMatchTheOfficialOpenAPIFiles() async throws {
-        let f = try StepFixture()
-        defer { f.sandbox.stop() }
+        // Each example against a sandbox of its own, as a user runs it; their requests pooled.
+        var requests: [Value] = []
         let examples = packageRoot.appendingPathComponent("examples/jobs").path
         for name in try FileManager.default.contentsOfDirectory(atPath: examples).filter({ $0.hasSuffix(".yaml") }).sorted() {
-            let outcome = try await f.run(try String(contentsOfFile: examples + "/" + name, encoding: .utf8))
-            #expect(outcome.state == .succeeded, "\(name)")
+            let example = try StepFixture()
+            defer { example.sandbox.stop() }
+            let outcome = try await example.run(try String(contentsOfFile: examples + "/" + name, encoding: .utf8))
+            #expect(outcome.state == .succeeded, "\(name): \(example.log.all.suffix(3000))")
+            requests += example.requests
         }
+        let f = try StepFixture()
+        defer { f.sandbox.stop() }
         let rest = try await f.run("""
             - name: the rest of the steps
               sequence:
@@ -62,7 +67,7 @@ let conformanceAvailable: Bool = {
             """)
         #expect(rest.state == .succeeded, "\(f.log.all)")
         let file = f.storage + "/requests.json"
-        try JSONWriter.write(.array(f.requests)).write(toFile: file, atomically: true, encoding: .utf8)
+        try JSONWriter.write(.array(requests + f.requests)).write(toFile: file, atomically: true, encoding: .utf8)
         let script = packageRoot.appendingPathComponent("Tests/Conformance/validate-requests.py").path
         let (status, output) = try await offload { () throws -> (Int32, String) in
             let process = Process()
