@@ -30,13 +30,13 @@ let conformanceAvailable: Bool = {
         let examples = packageRoot.appendingPathComponent("examples/jobs").path
         for name in try FileManager.default.contentsOfDirectory(atPath: examples).filter({ $0.hasSuffix(".yaml") }).sorted() {
             let example = try StepFixture()
-            defer { example.sandbox.stop() }
+            defer { example.retire() }
             let outcome = try await example.run(try String(contentsOfFile: examples + "/" + name, encoding: .utf8))
             #expect(outcome.state == .succeeded, "\(name): \(example.log.all.suffix(3000))")
             requests += example.requests
         }
         let f = try StepFixture()
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         let rest = try await f.run("""
             - name: the rest of the steps
               sequence:

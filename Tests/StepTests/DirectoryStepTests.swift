@@ -9,7 +9,7 @@ import Values
 @Suite struct UserStepTests {
     @Test func createUpdateGetDelete() async throws {
         let f = try StepFixture()
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         let created = try await f.step("pagerduty-create-user", ["name": "Erin", "email": "erin@example.com", "role": "observer", "title": "SRE", "time_zone": "UTC"])
         #expect(created.state == .succeeded, "\(f.log.all)")
         let id = created.data.groups["data"]?["user_id"] ?? ""
@@ -29,7 +29,7 @@ import Values
 
     @Test func badRolesAndDuplicatesAreRefused() async throws {
         let f = try StepFixture()
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         let role = try await f.step("pagerduty-create-user", ["name": "X", "email": "x@example.com", "role": "superuser"])
         #expect(role.exitCode == .invalidInput && f.log.all.contains("'role' must be one of admin"))
         let taken = try await f.step("pagerduty-create-user", ["name": "Bob again", "email": "bob@example.com"])
@@ -38,7 +38,7 @@ import Values
 
     @Test func deletingAUserWithIncidentsSaysExactlyThat() async throws {
         let f = try StepFixture()
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         _ = try await f.openIncident()
         let outcome = try await f.step("pagerduty-delete-user", ["user_id": "PUSR001"])
         #expect(outcome.exitCode == .failed)
@@ -49,7 +49,7 @@ import Values
 
     @Test func listsFollowEveryPageAndFilter() async throws {
         let f = try StepFixture()
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         for i in 0..<120 { _ = try await f.step("pagerduty-create-user", ["name": "Bulk \(i)", "email": "bulk\(i)@example.com"]) }
         let all = try await f.step("pagerduty-list-users", [:])
         #expect(all.data.groups["data"]?["count"] == "124")
@@ -64,7 +64,7 @@ import Values
 
     @Test func contactMethodsByIdOrEmail() async throws {
         let f = try StepFixture()
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         let outcome = try await f.step("pagerduty-get-contact-methods", ["user_ids": "alice@example.com,PUSR002"])
         #expect(outcome.data.groups["data"]?["emails"] == "alice@example.com,bob@example.com")
         #expect(outcome.data.groups["data"]?["phones"] == "15555550101,15555550102")
@@ -76,7 +76,7 @@ import Values
 @Suite struct ConnectionAndExportTests {
     @Test func testConnectionTellsKeyTypes() async throws {
         let f = try StepFixture()
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         let account = try await f.step("pagerduty-test-connection", [:])
         #expect(account.state == .succeeded && account.data.groups["data"]?["key_type"] == "account")
         let user = try await f.step("pagerduty-test-connection", ["api_key": Sandbox.demo.userAPIKey])
@@ -86,7 +86,7 @@ import Values
 
     @Test func testConnectionFailsOnAWrongKeyNamingTheRegion() async throws {
         let f = try StepFixture()
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         let outcome = try await f.step("pagerduty-test-connection", ["api_key": "not-a-real-key"])
         #expect(outcome.exitCode == .failed)
         #expect(f.log.all.contains("(region us)") && f.log.all.contains("pagerduty.region=eu"))
@@ -96,7 +96,7 @@ import Values
 
     @Test func testConnectionWarnsWhenWritesWillNeedFrom() async throws {
         let f = try StepFixture(extra: ["pagerduty.from_email="])
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         let outcome = try await f.step("pagerduty-test-connection", [:])
         #expect(outcome.state == .succeeded)
         #expect(f.log.all.contains("need a From user"))
@@ -105,7 +105,7 @@ import Values
     /// The export of the seed data, field by field.
     @Test func exportDirectoryRecords() async throws {
         let f = try StepFixture(extra: ["pagerduty.subdomain=acme"])
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         let file = f.storage + "/directory.jsonl"
         let outcome = try await f.step("pagerduty-export-directory", ["output_file": file])
         #expect(outcome.data.groups["data"]?["count"] == "4")
@@ -134,7 +134,7 @@ import Values
 
     @Test func oauthClientCredentialsAreFetchedOnceAndNeverLogged() async throws {
         let f = try StepFixture()
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         let keys = KeyStorage(base: f.storage)
         try keys.putPassword("keys/pd/oauth/id", secret: Array(Sandbox.demo.oauthClientID.utf8))
         try keys.putPassword("keys/pd/oauth/secret", secret: Array(Sandbox.demo.oauthClientSecret.utf8))

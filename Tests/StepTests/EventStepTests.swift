@@ -8,7 +8,7 @@ import Values
 @Suite struct EventStepTests {
     @Test func triggerDedupAcknowledgeResolveAndChangeThroughAJob() async throws {
         let f = try StepFixture()
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         let outcome = try await f.run("""
             - name: incident drill
               options: [{name: host, value: web1}]
@@ -39,7 +39,7 @@ import Values
 
     @Test func aTriggerWithoutAKeyReturnsTheOneItMade() async throws {
         let f = try StepFixture()
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         let outcome = try await f.step("pagerduty-send-event", ["summary": "x", "source": "s"])
         let key = outcome.data.groups["data"]?["dedup_key"] ?? ""
         #expect(key.count == 36)
@@ -59,7 +59,7 @@ import Values
     ])
     func badInputExits2BeforeAnyRequest(configuration: [String: String], named: String) async throws {
         let f = try StepFixture()
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         let outcome = try await f.step("pagerduty-send-event", configuration)
         #expect(outcome.exitCode == .invalidInput, "\(f.log.all)")
         #expect(f.log.all.contains(named), "\(f.log.all)")
@@ -68,7 +68,7 @@ import Values
 
     @Test func acknowledgeWithoutADedupKeyIsRefusedByValidation() async throws {
         let f = try StepFixture()
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         let outcome = try await f.step("pagerduty-acknowledge-event", [:])
         #expect(outcome.exitCode == .invalidInput)
         #expect(f.log.all.contains("'dedup_key' is required"))
@@ -77,7 +77,7 @@ import Values
 
     @Test func aLongSummaryIsCutWithAWarningAndThePageGoesOut() async throws {
         let f = try StepFixture()
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         let outcome = try await f.step("pagerduty-send-event", ["summary": String(repeating: "s", count: 1500), "source": "x"])
         #expect(outcome.state == .succeeded)
         #expect(f.log.all.contains("summary was 1500 characters; cut to 1024"))
@@ -86,7 +86,7 @@ import Values
 
     @Test func theDetectionPresetMapsSourceSeverities() async throws {
         let f = try StepFixture()
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         for (source, expected) in [("HIGH", "error"), ("critical", "critical"), ("Medium", "warning"), ("low", "info")] {
             _ = try await f.step("pagerduty-send-event", ["summary": source, "source": "edr", "severity": source, "severity_map": "detection", "dedup_key": source])
             let alert = f.state["incidents"]?.arrayValue?.last?["alerts"]?[0]
@@ -102,7 +102,7 @@ import Values
 
     @Test func dedupFromDerivesTheSHA256OfTheText() async throws {
         let f = try StepFixture()
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         _ = try await f.step("pagerduty-send-event", ["summary": "a", "source": "x", "dedup_from": "abc"])
         _ = try await f.step("pagerduty-send-event", ["summary": "b", "source": "x", "dedup_from": "abc"])
         let incidents = f.state["incidents"]?.arrayValue ?? []
@@ -112,7 +112,7 @@ import Values
 
     @Test func changeEventsRefuseRulesetKeys() async throws {
         let f = try StepFixture()
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         let outcome = try await f.step("pagerduty-send-change-event", ["summary": "x", "integration_key": "R" + String(repeating: "a", count: 31)])
         #expect(outcome.exitCode == .invalidInput)
         #expect(f.log.all.contains("ruleset"))
@@ -120,7 +120,7 @@ import Values
 
     @Test func aRefusalShowsPagerDutysDetails() async throws {
         let f = try StepFixture()
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         // A 32-character key the sandbox does not know: PagerDuty's refusal comes back in full.
         let outcome = try await f.step("pagerduty-send-event", ["summary": "x", "source": "y", "integration_key": String(repeating: "a", count: 32)])
         #expect(outcome.exitCode == .failed)
@@ -130,7 +130,7 @@ import Values
 
     @Test func dryRunSendsNothingAndMasksTheKey() async throws {
         let f = try StepFixture()
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         let outcome = try await f.step("pagerduty-send-event", ["summary": "x", "source": "y"], dryRun: true)
         #expect(outcome.state == .succeeded)
         #expect(f.requests.isEmpty)
@@ -140,7 +140,7 @@ import Values
 
     @Test func temporaryFailuresExit3AfterTheRetries() async throws {
         let f = try StepFixture(extra: ["pagerduty.retry.max_attempts=2"])
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         _ = f.sandbox.handle(HTTPRequest(method: "POST", target: "/_sandbox/faults", path: "/_sandbox/faults", query: [], headers: [], body: Array(#"{"path": "/v2/enqueue", "count": 5, "status": 503}"#.utf8)))
         let outcome = try await f.step("pagerduty-send-event", ["summary": "x", "source": "y"])
         #expect(outcome.exitCode == .temporary)

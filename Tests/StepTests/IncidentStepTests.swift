@@ -8,7 +8,7 @@ import Values
 @Suite struct IncidentStepTests {
     @Test func noteLandsOnTheIncidentAsTheFromUser() async throws {
         let f = try StepFixture()
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         let id = try await f.openIncident()
         let outcome = try await f.step("pd-note-step", ["incident_id": "1", "note": "checked the disk", "email": "bob@example.com"])
         #expect(outcome.state == .succeeded, "\(f.log.all)")
@@ -19,7 +19,7 @@ import Values
 
     @Test func escalateChangesTheLevelAndAssignees() async throws {
         let f = try StepFixture()
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         let id = try await f.openIncident()
         _ = try await f.step("pagerduty-escalate-incident", ["incident_id": id, "escalation_level": "2"])
         #expect(f.incident(id)?["escalation_level"] == 2)
@@ -33,7 +33,7 @@ import Values
 
     @Test func retiredResponsePlaysPointToIncidentWorkflows() async throws {
         let f = try StepFixture()
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         let id = try await f.openIncident()
         let outcome = try await f.step("pd-run-response-play-step", ["incident_id": id, "response_play_id": "PPLAY1"])
         #expect(outcome.exitCode == .failed)
@@ -42,7 +42,7 @@ import Values
 
     @Test func startIncidentWorkflowCreatesAnInstance() async throws {
         let f = try StepFixture()
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         let id = try await f.openIncident()
         let outcome = try await f.step("pd-start-incident-workflow-step", ["incident_id": id, "incident_workflow_id": "PWF0001"])
         #expect(outcome.state == .succeeded)
@@ -53,7 +53,7 @@ import Values
 
     @Test func updateStatusAcknowledgesAndPostsAStatusUpdate() async throws {
         let f = try StepFixture()
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         let id = try await f.openIncident()
         _ = try await f.step("pd-status-update-step", ["incident_id": id, "status": "acknowledged", "message": "on it"])
         #expect(f.incident(id)?["status"] == "acknowledged")
@@ -64,7 +64,7 @@ import Values
 
     @Test func updateIncidentResolvesAndAssignsByEmail() async throws {
         let f = try StepFixture()
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         let id = try await f.openIncident()
         _ = try await f.step("pd-update-incident-step", ["incident_id": id, "assignees": "bob@example.com, PUSR003", "title": "disk full on web1", "urgency": "low"])
         #expect(f.incident(id)?["assignee_ids"] == ["PUSR002", "PUSR003"])
@@ -79,7 +79,7 @@ import Values
 
     @Test func getIncidentOutputsItsFields() async throws {
         let f = try StepFixture()
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         let id = try await f.openIncident()
         let outcome = try await f.step("pagerduty-get-incident", ["pd-id": "1"])
         let data = outcome.data.groups["data"] ?? [:]
@@ -92,7 +92,7 @@ import Values
 
     @Test func updateEscalationPolicyMovesTheIncident() async throws {
         let f = try StepFixture()
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         let id = try await f.openIncident()
         _ = try await f.step("pagerduty-update-escalation", ["pd-id": id, "escalation-policy": "PEP0002"])
         #expect(f.incident(id)?["escalation_policy"]?["id"] == "PEP0002")
@@ -102,7 +102,7 @@ import Values
 
     @Test func addRespondersRecordsTheRequest() async throws {
         let f = try StepFixture()
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         let id = try await f.openIncident()
         let outcome = try await f.step("pagerduty-add-additional-responders", ["pd-id": id, "user": "carol@example.com", "escalation-policy": "PEP0002", "message": "join please", "requester": "alice@example.com"])
         #expect(outcome.state == .succeeded, "\(f.log.all)")
@@ -115,7 +115,7 @@ import Values
 
     @Test func listIncidentsFiltersAndChecksTheWindow() async throws {
         let f = try StepFixture()
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         _ = try await f.openIncident("a")
         let b = try await f.openIncident("b")
         _ = try await f.step("pagerduty-update-incident", ["incident_id": b, "status": "resolved"])
@@ -134,7 +134,7 @@ import Values
 
     @Test func listIncidentAlertsGivesTheDedupKeys() async throws {
         let f = try StepFixture()
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         let a = try await f.openIncident("key-a")
         let b = try await f.openIncident("key-b")
         let outcome = try await f.step("pagerduty-list-incident-alerts", ["incident_ids": "\(a),\(b)"])
@@ -144,7 +144,7 @@ import Values
 
     @Test func bulkResolveReportsWhichFailedAndWhy() async throws {
         let f = try StepFixture()
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         let a = try await f.openIncident("a")
         let b = try await f.openIncident("b")
         let ok = try await f.step("pagerduty-resolve-incidents", ["incident_ids": "\(a),\(b)", "resolution": "bulk"])
@@ -159,7 +159,7 @@ import Values
 
     @Test func bulkResolveSplitsIntoBatchesOf250() async throws {
         let f = try StepFixture()
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         let id = try await f.openIncident()
         let ids = Array(repeating: id, count: 260).joined(separator: ",")
         let outcome = try await f.step("pagerduty-resolve-incidents", ["incident_ids": ids])
@@ -171,7 +171,7 @@ import Values
 
     @Test func writesWithoutFromFailBeforeSending() async throws {
         let f = try StepFixture(extra: ["pagerduty.from_email="])
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         let id = try await f.openIncident()
         let before = f.requests.count
         let outcome = try await f.step("pagerduty-incident-note", ["incident_id": id, "note": "x"])
@@ -181,7 +181,7 @@ import Values
 
     @Test func dryRunShowsTheRequestsAndSendsNone() async throws {
         let f = try StepFixture()
-        defer { f.sandbox.stop() }
+        defer { f.retire() }
         let outcome = try await f.step("pagerduty-update-incident", ["incident_id": "PX", "assignees": "bob@example.com", "status": "acknowledged"], dryRun: true)
         #expect(outcome.state == .succeeded)
         #expect(f.requests.isEmpty)

@@ -35,6 +35,9 @@ import Testing
 import Values
 import YAML
 
+/// Sandboxes kept up until the process ends (see `StepFixture.retire`).
+let retiredSandboxes = Mutex<[Sandbox]>([])
+
 /// Every step this target tests.
 let catalog = StepCatalog([
     CreateUser.self, UpdateUser.self, DeleteUser.self, GetUser.self, ListUsers.self, GetContactMethods.self, ListSchedules.self, ListEscalationPolicies.self, TestConnection.self, ExportDirectory.self,
@@ -100,6 +103,15 @@ struct StepFixture {
     }
 
     var state: Value { sandbox.stateSnapshot() }
+
+    /// Ends the test but leaves the sandbox listening until the test process exits. The steps
+    /// share one URLSession per process (as a job does); if a stopped sandbox's port went to the
+    /// next test's sandbox, a connection pooled for the old one could be reused against the new
+    /// one and fail a request that is not safe to retry. Keeping every sandbox up keeps every
+    /// port distinct.
+    func retire() {
+        retiredSandboxes.withLock { $0.append(sandbox) }
+    }
 
     /// Triggers an alert and answers the incident's id.
     func openIncident(_ key: String = "k1", summary: String = "disk full") async throws -> String {
