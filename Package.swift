@@ -65,17 +65,18 @@ let stepTargets: [Target] = stepModules.map {
 }
 
 let testTargets: [Target] = [
-    .testTarget(name: "ValuesTests", dependencies: ["Values"]),
-    .testTarget(name: "YAMLTests", dependencies: ["YAML", "Values"], exclude: ["Corpus", "regenerate-golden.py"]),
-    .testTarget(name: "SettingsTests", dependencies: ["Settings", "Values"], exclude: ["Fixtures"]),
-    .testTarget(name: "StepKitTests", dependencies: ["StepKit", "Settings", "Values"]),
-    .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "Values"]),
-    .testTarget(name: "PagerDutyTests", dependencies: ["PagerDuty", "Sandbox", "Values"]),
+    .target(name: "TestSupport", path: "Tests/TestSupport"),
+    .testTarget(name: "ValuesTests", dependencies: ["TestSupport", "Values"]),
+    .testTarget(name: "YAMLTests", dependencies: ["TestSupport", "YAML", "Values"], exclude: ["Corpus", "regenerate-golden.py"]),
+    .testTarget(name: "SettingsTests", dependencies: ["TestSupport", "Settings", "Values"], exclude: ["Fixtures"]),
+    .testTarget(name: "StepKitTests", dependencies: ["TestSupport", "StepKit", "Settings", "Values"]),
+    .testTarget(name: "SandboxTests", dependencies: ["TestSupport", "Sandbox", "Values"]),
+    .testTarget(name: "PagerDutyTests", dependencies: ["TestSupport", "PagerDuty", "Sandbox", "Values"]),
     .testTarget(
         name: "StepTests",
-        dependencies: ["Runner", "Sandbox", "PagerDuty", "PagerDutyStepKit", "StepKit", "Settings", "Values", "YAML"] + stepModules.map { .target(name: $0) }),
-    .testTarget(name: "RunnerTests", dependencies: ["Runner", "StepKit", "Settings", "Values", "YAML"]),
-    .testTarget(name: "CLITests", dependencies: ["PDStepCLI", "pdstep", "StepKit", "Settings", "Values", "Sandbox", "PagerDuty"]),
+        dependencies: ["TestSupport", "Runner", "Sandbox", "PagerDuty", "PagerDutyStepKit", "StepKit", "Settings", "Values", "YAML"] + stepModules.map { .target(name: $0) }),
+    .testTarget(name: "RunnerTests", dependencies: ["TestSupport", "Runner", "StepKit", "Settings", "Values", "YAML"]),
+    .testTarget(name: "CLITests", dependencies: ["TestSupport", "PDStepCLI", "pdstep", "StepKit", "Settings", "Values", "Sandbox", "PagerDuty"]),
 ]
 
 let package = Package(

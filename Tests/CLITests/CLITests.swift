@@ -2,6 +2,7 @@ import Foundation
 import Settings
 import StepKit
 import Testing
+import TestSupport
 import Values
 
 @testable import PDStepCLI
@@ -167,24 +168,13 @@ let testCatalog = StepCatalog([EchoStep.self])
     /// The acceptance check from the issue: for the whole .properties corpus, what
     /// `pdstep config show --json --raw --framework-properties FILE` prints equals what
     /// java.util.Properties reads.
-    @Test(.enabled(if: javaOnPath, "needs java"))
+    @Test(.enabled(if: javaAvailable, "needs java"))
     func configShowMatchesJavaForTheCorpus() async throws {
         let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("SettingsTests/Fixtures")
         let files = try FileManager.default.contentsOfDirectory(atPath: fixtures.appendingPathComponent("properties").path)
             .filter { $0.hasSuffix(".properties") }.sorted().map { "properties/" + $0 }
-        let java = Process()
-        java.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        java.arguments = ["java", "PropertiesDump.java"] + files
-        java.currentDirectoryURL = fixtures
-        let pipe = Pipe()
-        java.standardOutput = pipe
-        let output = try await offload { () throws -> Data in
-            try java.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            java.waitUntilExit()
-            return data
-        }
+        let (_, output) = try await runTool(["java", "PropertiesDump.java"] + files, directory: fixtures)
         let oracle = try JSONParser.parse(bytes: Array(output))
         let empty = makeTemporaryDirectory()
         for file in files {
@@ -199,9 +189,6 @@ let testCatalog = StepCatalog([EchoStep.self])
         }
     }
 }
-
-let javaOnPath: Bool = ProcessInfo.processInfo.environment["PATH"]?.split(separator: ":")
-    .contains { FileManager.default.isExecutableFile(atPath: "\($0)/java") } ?? false
 
 @Suite struct ExampleFilesTests {
     /// framework.properties.example documents every setting pdstep reads, with its default.

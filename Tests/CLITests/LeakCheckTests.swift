@@ -1,6 +1,7 @@
 import Foundation
 import Sandbox
 import Testing
+import TestSupport
 import Values
 
 @testable import PDStepCLI

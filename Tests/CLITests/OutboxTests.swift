@@ -4,6 +4,7 @@ import Sandbox
 import Settings
 import StepKit
 import Testing
+import TestSupport
 import Values
 
 @testable import PDStepCLI
@@ -94,8 +95,4 @@ import Values
         let delivered = alerts.compactMap { $0["alert_key"]?.stringValue }
         #expect(delivered.sorted() == keys.sorted())
     }
-}
-
-func mode(_ path: String) -> Int {
-    ((try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions]) as? NSNumber)?.intValue ?? -1
 }

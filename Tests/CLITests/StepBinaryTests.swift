@@ -3,6 +3,7 @@ import Sandbox
 import Settings
 import StepKit
 import Testing
+import TestSupport
 import Values
 
 @testable import PDStepCLI

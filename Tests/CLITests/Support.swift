@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import StepKit
 import Testing
+import TestSupport
 
 @testable import PDStepCLI
 
@@ -42,12 +43,6 @@ func runBinary(_ arguments: [String], stdin: String = "", directory: String, env
     try await offload { try runBinarySync(arguments, stdin: stdin, directory: directory, environment: environment) }
 }
 
-/// Runs blocking work on a new thread and waits for it without holding a cooperative thread.
-func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
-    }
-}
 
 func runBinarySync(_ arguments: [String], stdin: String = "", directory: String, environment: [String: String] = [:]) throws -> Outcome {
     let process = Process()
@@ -68,10 +63,4 @@ func runBinarySync(_ arguments: [String], stdin: String = "", directory: String,
     let errData = error.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return Outcome(code: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
-}
-
-func makeTemporaryDirectory() -> String {
-    let path = NSTemporaryDirectory() + "pdstep-cli-" + UUID().uuidString
-    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
 }

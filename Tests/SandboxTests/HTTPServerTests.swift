@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Values
 
 @testable import Sandbox
@@ -31,13 +32,6 @@ func exchangeSync(_ port: UInt16, _ payload: [UInt8], timeout: Double = 3, close
 }
 
 
-/// Runs blocking work on a new thread and waits for it without holding a cooperative thread
-/// (blocking the few cooperative threads would starve every test running in parallel).
-func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
-    }
-}
 
 func exchange(_ port: UInt16, _ payload: [UInt8], timeout: Double = 3, closeAfterSend: Bool = false) async -> String {
     (try? await offload { exchangeSync(port, payload, timeout: timeout, closeAfterSend: closeAfterSend) }) ?? ""

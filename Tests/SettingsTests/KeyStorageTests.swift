@@ -1,16 +1,13 @@
 import Foundation
 import Synchronization
 import Testing
+import TestSupport
 
 @testable import Settings
 
-func mode(_ path: String) -> Int {
-    ((try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions]) as? NSNumber)?.intValue ?? -1
-}
-
 @Suite struct KeyStorageTests {
     @Test func putWritesContentAndMetaOwnerOnly() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         let storage = KeyStorage(base: dir)
         try storage.putPassword("/keys/pd/api/", secret: Array("s3cret".utf8))
         #expect(mode(dir + "/content/keys/pd/api") == 0o600)
@@ -25,15 +22,15 @@ func mode(_ path: String) -> Int {
 
     @Test(arguments: ["../../etc/x", "keys/../../x", "/etc/passwd", "keys", "other/x", "keys/./a"])
     func pathsOutsideKeysAreRefused(_ path: String) throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         let storage = KeyStorage(base: dir)
         #expect(throws: KeyStorageError.self) { try storage.putPassword(path, secret: [1]) }
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
     }
 
     @Test func symlinkLeavingTheBaseIsRefused() throws {
-        let dir = temporaryDirectory()
-        let outside = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
+        let outside = makeTemporaryDirectory()
         try FileManager.default.createDirectory(atPath: dir + "/content/keys", withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: dir + "/content/keys/escape", withDestinationPath: outside)
         let storage = KeyStorage(base: dir)
@@ -44,7 +41,7 @@ func mode(_ path: String) -> Int {
     }
 
     @Test func missingMetaWrongTypeAndMissingKeyAreClearErrors() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         try FileManager.default.createDirectory(atPath: dir + "/content/keys", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: dir + "/meta/keys", withIntermediateDirectories: true)
         write("x", to: dir + "/content/keys/nometa")
@@ -62,7 +59,7 @@ func mode(_ path: String) -> Int {
     }
 
     @Test func aKeyOthersCanReadGivesAWarningWithTheFix() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         let warnings = Mutex<[String]>([])
         let storage = KeyStorage(base: dir, warn: { message in warnings.withLock { $0.append(message) } })
         try storage.putPassword("keys/a", secret: Array("v".utf8))
@@ -76,7 +73,7 @@ func mode(_ path: String) -> Int {
     }
 
     @Test func deleteRemovesBothFiles() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         let storage = KeyStorage(base: dir)
         try storage.putPassword("keys/a/b", secret: [65])
         try storage.delete("keys/a/b")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Values
 
 @testable import Settings
@@ -70,8 +71,7 @@ func parseMap(_ text: String) throws -> [String: String] {
         let bad = try FileManager.default.contentsOfDirectory(atPath: fixtures.appendingPathComponent("bad").path)
             .sorted().map { "bad/" + $0 }
         #expect(corpus.count >= 15)
-        let files = corpus + bad
-        let oracle = try await offload { try runJava(files: files) }
+        let oracle = try await runJava(files: corpus + bad)
         for file in corpus + bad {
             let bytes = try Array(Data(contentsOf: fixtures.appendingPathComponent(file)))
             let expected = oracle[file]
@@ -88,28 +88,10 @@ func parseMap(_ text: String) throws -> [String: String] {
     }
 }
 
-let javaAvailable: Bool = ProcessInfo.processInfo.environment["PATH"]?.split(separator: ":")
-    .contains { FileManager.default.isExecutableFile(atPath: "\($0)/java") } ?? false
-
 /// Runs the Java oracle over `files` (relative to the fixtures folder).
-func runJava(files: [String]) throws -> ValueObject {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["java", "PropertiesDump.java"] + files
-    process.currentDirectoryURL = fixtures
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    #expect(process.terminationStatus == 0)
+func runJava(files: [String]) async throws -> ValueObject {
+    let (status, data) = try await runTool(["java", "PropertiesDump.java"] + files, directory: fixtures)
+    #expect(status == 0)
     return try JSONParser.parse(bytes: Array(data)).objectValue ?? ValueObject()
 }
 
-/// Runs blocking work on a new thread and waits for it without holding a cooperative thread
-/// (blocking the few cooperative threads would starve every test running in parallel).
-func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
-    }
-}

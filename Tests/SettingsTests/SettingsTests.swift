@@ -1,13 +1,8 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import Settings
-
-func temporaryDirectory() -> String {
-    let path = NSTemporaryDirectory() + "pdstep-test-" + UUID().uuidString
-    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
 
 func write(_ text: String, to path: String) {
     FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
@@ -15,7 +10,7 @@ func write(_ text: String, to path: String) {
 
 @Suite struct SettingsTests {
     @Test func commandLineBeatsProjectBeatsFramework() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         write("a=framework\nb=framework\nc=framework\n", to: dir + "/framework.properties")
         write("a=project\nb=project\n", to: dir + "/project.properties")
         let settings = try SettingsLoader.load(overrides: ["a=flag"], directory: dir)
@@ -27,7 +22,7 @@ func write(_ text: String, to path: String) {
     }
 
     @Test func explicitFilesReplaceTheDefaultLocations() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         write("x=default-location\n", to: dir + "/framework.properties")
         write("x=explicit\n", to: dir + "/other.properties")
         let settings = try SettingsLoader.load(frameworkFile: "other.properties", directory: dir)
@@ -36,7 +31,7 @@ func write(_ text: String, to path: String) {
 
     @Test func aMissingExplicitFileIsAnErrorNamingIt() {
         #expect(throws: SettingsError.self) {
-            try SettingsLoader.load(frameworkFile: "nope.properties", directory: temporaryDirectory())
+            try SettingsLoader.load(frameworkFile: "nope.properties", directory: makeTemporaryDirectory())
         }
     }
 
@@ -53,7 +48,7 @@ func write(_ text: String, to path: String) {
     }
 
     @Test func badOverrideIsAnError() {
-        #expect(throws: SettingsError.self) { try SettingsLoader.load(overrides: ["novalue"], directory: temporaryDirectory()) }
+        #expect(throws: SettingsError.self) { try SettingsLoader.load(overrides: ["novalue"], directory: makeTemporaryDirectory()) }
     }
 
     @Test func secretLookingKeysAreRecognisedButPathsAreNot() {

@@ -1,6 +1,7 @@
 import Foundation
 import StepKit
 import Testing
+import TestSupport
 import Values
 
 @testable import Sandbox
@@ -9,16 +10,8 @@ let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
 /// PagerDuty's official OpenAPI files, in the shared folder beside the repository.
 let specFolder = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/reference/pagerduty-openapi").path
 
-let conformanceAvailable: Bool = {
-    guard FileManager.default.fileExists(atPath: specFolder + "/REST/openapiv3.json") else { return false }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", "import jsonschema"]
-    process.standardError = FileHandle.nullDevice
-    guard (try? process.run()) != nil else { return false }
-    process.waitUntilExit()
-    return process.terminationStatus == 0
-}()
+let conformanceAvailable = FileManager.default.fileExists(atPath: specFolder + "/REST/openapiv3.json") && pythonHas("jsonschema")
+
 
 @Suite struct ConformanceTests {
     /// Every request the steps send, over every example job and a job that uses the steps the
@@ -69,24 +62,10 @@ let conformanceAvailable: Bool = {
         let file = f.storage + "/requests.json"
         try JSONWriter.write(.array(requests + f.requests)).write(toFile: file, atomically: true, encoding: .utf8)
         let script = packageRoot.appendingPathComponent("Tests/Conformance/validate-requests.py").path
-        let (status, output) = try await offload { () throws -> (Int32, String) in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", script, file, specFolder]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            try process.run()
-            let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, text)
-        }
+        let (status, data) = try await runTool(["python3", script, file, specFolder])
+        let output = String(decoding: data, as: UTF8.self)
         #expect(status == 0, "\(output)")
         #expect(output.contains("checked") && !output.contains("checked 0 requests"))
     }
 }
 
-func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
-    }
-}

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Values
 
 @testable import YAML
@@ -52,14 +53,7 @@ func goldenForm(_ value: Value) -> Value {
         let script = corpus.deletingLastPathComponent().appendingPathComponent("regenerate-golden.py").path
         let scratch = NSTemporaryDirectory() + "yaml-golden-" + UUID().uuidString
         try FileManager.default.copyItem(atPath: corpus.deletingLastPathComponent().path, toPath: scratch)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", scratch + "/regenerate-golden.py"]
-        let status = try await offload { () throws -> Int32 in
-            try process.run()
-            process.waitUntilExit()
-            return process.terminationStatus
-        }
+        let (status, _) = try await runTool(["python3", scratch + "/regenerate-golden.py"])
         #expect(status == 0, "PyYAML accepted a file in invalid/ (\(script))")
         for name in corpusFiles("valid") {
             let json = name.replacingOccurrences(of: ".yaml", with: ".json")
@@ -70,20 +64,6 @@ func goldenForm(_ value: Value) -> Value {
     }
 }
 
-let pyyamlAvailable: Bool = {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", "import yaml"]
-    process.standardError = FileHandle.nullDevice
-    guard (try? process.run()) != nil else { return false }
-    process.waitUntilExit()
-    return process.terminationStatus == 0
-}()
+let pyyamlAvailable = pythonHas("yaml")
 
-/// Runs blocking work on a new thread and waits for it without holding a cooperative thread
-/// (blocking the few cooperative threads would starve every test running in parallel).
-func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
-    }
-}
+

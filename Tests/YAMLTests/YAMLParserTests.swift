@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Values
 
 @testable import YAML
@@ -95,20 +96,7 @@ import Values
     @Test(.enabled(if: pyyamlAvailable, "needs python3 with PyYAML"))
     func emittedYAMLReadsBackInPyYAML() async throws {
         let text = YAMLEmitter.emit(Self.tricky)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin.read())))"]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        let data = try await offload { () throws -> Data in
-            try process.run()
-            input.fileHandleForWriting.write(Data(text.utf8))
-            try input.fileHandleForWriting.close()
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return data
-        }
+        let (_, data) = try await runTool(["python3", "-c", "import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin.read())))"], stdin: text)
         #expect(try JSONParser.parse(bytes: Array(data)) == Self.tricky, "\(text)")
     }
 
