@@ -21,13 +21,8 @@ extension PDStep {
         maxPositionals: 1
     ) { arguments, invocation in
         var arguments = arguments
-        var session: SandboxSession?
-        if arguments.has("sandbox") {
-            session = try SandboxSession.start()
-            arguments.values["property"] = (session?.overrides ?? []) + arguments.all("property")
-            arguments.values["storage"] = session.map { [$0.storage] }
-            invocation.io.print("sandbox: an emulated PagerDuty account at \(session?.url ?? ""); nothing reaches PagerDuty")
-        }
+        let session = try SandboxSession.startIfAsked(&arguments)
+        if let session { invocation.io.print("sandbox: an emulated PagerDuty account at \(session.url); nothing reaches PagerDuty") }
         defer {
             if let session {
                 invocation.io.print(invocation.redactor.redact(session.summary()))

@@ -26,6 +26,16 @@ struct SandboxSession {
         return SandboxSession(sandbox: sandbox, url: url, storage: storage)
     }
 
+    /// With `--sandbox` among the arguments: starts a sandbox and points the arguments' settings
+    /// and key storage at it (the user's own `--property` values still win).
+    static func startIfAsked(_ arguments: inout ParsedArguments) throws -> SandboxSession? {
+        guard arguments.has("sandbox") else { return nil }
+        let session = try start()
+        arguments.values["property"] = session.overrides + arguments.all("property")
+        arguments.values["storage"] = [session.storage]
+        return session
+    }
+
     /// `--property` overrides that point every client at the sandbox.
     var overrides: [String] {
         [

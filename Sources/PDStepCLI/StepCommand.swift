@@ -52,11 +52,7 @@ enum StepCommand {
             var parsed = try parseArguments(arguments, options: options(for: descriptor), maxPositionals: 0)
             outputFormat = parsed.value("output") ?? "json"
             guard outputFormat == "json" || outputFormat == "rundeck" else { throw UsageError("--output takes json or rundeck, not '\(outputFormat)'") }
-            if parsed.has("sandbox") {
-                session = try SandboxSession.start()
-                parsed.values["property"] = (session?.overrides ?? []) + parsed.all("property")
-                parsed.values["storage"] = session.map { [$0.storage] }
-            }
+            session = try SandboxSession.startIfAsked(&parsed)
             let settings = try invocation.settings(parsed)
             let (values, label) = try configuration(descriptor, parsed, invocation)
             for property in descriptor.properties where property.secret {
@@ -96,7 +92,7 @@ enum StepCommand {
         var sources: [String] = []
         for property in descriptor.properties {
             for name in property.allNames {
-                if let value = invocation.io.environment["RD_CONFIG_" + environmentName(name)] {
+                if let value = invocation.io.environment[DataContext.environmentName("config_" + name)] {
                     values[property.name] = value
                     if !sources.contains("RD_CONFIG_*") { sources.append("RD_CONFIG_*") }
                 }
@@ -135,11 +131,6 @@ enum StepCommand {
             }
         }
         return (values, sources.isEmpty ? "step invocation" : sources.joined(separator: " / "))
-    }
-
-    /// `RD_CONFIG_` names: uppercase, anything but letters, digits and `_` as `_`.
-    static func environmentName(_ name: String) -> String {
-        String(name.uppercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
     }
 
     /// `${job.*}` from Rundeck's `RD_JOB_*` variables, when a Rundeck plugin runs the step.

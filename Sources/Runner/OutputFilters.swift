@@ -66,8 +66,6 @@ struct OutputFilters {
         }
     }
 
-    var isEmpty: Bool { captures.isEmpty }
-
     /// Examines one line of standard output. Answers false when the line should be hidden.
     mutating func process(_ line: String) -> Bool {
         var show = true

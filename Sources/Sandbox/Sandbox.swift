@@ -142,7 +142,7 @@ public final class Sandbox: Sendable {
         if let agent = request.header("User-Agent") { entry["user_agent"] = .string(agent) }
         if let note { entry["note"] = .string(note) }
         if !request.body.isEmpty, let body = try? JSONParser.parse(bytes: request.body) {
-            entry["body"] = request.path.hasPrefix("/v2/") ? Self.maskKeys(body, keep: true) : body
+            entry["body"] = Self.maskKeys(body)
         }
         shared.withLock { shared in
             shared.log.append(.object(entry))
@@ -152,7 +152,7 @@ public final class Sandbox: Sendable {
 
     /// A body with `routing_key` masked, for the request log (as 32 asterisks, so that the
     /// logged body still has the shape PagerDuty's schema asks for).
-    static func maskKeys(_ value: Value, keep: Bool = true) -> Value {
+    static func maskKeys(_ value: Value) -> Value {
         guard case .object(var object) = value else { return value }
         if object["routing_key"] != nil { object["routing_key"] = .string(String(repeating: "*", count: 32)) }
         return .object(object)

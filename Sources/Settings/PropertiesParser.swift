@@ -92,7 +92,7 @@ public enum PropertiesParser {
                 var value: UInt16 = 0
                 guard i <= end - 4 else { throw malformed(line, escapeIndex, file) }
                 for _ in 0..<4 {
-                    guard line.chars[i] < 0x80, let digit = hexValue(UInt8(line.chars[i])) else {
+                    guard line.chars[i] < 0x80, let digit = hexDigit(UInt8(line.chars[i])) else {
                         throw malformed(line, escapeIndex, file)
                     }
                     value = value << 4 | UInt16(digit)
@@ -130,14 +130,6 @@ private let carriageReturn: UInt16 = 0x0D
     c == 0x20 || c == 0x09 || c == 0x0C
 }
 
-private func hexValue(_ byte: UInt8) -> UInt8? {
-    switch byte {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-    case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-    case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-    default: return nil
-    }
-}
 
 /// A logical line: the characters after comments, continuations and leading whitespace are
 /// handled, each with the physical line and column it came from.

@@ -68,8 +68,6 @@ public struct VariableExpander: Sendable {
     /// Resolves one reference to its value, or nil when there is none.
     public typealias Resolver = (VariableReference) -> String?
 
-    public init() {}
-
     /// Expands `${...}` in `text`. The token is `${` + non-space characters + `}`.
     /// `transform` is applied to each substituted value, with the UTF-8 offset of its token in
     /// `text` (shell quoting, for commands).

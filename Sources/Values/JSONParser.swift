@@ -268,8 +268,8 @@ private struct Reader {
     byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
 }
 
-/// The value of one hex digit, or nil.
-@inline(__always) func hexDigit(_ byte: UInt8) -> UInt8? {
+/// The value of one ASCII hex digit, or nil.
+@inline(__always) public func hexDigit(_ byte: UInt8) -> UInt8? {
     switch byte {
     case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
     case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
