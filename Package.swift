@@ -48,7 +48,9 @@ let coreTargets: [Target] = [
     .target(name: "YAML", dependencies: ["Values"], swiftSettings: swiftSettings),
     .target(name: "Settings", dependencies: ["Values"], swiftSettings: swiftSettings),
     .target(name: "StepKit", dependencies: ["Values", "Settings"], swiftSettings: swiftSettings),
-    .target(name: "PagerDuty", dependencies: ["Values"], swiftSettings: swiftSettings),
+    // libcurl's easy interface, loaded on first use (see Sources/CCurl/include/CCurl.h).
+    .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
+    .target(name: "PagerDuty", dependencies: ["Values", "CCurl"], swiftSettings: swiftSettings),
     .target(name: "Sandbox", dependencies: ["Values"], swiftSettings: swiftSettings),
     .target(name: "PagerDutyStepKit", dependencies: ["Values", "Settings", "StepKit", "PagerDuty"], swiftSettings: swiftSettings),
     .target(name: "Runner", dependencies: ["Values", "YAML", "Settings", "StepKit"], swiftSettings: swiftSettings),
@@ -71,7 +73,7 @@ let testTargets: [Target] = [
     .testTarget(name: "SettingsTests", dependencies: ["TestSupport", "Settings", "Values"], exclude: ["Fixtures"]),
     .testTarget(name: "StepKitTests", dependencies: ["TestSupport", "StepKit", "Settings", "Values"]),
     .testTarget(name: "SandboxTests", dependencies: ["TestSupport", "Sandbox", "Values"]),
-    .testTarget(name: "PagerDutyTests", dependencies: ["TestSupport", "PagerDuty", "Sandbox", "Values"]),
+    .testTarget(name: "PagerDutyTests", dependencies: ["TestSupport", "PagerDuty", "Sandbox", "Values"], exclude: ["Fixtures"]),
     .testTarget(
         name: "StepTests",
         dependencies: ["TestSupport", "Runner", "Sandbox", "PagerDuty", "PagerDutyStepKit", "StepKit", "Settings", "Values", "YAML"] + stepModules.map { .target(name: $0) }),

@@ -75,7 +75,7 @@ public enum SandboxSettings {
 /// The process's HTTP transport and pacer, shared by every step so connections are reused and
 /// pacing spans steps.
 enum Shared {
-    static let transport = URLSessionTransport()
+    static let transport = StandardTransport()
     static let pacers = PacerCache()
     static let tokens = TokenCache()
 }

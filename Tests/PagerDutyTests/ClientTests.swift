@@ -13,14 +13,14 @@ struct ClientFixture {
     let url: String
     let notes = NoteBox()
 
-    init(credentials: Credentials? = .apiToken(Sandbox.demo.apiKey), from: String? = Sandbox.demo.fromEmail, retry: RetryPolicy = RetryPolicy(maxAttempts: 4, maxSeconds: 60, initialDelay: 0.05), timeout: Double = 30, rateLimit: Int = 120, window: Double = 60) throws {
+    init(credentials: Credentials? = .apiToken(Sandbox.demo.apiKey), from: String? = Sandbox.demo.fromEmail, retry: RetryPolicy = RetryPolicy(maxAttempts: 4, maxSeconds: 60, initialDelay: 0.05), timeout: Double = 30, rateLimit: Int = 120, window: Double = 60, transport: any HTTPTransport = StandardTransport()) throws {
         url = try sandbox.start()
         let configuration = try PagerDutyConfiguration.make(
             restURL: url, eventsURL: url, identityURL: url, timeout: timeout, retry: retry, eventsRateLimit: rateLimit,
             eventsRateWindow: window, userAgent: "pdstep-tests")
         let notes = self.notes
         client = PagerDutyClient(
-            configuration: configuration, credentials: credentials, fromEmail: from, transport: URLSessionTransport(),
+            configuration: configuration, credentials: credentials, fromEmail: from, transport: transport,
             note: { note in notes.append(note) })
     }
 
@@ -140,13 +140,14 @@ final class NoteBox: Sendable {
         #expect(f.state["incidents"]?[0]?["notes"]?.arrayValue?.count == 1)
     }
 
-    @Test func droppedConnectionsAndSlowAnswersAreRetriedForIdempotentRequests() async throws {
-        let f = try ClientFixture(timeout: 0.5)
+    @Test(arguments: TransportKind.allCases)
+    func droppedConnectionsAndSlowAnswersAreRetriedForIdempotentRequests(_ transport: TransportKind) async throws {
+        let f = try ClientFixture(timeout: 0.5, transport: transport.make())
         defer { f.sandbox.stop() }
         f.fault(["path": "/v2/enqueue", "count": 1, "drop": true])
         f.fault(["path": "/v2/enqueue", "count": 1, "delay_ms": 1500])
         let (result, _) = try await f.client.send(f.trigger())
-        // libcurl may resend over a fresh connection by itself after a drop, so count what
+        // A transport may resend over a fresh connection by itself after a drop, so count what
         // reached the sandbox: the dropped try, the slow one (processed after we gave up on
         // it), and the one that answered in time; still one alert.
         #expect(result.response.attempts >= 2)

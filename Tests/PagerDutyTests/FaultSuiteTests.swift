@@ -7,7 +7,8 @@ import Values
 
 /// The fault suite: each failure PagerDuty (or the network) can produce, injected by the
 /// sandbox into an alert event, with the retries made, the kind the caller sees, and no
-/// duplicate alert.
+/// duplicate alert. Each case runs over both transports: pdstep's own HTTP client (plain http,
+/// the sandbox) and libcurl (https, proxies).
 @Suite struct FaultSuiteTests {
     struct Case: Sendable, CustomStringConvertible {
         var name: String
@@ -35,9 +36,9 @@ import Values
         Case(name: "404", fault: #""status": 404"#, count: 1, kind: .notFound, attempts: 1),
     ]
 
-    @Test(arguments: cases)
-    func fault(_ c: Case) async throws {
-        let f = try ClientFixture(retry: RetryPolicy(maxAttempts: 4, maxSeconds: 60, initialDelay: 0.02, maxDelay: 0.1))
+    @Test(arguments: cases, TransportKind.allCases)
+    func fault(_ c: Case, _ transport: TransportKind) async throws {
+        let f = try ClientFixture(retry: RetryPolicy(maxAttempts: 4, maxSeconds: 60, initialDelay: 0.02, maxDelay: 0.1), transport: transport.make())
         defer { f.sandbox.stop() }
         f.fault(try JSONParser.parse("{\"path\": \"/v2/enqueue\", \"count\": \(c.count), \(c.fault)}"))
         do {

@@ -1,0 +1,404 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// HTTP/1.1 over a plain TCP socket, for `http://` URLs: the sandbox and other local servers.
+///
+/// It exists for start-up time: it loads nothing, where libcurl (and so URLSession) costs a
+/// process about 10 ms to load and set up. It keeps idle connections for reuse, sends each
+/// request in one write, reads `Content-Length`, chunked and close-delimited answers, and
+/// enforces the deadline itself. A request on a reused connection that the server had already
+/// closed (nothing came back) is sent once more on a fresh connection, as curl does.
+public final class SocketTransport: HTTPTransport {
+    /// Idle connections per "host:port", most recent last.
+    private let idle = Mutex<[String: [Int32]]>([:])
+    /// The most idle connections kept per server.
+    private let keepPerServer = 4
+    /// The largest answer accepted; a bigger one is refused rather than held in memory.
+    static let maxAnswerBytes = 64 << 20
+
+    public init() {}
+
+    deinit {
+        for fds in idle.withLock({ $0 }).values { for fd in fds { close(fd) } }
+    }
+
+    public func send(_ request: TransportRequest, timeout: Double) async throws(TransportFailure) -> TransportResponse {
+        let cancel = CancelFlag()
+        let result: Result<TransportResponse, TransportFailure> = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                // The socket calls block, so they run on a Dispatch thread, never on the
+                // cooperative pool that the steps' async code shares.
+                DispatchQueue.global().async {
+                    continuation.resume(returning: self.exchange(request, deadline: Deadline(seconds: timeout), cancel: cancel))
+                }
+            }
+        } onCancel: {
+            cancel.set()
+        }
+        return try result.get()
+    }
+
+    private func exchange(_ request: TransportRequest, deadline: Deadline, cancel: CancelFlag) -> Result<TransportResponse, TransportFailure> {
+        guard let target = Target(request.url) else {
+            return .failure(TransportFailure(kind: .notSent, message: "cannot send to \(request.url.absoluteString): not an http://host/path URL"))
+        }
+        let bytes = target.requestBytes(request)
+        var reused = true
+        while true {
+            let connection: Connection
+            if reused, let fd = takeIdle(target.key) {
+                connection = Connection(fd: fd, host: target.host, deadline: deadline, cancel: cancel)
+            } else {
+                reused = false
+                switch Connection.open(target, deadline: deadline, cancel: cancel) {
+                case .success(let opened): connection = opened
+                case .failure(let failure): return .failure(failure)
+                }
+            }
+            switch connection.exchange(bytes, method: request.method) {
+            case .success(let (response, keepAlive)):
+                if keepAlive { putIdle(target.key, connection.fd) } else { close(connection.fd) }
+                return .success(response)
+            case .failure(let failure):
+                close(connection.fd)
+                // A kept connection the server closed while idle: nothing was answered, so the
+                // request goes once more on a new connection.
+                if reused, failure.staleConnection { reused = false; continue }
+                return .failure(failure.transportFailure)
+            }
+        }
+    }
+
+    private func takeIdle(_ key: String) -> Int32? {
+        while let fd = idle.withLock({ $0[key]?.popLast() }) {
+            // An idle connection with something to read has been closed by the server (or sent
+            // something unasked): either way it cannot carry a request.
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            if poll(&poller, 1, 0) == 0 { return fd }
+            close(fd)
+        }
+        return nil
+    }
+
+    private func putIdle(_ key: String, _ fd: Int32) {
+        let extra: Int32? = idle.withLock { pool in
+            pool[key, default: []].append(fd)
+            return pool[key]!.count > keepPerServer ? pool[key]!.removeFirst() : nil
+        }
+        if let extra { close(extra) }
+    }
+}
+
+/// Set from the task's cancellation handler, read by the blocking loop between polls.
+private final class CancelFlag: Sendable {
+    private let flag = Atomic(false)
+    func set() { flag.store(true, ordering: .relaxed) }
+    var isSet: Bool { flag.load(ordering: .relaxed) }
+}
+
+/// A monotonic deadline.
+struct Deadline {
+    let seconds: Double
+    private let end: UInt64
+
+    init(seconds: Double) {
+        self.seconds = seconds
+        end = Deadline.now() &+ UInt64(max(0, seconds) * 1e9)
+    }
+
+    static func now() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    /// Milliseconds left, rounded up so that a poll never spins at zero before the end.
+    var remainingMilliseconds: Int {
+        let now = Deadline.now()
+        return now >= end ? 0 : Int((end - now + 999_999) / 1_000_000)
+    }
+}
+
+/// Where a request goes: host, port, and the request target (path and query).
+private struct Target {
+    let host: String
+    let port: Int
+    let path: String
+    /// The Host header: the port only when the URL names one.
+    let hostHeader: String
+    var key: String { "\(host):\(port)" }
+
+    init?(_ url: URL) {
+        guard url.scheme?.lowercased() == "http", let components = URLComponents(url: url, resolvingAgainstBaseURL: false),
+            let host = components.host, !host.isEmpty
+        else { return nil }
+        self.host = host
+        port = components.port ?? 80
+        let path = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
+        self.path = components.percentEncodedQuery.map { "\(path)?\($0)" } ?? path
+        let bracketed = host.contains(":") ? "[\(host)]" : host
+        hostHeader = components.port.map { "\(bracketed):\($0)" } ?? bracketed
+    }
+
+    func requestBytes(_ request: TransportRequest) -> [UInt8] {
+        var head = "\(request.method) \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\n"
+        for (name, value) in request.headers.sorted(by: { $0.key < $1.key })
+        where !["host", "content-length", "connection", "transfer-encoding"].contains(name.lowercased()) {
+            head += "\(name): \(value)\r\n"
+        }
+        if let body = request.body { head += "Content-Length: \(body.count)\r\n" }
+        head += "\r\n"
+        return Array(head.utf8) + (request.body ?? [])
+    }
+}
+
+/// A failed exchange, and whether it failed the way a stale kept connection does.
+private struct ExchangeFailure: Error {
+    var transportFailure: TransportFailure
+    var staleConnection = false
+}
+
+/// One TCP connection, blocking calls bounded by the deadline.
+private struct Connection {
+    let fd: Int32
+    let host: String
+    let deadline: Deadline
+    let cancel: CancelFlag
+
+    /// Resolves the host and connects to the first address that answers. Every failure here
+    /// means the request surely was not sent.
+    static func open(_ target: Target, deadline: Deadline, cancel: CancelFlag) -> Result<Connection, TransportFailure> {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = AI_NUMERICSERV
+        var list: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(target.host, String(target.port), &hints, &list)
+        guard status == 0, let first = list else {
+            return .failure(TransportFailure(kind: .notSent, message: "cannot connect to \(target.host): \(String(cString: gai_strerror(status)))"))
+        }
+        defer { freeaddrinfo(list) }
+        var lastError = "no address"
+        var address: UnsafeMutablePointer<addrinfo>? = first
+        while let current = address {
+            address = current.pointee.ai_next
+            let fd = socket(current.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+            guard fd >= 0 else { lastError = String(cString: strerror(errno)); continue }
+            var one: Int32 = 1
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            if connect(fd, current.pointee.ai_addr, current.pointee.ai_addrlen) == 0 || errno == EINPROGRESS {
+                let connection = Connection(fd: fd, host: target.host, deadline: deadline, cancel: cancel)
+                switch connection.wait(for: Int16(POLLOUT)) {
+                case .ready:
+                    var error: Int32 = 0
+                    var length = socklen_t(MemoryLayout<Int32>.size)
+                    getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
+                    if error == 0 { return .success(connection) }
+                    lastError = String(cString: strerror(error))
+                case .timedOut:
+                    close(fd)
+                    return .failure(TransportFailure(kind: .notSent, message: "cannot connect to \(target.host): no connection within \(Int(deadline.seconds)) s (pagerduty.timeout)"))
+                case .cancelled:
+                    close(fd)
+                    return .failure(TransportFailure(kind: .notSent, message: "the request to \(target.host) was cancelled"))
+                }
+            } else {
+                lastError = String(cString: strerror(errno))
+            }
+            close(fd)
+        }
+        return .failure(TransportFailure(kind: .notSent, message: "cannot connect to \(target.host) port \(target.port): \(lastError)"))
+    }
+
+    enum Wait { case ready, timedOut, cancelled }
+
+    /// Waits until the socket is ready, in slices short enough to notice cancellation.
+    func wait(for events: Int16) -> Wait {
+        while true {
+            if cancel.isSet { return .cancelled }
+            let left = deadline.remainingMilliseconds
+            if left == 0 { return .timedOut }
+            var poller = pollfd(fd: fd, events: events, revents: 0)
+            let ready = poll(&poller, 1, Int32(min(left, 100)))
+            if ready > 0 { return .ready }
+            if ready < 0 && errno != EINTR { return .ready }  // the next call reports the error
+        }
+    }
+
+    func uncertain(_ message: String) -> ExchangeFailure {
+        ExchangeFailure(transportFailure: TransportFailure(kind: .uncertain, message: message))
+    }
+
+    func waitFailure(_ wait: Wait) -> ExchangeFailure {
+        wait == .cancelled
+            ? uncertain("the request to \(host) was cancelled")
+            : uncertain("no answer from \(host) within \(Int(deadline.seconds)) s (pagerduty.timeout)")
+    }
+
+    /// Sends the request and reads the answer; also says whether the connection can be kept.
+    func exchange(_ bytes: [UInt8], method: String) -> Result<(TransportResponse, Bool), ExchangeFailure> {
+        var sent = 0
+        while sent < bytes.count {
+            let count = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+            if count > 0 { sent += count; continue }
+            if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+                let wait = wait(for: Int16(POLLOUT))
+                if wait != .ready { return .failure(waitFailure(wait)) }
+                continue
+            }
+            var failure = uncertain("the connection to \(host) broke while sending: \(String(cString: strerror(errno)))")
+            failure.staleConnection = true
+            return .failure(failure)
+        }
+        var reader = Reader(connection: self)
+        do {
+            return .success(try reader.response(method: method))
+        } catch {
+            return .failure(error)
+        }
+    }
+}
+
+/// Reads an HTTP/1.1 answer from a connection, through one buffer.
+private struct Reader {
+    let connection: Connection
+    var buffer: [UInt8] = []
+    var start = 0
+    /// Bytes received in all: zero means the server answered nothing at all.
+    var received = 0
+
+    init(connection: Connection) { self.connection = connection }
+
+    /// Appends what the socket has; false at end of stream.
+    mutating func fill() throws(ExchangeFailure) -> Bool {
+        if start > 65536 { buffer.removeFirst(start); start = 0 }
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress!, $0.count, 0) }
+            if count > 0 {
+                buffer += chunk[0..<count]
+                received += count
+                if buffer.count - start > SocketTransport.maxAnswerBytes {
+                    throw connection.uncertain("the answer from \(connection.host) is larger than \(SocketTransport.maxAnswerBytes >> 20) MB")
+                }
+                return true
+            }
+            if count == 0 { return false }
+            if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR {
+                let wait = connection.wait(for: Int16(POLLIN))
+                if wait != .ready { throw connection.waitFailure(wait) }
+                continue
+            }
+            throw closed(String(cString: strerror(errno)))
+        }
+    }
+
+    func closed(_ why: String) -> ExchangeFailure {
+        var failure = connection.uncertain(
+            received == 0
+                ? "the connection to \(connection.host) closed without an answer (\(why))"
+                : "the connection to \(connection.host) closed before the answer was complete (\(why))")
+        failure.staleConnection = received == 0
+        return failure
+    }
+
+    /// The next line, without its CRLF (a bare LF is accepted too).
+    mutating func line() throws(ExchangeFailure) -> String {
+        while true {
+            if let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                var end = newline
+                if end > start && buffer[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+                let text = String(decoding: buffer[start..<end], as: UTF8.self)
+                start = newline + 1
+                return text
+            }
+            if buffer.count - start > 65536 { throw connection.uncertain("the answer from \(connection.host) has a header line longer than 64 KB") }
+            guard try fill() else { throw closed("end of stream") }
+        }
+    }
+
+    mutating func bytes(_ count: Int) throws(ExchangeFailure) -> ArraySlice<UInt8> {
+        while buffer.count - start < count {
+            guard try fill() else { throw closed("end of stream") }
+        }
+        defer { start += count }
+        return buffer[start..<start + count]
+    }
+
+    mutating func response(method: String) throws(ExchangeFailure) -> (TransportResponse, Bool) {
+        while true {
+            let statusLine = try line()
+            let parts = statusLine.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
+            guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), parts[1].count == 3, let status = Int(parts[1]) else {
+                throw connection.uncertain("the answer from \(connection.host) was not HTTP (\(statusLine.prefix(40).debugDescription))")
+            }
+            var headers: [String: String] = [:]
+            while true {
+                let header = try line()
+                if header.isEmpty { break }
+                guard let colon = header.firstIndex(of: ":") else {
+                    throw connection.uncertain("the answer from \(connection.host) has a malformed header line")
+                }
+                let name = header[..<colon].lowercased()
+                let value = header[header.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                headers[name] = headers[name].map { "\($0), \(value)" } ?? value
+            }
+            // 100 Continue and other interim answers come before the real one.
+            if (100..<200).contains(status) && status != 101 { continue }
+
+            let http10 = parts[0] == "HTTP/1.0"
+            let connectionTokens = (headers["connection"] ?? "").lowercased()
+            var keepAlive = http10 ? connectionTokens.contains("keep-alive") : !connectionTokens.contains("close")
+            var body: [UInt8] = []
+            if method == "HEAD" || status == 204 || status == 304 {
+            } else if (headers["transfer-encoding"] ?? "").lowercased().contains("chunked") {
+                body = try chunked()
+            } else if let lengthText = headers["content-length"] {
+                guard let length = Int(lengthText.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""), length >= 0 else {
+                    throw connection.uncertain("the answer from \(connection.host) has an invalid Content-Length (\(lengthText))")
+                }
+                if length > SocketTransport.maxAnswerBytes {
+                    throw connection.uncertain("the answer from \(connection.host) is larger than \(SocketTransport.maxAnswerBytes >> 20) MB")
+                }
+                body = Array(try bytes(length))
+            } else {
+                // No length: the body runs to the end of the connection.
+                while try fill() {}
+                body = Array(buffer[start...])
+                start = buffer.count
+                keepAlive = false
+            }
+            // Bytes past the answer mean the server and this client disagree about framing.
+            if start != buffer.count { keepAlive = false }
+            return (TransportResponse(status: status, headers: headers, body: body), keepAlive)
+        }
+    }
+
+    mutating func chunked() throws(ExchangeFailure) -> [UInt8] {
+        var body: [UInt8] = []
+        while true {
+            let sizeLine = try line()
+            let sizeText = sizeLine.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            guard let size = Int(sizeText, radix: 16), size >= 0 else {
+                throw connection.uncertain("the answer from \(connection.host) has a malformed chunk size (\(sizeLine.prefix(20).debugDescription))")
+            }
+            if size == 0 {
+                while try !line().isEmpty {}  // trailers
+                return body
+            }
+            if body.count + size > SocketTransport.maxAnswerBytes {
+                throw connection.uncertain("the answer from \(connection.host) is larger than \(SocketTransport.maxAnswerBytes >> 20) MB")
+            }
+            body += try bytes(size)
+            guard try line().isEmpty else {
+                throw connection.uncertain("the answer from \(connection.host) has a chunk longer than its size")
+            }
+        }
+    }
+}

@@ -1,0 +1,284 @@
+import Foundation
+import Testing
+import TestSupport
+
+@testable import PagerDuty
+@testable import Sandbox
+
+/// The two transports: pdstep's own HTTP/1.1 client (plain http) and libcurl (https, proxies).
+enum TransportKind: String, CaseIterable, CustomStringConvertible, Sendable {
+    case socket, curl
+    var description: String { rawValue }
+    func make(caBundle: String? = nil) -> any HTTPTransport {
+        switch self {
+        case .socket: SocketTransport()
+        case .curl: CurlTransport(caBundle: caBundle)
+        }
+    }
+}
+
+/// `Fixtures/scripted-server.py` in a process: it answers each request with the next raw answer
+/// of its script and logs what it read.
+final class ScriptedServer: @unchecked Sendable {
+    let process = Process()
+    let lifeline = Pipe()
+    let port: Int
+    let logPath: String
+
+    init(_ script: [[[String: Any]]], tls: (certificate: String, key: String)? = nil) async throws {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/scripted-server.py").path
+        logPath = makeTemporaryDirectory() + "/requests.log"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let scriptText = String(decoding: try JSONSerialization.data(withJSONObject: script), as: UTF8.self)
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", fixture, scriptText, logPath] + (tls.map { ["--tls", $0.certificate, $0.key] } ?? [])
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        // The server exits when this pipe closes, so it never outlives the tests.
+        process.standardInput = lifeline
+        try process.run()
+        let handle = output.fileHandleForReading
+        port = try await offload { () throws -> Int in
+            var line = Data()
+            while let byte = try handle.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }
+            guard let port = Int(String(decoding: line, as: UTF8.self)) else { throw CocoaError(.fileReadCorruptFile) }
+            return port
+        }
+    }
+
+    deinit {
+        process.terminate()
+        try? lifeline.fileHandleForWriting.close()
+    }
+
+    /// "<connection number> <request line> <body>" per request read.
+    var requests: [String] {
+        (try? String(contentsOfFile: logPath, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
+    }
+
+    func url(_ path: String = "/v2/enqueue", scheme: String = "http", host: String = "127.0.0.1") -> URL {
+        URL(string: "\(scheme)://\(host):\(port)\(path)")!
+    }
+}
+
+func post(_ url: URL, _ body: String = #"{"a":1}"#) -> TransportRequest {
+    TransportRequest(method: "POST", url: url, headers: ["Content-Type": "application/json"], body: Array(body.utf8))
+}
+
+func text(_ response: TransportResponse) -> String { String(decoding: response.body, as: UTF8.self) }
+
+/// What each transport makes of answers framed every legal way, and of broken ones. The socket
+/// transport is pdstep's own HTTP client; libcurl, given the same bytes, is the oracle.
+@Suite(.enabled(if: pythonHas("json")))
+struct TransportTests {
+    @Test(arguments: TransportKind.allCases)
+    func framings(_ kind: TransportKind) async throws {
+        let answers = [
+            "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{\"status\":1}\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Multi: a\r\nx-multi: b\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: t\r\n\r\n",
+            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok",
+            "HTTP/1.1 204 No Content\r\n\r\n",
+            "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 7\r\nConnection: close\r\n\r\nbusy, read to the end",
+        ]
+        let server = try await ScriptedServer([answers.map { ["answer": $0] }])
+        let transport = kind.make()
+        var got: [String] = []
+        for _ in answers {
+            let response = try await transport.send(post(server.url()), timeout: 5)
+            got.append("\(response.status) \(text(response)) \(response.headers["x-multi"] ?? "") \(response.headers["retry-after"] ?? "")")
+        }
+        #expect(got == [
+            "202 {\"status\":1}\n  ",
+            "200 hello world a, b ",
+            "201 ok  ",
+            "204   ",
+            "503 busy, read to the end  7",
+        ])
+        // All five went over one kept-alive connection, each with its body.
+        #expect(server.requests.count == 5)
+        #expect(server.requests.allSatisfy { $0.hasPrefix("1 POST /v2/enqueue HTTP/1.1 {\"a\":1}") })
+    }
+
+    @Test(arguments: TransportKind.allCases)
+    func methodsAndQueries(_ kind: TransportKind) async throws {
+        let ok = ["answer": "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"]
+        let server = try await ScriptedServer([[ok, ok, ok]])
+        let transport = kind.make()
+        _ = try await transport.send(TransportRequest(method: "GET", url: server.url("/incidents?statuses%5B%5D=triggered&limit=2"), headers: [:], body: nil), timeout: 5)
+        _ = try await transport.send(TransportRequest(method: "PUT", url: server.url("/incidents/P1"), headers: [:], body: Array("{}".utf8)), timeout: 5)
+        _ = try await transport.send(TransportRequest(method: "DELETE", url: server.url("/users/U1"), headers: [:], body: nil), timeout: 5)
+        #expect(server.requests == [
+            "1 GET /incidents?statuses%5B%5D=triggered&limit=2 HTTP/1.1 ",
+            "1 PUT /incidents/P1 HTTP/1.1 {}",
+            "1 DELETE /users/U1 HTTP/1.1 ",
+        ])
+    }
+
+    /// A kept connection the server closes just as the next request goes out: nothing came back,
+    /// so the request is sent once more on a new connection.
+    @Test(arguments: TransportKind.allCases)
+    func aStaleKeptConnectionIsReplaced(_ kind: TransportKind) async throws {
+        let ok = "HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{}"
+        let server = try await ScriptedServer([[["answer": ok], ["close": true]], [["answer": ok]]])
+        let transport = kind.make()
+        _ = try await transport.send(post(server.url(), "first"), timeout: 5)
+        let second = try await transport.send(post(server.url(), "second"), timeout: 5)
+        #expect(second.status == 202)
+        let connectionAndBody: [String] = server.requests.map { line in
+            let fields = line.split(separator: " ")
+            return "\(fields.first ?? "") \(fields.last ?? "")"
+        }
+        #expect(connectionAndBody == ["1 first", "1 second", "2 second"])
+    }
+
+    /// On a fresh connection the same silence is not retried here: the request may have taken
+    /// effect, and the client's retry rules decide (see RetryRuleTests).
+    @Test(arguments: TransportKind.allCases)
+    func aFreshConnectionClosedWithoutAnAnswerIsUncertain(_ kind: TransportKind) async throws {
+        let server = try await ScriptedServer([[["close": true]]])
+        await #expect {
+            _ = try await kind.make().send(post(server.url()), timeout: 5)
+        } throws: { error in
+            (error as? TransportFailure)?.kind == .uncertain
+        }
+        #expect(server.requests.count == 1)
+    }
+
+    @Test(arguments: TransportKind.allCases)
+    func brokenAnswersAreUncertainFailures(_ kind: TransportKind) async throws {
+        let broken = [
+            "SMTP ready\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\ntoo short",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        ]
+        for answer in broken {
+            let server = try await ScriptedServer([[["answer": answer]]])
+            do {
+                let response = try await kind.make().send(post(server.url()), timeout: 5)
+                Issue.record("\(kind) accepted \(answer.debugDescription) as \(response.status)")
+            } catch {
+                #expect(error.kind == .uncertain, "\(answer.debugDescription)")
+                #expect(error.message.contains("127.0.0.1"), "\(error.message)")
+            }
+        }
+    }
+
+    @Test(arguments: TransportKind.allCases)
+    func aSlowAnswerEndsAtTheDeadline(_ kind: TransportKind) async throws {
+        let server = try await ScriptedServer([[["hang": 5]]])
+        let started = Date()
+        do {
+            _ = try await kind.make().send(post(server.url()), timeout: 0.5)
+            Issue.record("no timeout")
+        } catch {
+            #expect(error.kind == .uncertain)
+            #expect(error.message.contains("pagerduty.timeout"), "\(error.message)")
+        }
+        #expect(Date().timeIntervalSince(started) < 4)
+    }
+
+    @Test(arguments: TransportKind.allCases)
+    func aRefusedConnectionWasSurelyNotSent(_ kind: TransportKind) async throws {
+        // A port that was just free: nothing listens there.
+        let server = try await ScriptedServer([])
+        let url = server.url()
+        server.process.terminate()
+        server.process.waitUntilExit()
+        do {
+            _ = try await kind.make().send(post(url), timeout: 5)
+            Issue.record("sent to a closed port")
+        } catch {
+            #expect(error.kind == .notSent)
+            #expect(error.message.hasPrefix("cannot connect to 127.0.0.1"), "\(error.message)")
+        }
+    }
+
+    @Test func aMissingHostWasSurelyNotSent() async throws {
+        do {
+            _ = try await SocketTransport().send(post(URL(string: "http://no-such-host.invalid/x")!), timeout: 5)
+            Issue.record("sent to a host that does not exist")
+        } catch {
+            #expect(error.kind == .notSent)
+            #expect(error.message.hasPrefix("cannot connect to no-such-host.invalid"), "\(error.message)")
+        }
+    }
+
+    @Test func cancellingTheTaskStopsTheRequest() async throws {
+        for kind in TransportKind.allCases {
+            let server = try await ScriptedServer([[["hang": 10]]])
+            let transport = kind.make()
+            let task = Task { try await transport.send(post(server.url()), timeout: 30) }
+            try await Task.sleep(nanoseconds: 300_000_000)
+            let started = Date()
+            task.cancel()
+            let result = await task.result
+            #expect(Date().timeIntervalSince(started) < 3, "\(kind)")
+            #expect(throws: TransportFailure.self, "\(kind)") { try result.get() }
+        }
+    }
+
+    /// Plain http goes through libcurl, and so through the proxy, when `http_proxy` is set.
+    @Test func plainHTTPUsesTheProxyWhenOneIsSet() async throws {
+        let proxy = try await ScriptedServer([[["answer": "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"]]])
+        let transport = StandardTransport(environment: ["http_proxy": "http://127.0.0.1:\(proxy.port)"])
+        let response = try await transport.send(post(URL(string: "http://events.example.invalid/v2/enqueue")!), timeout: 5)
+        #expect(response.status == 202)
+        // A proxy gets the whole URL in the request line.
+        #expect(proxy.requests.first?.hasPrefix("1 POST http://events.example.invalid/v2/enqueue HTTP/1.1") == true, "\(proxy.requests)")
+    }
+
+    @Test func theSandboxAnswersBothTransportsAlike() async throws {
+        let sandbox = Sandbox()
+        let url = try sandbox.start()
+        defer { sandbox.stop() }
+        var answers: [String] = []
+        for kind in TransportKind.allCases {
+            let response = try await kind.make().send(
+                TransportRequest(method: "GET", url: URL(string: url + "/services?limit=1")!, headers: ["Authorization": "Token token=\(Sandbox.demo.apiKey)"], body: nil), timeout: 5)
+            answers.append("\(response.status) \(response.headers["content-type"] ?? "") \(text(response))")
+        }
+        #expect(answers.count == 2 && answers[0] == answers[1])
+        #expect(answers[0].hasPrefix("200 application/json"))
+    }
+}
+
+/// https goes through libcurl, which checks the certificate against the trusted CAs.
+@Suite(.enabled(if: pythonHas("ssl") && FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl")))
+struct TLSTests {
+    /// A self-signed certificate for 127.0.0.1 and localhost.
+    static func certificate() async throws -> (certificate: String, key: String) {
+        let folder = makeTemporaryDirectory()
+        let (status, _) = try await runTool([
+            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", folder + "/key.pem", "-out", folder + "/cert.pem",
+        ])
+        #expect(status == 0)
+        return (folder + "/cert.pem", folder + "/key.pem")
+    }
+
+    @Test func httpsWithATrustedCertificate() async throws {
+        let pair = try await Self.certificate()
+        let ok = ["answer": "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 20\r\n\r\n{\"status\":\"success\"}"]
+        let server = try await ScriptedServer([[ok], [ok]], tls: pair)
+        let transport = StandardTransport(caBundle: pair.certificate)
+        for host in ["127.0.0.1", "localhost"] {
+            let response = try await transport.send(post(server.url(scheme: "https", host: host)), timeout: 10)
+            #expect(response.status == 202 && text(response) == "{\"status\":\"success\"}", "\(host)")
+        }
+        #expect(server.requests.count == 2)
+    }
+
+    @Test func anUntrustedCertificateIsRefusedBeforeAnythingIsSent() async throws {
+        let pair = try await Self.certificate()
+        let server = try await ScriptedServer([[["answer": "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"]]], tls: pair)
+        do {
+            _ = try await StandardTransport().send(post(server.url(scheme: "https")), timeout: 10)
+            Issue.record("an untrusted certificate was accepted")
+        } catch {
+            #expect(error.kind == .notSent)
+            #expect(error.message.hasPrefix("cannot connect securely to 127.0.0.1"), "\(error.message)")
+        }
+        #expect(!server.requests.contains { $0.contains("POST") })
+    }
+}
