@@ -67,13 +67,13 @@ let stepTargets: [Target] = stepModules.map {
 }
 
 let testTargets: [Target] = [
-    .target(name: "TestSupport", path: "Tests/TestSupport"),
+    .target(name: "TestSupport", path: "Tests/TestSupport", exclude: ["scripted-server.py"]),
     .testTarget(name: "ValuesTests", dependencies: ["TestSupport", "Values"]),
     .testTarget(name: "YAMLTests", dependencies: ["TestSupport", "YAML", "Values"], exclude: ["Corpus", "regenerate-golden.py"]),
     .testTarget(name: "SettingsTests", dependencies: ["TestSupport", "Settings", "Values"], exclude: ["Fixtures"]),
     .testTarget(name: "StepKitTests", dependencies: ["TestSupport", "StepKit", "Settings", "Values"]),
     .testTarget(name: "SandboxTests", dependencies: ["TestSupport", "Sandbox", "Values"]),
-    .testTarget(name: "PagerDutyTests", dependencies: ["TestSupport", "PagerDuty", "Sandbox", "Values"], exclude: ["Fixtures"]),
+    .testTarget(name: "PagerDutyTests", dependencies: ["TestSupport", "PagerDuty", "Sandbox", "Values"]),
     .testTarget(
         name: "StepTests",
         dependencies: ["TestSupport", "Runner", "Sandbox", "PagerDuty", "PagerDutyStepKit", "StepKit", "Settings", "Values", "YAML"] + stepModules.map { .target(name: $0) }),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets and runs each for a set time (default 600 s), keeping what they
 # find in fuzz/findings/TARGET/. Usage: bash bench/fuzz.sh [SECONDS] [TARGET...]
-# Targets: yaml properties jobs http. A crash leaves crash-* files there; add each as a
+# Targets: yaml properties jobs http response. A crash leaves crash-* files there; add each as a
 # regression input to the tests once fixed.
 #
 # Each target is compiled as one module from the sources it needs (the `import` lines between
@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-600}"; shift || true
-targets=("${@:-yaml properties jobs http}")
+targets=("${@:-yaml properties jobs http response}")
 read -r -a targets <<< "${targets[*]}"
 out=.build-fuzz
 mkdir -p "$out"
@@ -20,6 +20,7 @@ sources() {
     properties) echo Sources/Values/*.swift Sources/Settings/*.swift fuzz/PropertiesFuzz.swift ;;
     jobs) echo Sources/Values/*.swift Sources/YAML/*.swift Sources/Settings/*.swift Sources/StepKit/*.swift Sources/Runner/*.swift fuzz/JobFuzz.swift ;;
     http) echo Sources/Values/*.swift Sources/Sandbox/*.swift fuzz/HTTPRequestFuzz.swift ;;
+    response) echo Sources/PagerDuty/HTTPTransport.swift Sources/PagerDuty/SocketTransport.swift fuzz/HTTPResponseFuzz.swift ;;
   esac
 }
 
@@ -36,6 +37,10 @@ for target in "${targets[@]}"; do
     yaml|jobs) cp Tests/YAMLTests/Corpus/valid/*.yaml examples/jobs/*.yaml "$out/corpus-$target/" ;;
     properties) cp Tests/SettingsTests/Fixtures/properties/*.properties "$out/corpus-$target/" ;;
     http) printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\nPOST /v2/enqueue HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}' > "$out/corpus-$target/seed" ;;
+    response)
+      printf 'HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{}' > "$out/corpus-$target/length"
+      printf 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=1\r\nhello\r\n0\r\nT: t\r\n\r\n' > "$out/corpus-$target/chunked"
+      printf 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.0 503 Busy\r\n\r\nto the end' > "$out/corpus-$target/interim" ;;
   esac
   echo "fuzzing $target for $seconds s"
   "$out/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \

@@ -16,13 +16,16 @@ public struct PagerDutyConfiguration: Sendable {
     public var eventsRateWindow: Double
     /// `User-Agent`.
     public var userAgent: String
+    /// A PEM file of CA certificates trusted for https instead of the system's (a TLS-inspecting
+    /// proxy's CA, say); nil for the system's.
+    public var caBundle: String?
 
     /// The defaults of a region, with optional host overrides (Rundeck's
     /// `framework.pagerduty.service.url` for Events, `framework.pagerduty.api.url` for REST).
     public static func make(
         region: String = "us", restURL: String? = nil, eventsURL: String? = nil, identityURL: String? = nil,
         timeout: Double = 30, retry: RetryPolicy = RetryPolicy(), eventsRateLimit: Int = 120, eventsRateWindow: Double = 60,
-        userAgent: String
+        userAgent: String, caBundle: String? = nil
     ) throws(PagerDutyError) -> PagerDutyConfiguration {
         let normalizedRegion = region.trimmingCharacters(in: .whitespaces).lowercased()
         guard normalizedRegion == "us" || normalizedRegion == "eu" else {
@@ -46,7 +49,8 @@ public struct PagerDutyConfiguration: Sendable {
             restBase: try url(restURL, eu ? "https://api.eu.pagerduty.com" : "https://api.pagerduty.com", "framework.pagerduty.api.url"),
             eventsBase: try url(eventsURL, eu ? "https://events.eu.pagerduty.com" : "https://events.pagerduty.com", "framework.pagerduty.service.url"),
             identityBase: try url(identityURL, eu ? "https://identity.eu.pagerduty.com" : "https://identity.pagerduty.com", "pagerduty.identity.url"),
-            timeout: timeout, retry: retry, eventsRateLimit: eventsRateLimit, eventsRateWindow: eventsRateWindow, userAgent: userAgent)
+            timeout: timeout, retry: retry, eventsRateLimit: eventsRateLimit, eventsRateWindow: eventsRateWindow, userAgent: userAgent,
+            caBundle: caBundle)
     }
 
     /// 127.0.0.0/8, ::1 and localhost.

@@ -75,6 +75,17 @@ public final class SocketTransport: HTTPTransport {
         }
     }
 
+    /// Reads one answer from a connected socket: what `send` does after writing the request. For
+    /// the fuzz target (fuzz/HTTPResponseFuzz.swift).
+    static func readAnswer(fd: Int32, method: String, timeout: Double) -> Result<TransportResponse, TransportFailure> {
+        var reader = Reader(connection: Connection(fd: fd, host: "fuzz", deadline: Deadline(seconds: timeout), cancel: CancelFlag()))
+        do {
+            return .success(try reader.response(method: method).0)
+        } catch {
+            return .failure(error.transportFailure)
+        }
+    }
+
     private func takeIdle(_ key: String) -> Int32? {
         while let fd = idle.withLock({ $0[key]?.popLast() }) {
             // An idle connection with something to read has been closed by the server (or sent

@@ -72,10 +72,10 @@ public enum SandboxSettings {
     public static let routingKeyPath = "keys/pd/routing_key"
 }
 
-/// The process's HTTP transport and pacer, shared by every step so connections are reused and
+/// The process's HTTP transports and pacer, shared by every step so connections are reused and
 /// pacing spans steps.
 enum Shared {
-    static let transport = StandardTransport()
+    static let transports = TransportCache()
     static let pacers = PacerCache()
     static let tokens = TokenCache()
 }
@@ -91,6 +91,19 @@ final class TokenCache: Sendable {
         let fresh = try await pagerDuty { () throws(PagerDutyError) in try await fetch() }
         tokens.withLock { $0[key] = fresh }
         return fresh.accessToken
+    }
+}
+
+/// One transport per CA bundle (nearly always just one: the system's CAs).
+final class TransportCache: Sendable {
+    private let transports = Mutex<[String: StandardTransport]>([:])
+    func transport(caBundle: String?) -> StandardTransport {
+        transports.withLock { cached in
+            if let transport = cached[caBundle ?? ""] { return transport }
+            let transport = StandardTransport(caBundle: caBundle)
+            cached[caBundle ?? ""] = transport
+            return transport
+        }
     }
 }
 
@@ -123,12 +136,16 @@ extension StepContext {
             initialDelay: try number(KnownSettings.retryInitialDelay.key, 1))
         let rateLimit = Int(try number(KnownSettings.eventsRateLimit.key, 120))
         let rateWindow = try number(KnownSettings.eventsRateWindow.key, 60)
+        let caBundle = settings.value(KnownSettings.caBundle.key).flatMap { $0.isEmpty ? nil : $0 }
+        if let caBundle, !FileManager.default.isReadableFile(atPath: caBundle) {
+            throw StepError.invalid("setting \(KnownSettings.caBundle.key): cannot read the CA file '\(caBundle)'")
+        }
         return try pagerDutyChecked { () throws(PagerDutyError) in
             try PagerDutyConfiguration.make(
                 region: settings.value(KnownSettings.region.key) ?? KnownSettings.region.defaultValue,
                 restURL: settings.value(KnownSettings.apiURL.key), eventsURL: settings.value(KnownSettings.eventsURL.key),
                 identityURL: settings.value(KnownSettings.identityURL.key), timeout: timeout, retry: retry,
-                eventsRateLimit: rateLimit, eventsRateWindow: rateWindow, userAgent: "pdstep/\(pdstepVersion)")
+                eventsRateLimit: rateLimit, eventsRateWindow: rateWindow, userAgent: "pdstep/\(pdstepVersion)", caBundle: caBundle)
         }
     }
 
@@ -171,7 +188,7 @@ extension StepContext {
     private func client(_ configuration: PagerDutyConfiguration, credentials: Credentials?, from: String?) -> PagerDutyClient {
         let log = self
         return PagerDutyClient(
-            configuration: configuration, credentials: credentials, fromEmail: from, transport: Shared.transport,
+            configuration: configuration, credentials: credentials, fromEmail: from, transport: Shared.transports.transport(caBundle: configuration.caBundle),
             pacer: Shared.pacers.pacer(limit: configuration.eventsRateLimit, window: configuration.eventsRateWindow),
             note: { log.log(.warn, $0) })
     }

@@ -63,6 +63,9 @@ public enum KnownSettings {
     public static let outboxDir = KnownSetting(
         "pagerduty.outbox.dir", default: "",
         "Folder where events that could not be delivered are kept (instead of lost) until `pdstep outbox flush` sends them. --outbox sets it.")
+    public static let caBundle = KnownSetting(
+        "pagerduty.tls.ca_bundle", default: "",
+        "A PEM file of CA certificates to trust for https instead of the system's, for a proxy that inspects TLS.")
     public static let timeout = KnownSetting(
         "pagerduty.timeout", default: "30",
         "Seconds one HTTP request to PagerDuty may take.")
@@ -86,6 +89,6 @@ public enum KnownSettings {
     /// The whole table, in the order framework.properties.example lists it.
     public static let all: [KnownSetting] = [
         storageDir, region, eventsURL, apiURL, identityURL, projectAPIKeyPath, apiKeyPath, projectRoutingKeyPath, routingKeyPath,
-        projectFromEmail, fromEmail, oauthClientIDPath, oauthClientSecretPath, oauthScope, subdomain, outboxDir, timeout, retryMaxAttempts, retryMaxSeconds, retryInitialDelay, eventsRateLimit, eventsRateWindow,
+        projectFromEmail, fromEmail, oauthClientIDPath, oauthClientSecretPath, oauthScope, subdomain, outboxDir, caBundle, timeout, retryMaxAttempts, retryMaxSeconds, retryInitialDelay, eventsRateLimit, eventsRateWindow,
     ]
 }

@@ -54,6 +54,42 @@ struct BinaryFixture {
         #expect(!(outcome.stdout + outcome.stderr).contains(Sandbox.demo.routingKey))
     }
 
+    /// https end to end (settings, libcurl, TLS), trusting the CA named by pagerduty.tls.ca_bundle;
+    /// without it the same self-signed server is refused before anything is sent.
+    @Test(.enabled(if: tlsServerAvailable)) func httpsTrustsTheConfiguredCA() async throws {
+        let pair = try await selfSignedCertificate()
+        let body = #"{"status":"success","message":"Event processed","dedup_key":"tls-1"}"#
+        let accepted = ["answer": "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"]
+        let server = try await ScriptedServer([[accepted], [accepted]], tls: pair)
+        let directory = makeTemporaryDirectory()
+        try KeyStorage(base: directory + "/storage").putPassword("keys/pd/routing_key", secret: Array(Sandbox.demo.routingKey.utf8))
+        func configure(_ extra: String) throws {
+            try """
+                framework.pagerduty.service.url=https://localhost:\(server.port)
+                pagerduty.routing_key_path=keys/pd/routing_key
+                pagerduty.retry.max_attempts=1
+                \(extra)
+                """.write(toFile: directory + "/framework.properties", atomically: true, encoding: .utf8)
+        }
+        let arguments = ["send-event", "--summary", "disk full", "--source", "web1", "--dedup-key", "tls-1"]
+        try configure("pagerduty.tls.ca_bundle=\(pair.certificate)")
+        let trusted = try await runBinary(arguments, directory: directory)
+        #expect(trusted.code == 0, "\(trusted.stderr)")
+        #expect(try JSONParser.parse(trusted.stdout)["outputs"]?["dedup_key"] == "tls-1")
+        #expect(server.requests.first?.hasPrefix("1 POST /v2/enqueue HTTP/1.1 {") == true, "\(server.requests)")
+
+        try configure("")
+        let untrusted = try await runBinary(arguments, directory: directory)
+        #expect(untrusted.code != 0)
+        #expect((untrusted.stdout + untrusted.stderr).contains("cannot connect securely to localhost"), "\(untrusted.stdout) \(untrusted.stderr)")
+        #expect(server.requests.filter { $0.contains(" POST ") }.count == 1, "\(server.requests)")
+
+        try configure("pagerduty.tls.ca_bundle=\(directory)/missing.pem")
+        let missing = try await runBinary(arguments, directory: directory)
+        #expect(missing.code == ExitCode.invalidInput.rawValue)
+        #expect(missing.stderr.contains("pagerduty.tls.ca_bundle: cannot read the CA file"), "\(missing.stderr)")
+    }
+
     /// As a CI system runs it: JSON on stdin.
     @Test func ciStyleJSONOnStdin() async throws {
         let f = try BinaryFixture()

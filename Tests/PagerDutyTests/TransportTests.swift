@@ -17,51 +17,6 @@ enum TransportKind: String, CaseIterable, CustomStringConvertible, Sendable {
     }
 }
 
-/// `Fixtures/scripted-server.py` in a process: it answers each request with the next raw answer
-/// of its script and logs what it read.
-final class ScriptedServer: @unchecked Sendable {
-    let process = Process()
-    let lifeline = Pipe()
-    let port: Int
-    let logPath: String
-
-    init(_ script: [[[String: Any]]], tls: (certificate: String, key: String)? = nil) async throws {
-        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/scripted-server.py").path
-        logPath = makeTemporaryDirectory() + "/requests.log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
-        let scriptText = String(decoding: try JSONSerialization.data(withJSONObject: script), as: UTF8.self)
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", fixture, scriptText, logPath] + (tls.map { ["--tls", $0.certificate, $0.key] } ?? [])
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        // The server exits when this pipe closes, so it never outlives the tests.
-        process.standardInput = lifeline
-        try process.run()
-        let handle = output.fileHandleForReading
-        port = try await offload { () throws -> Int in
-            var line = Data()
-            while let byte = try handle.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }
-            guard let port = Int(String(decoding: line, as: UTF8.self)) else { throw CocoaError(.fileReadCorruptFile) }
-            return port
-        }
-    }
-
-    deinit {
-        process.terminate()
-        try? lifeline.fileHandleForWriting.close()
-    }
-
-    /// "<connection number> <request line> <body>" per request read.
-    var requests: [String] {
-        (try? String(contentsOfFile: logPath, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
-    }
-
-    func url(_ path: String = "/v2/enqueue", scheme: String = "http", host: String = "127.0.0.1") -> URL {
-        URL(string: "\(scheme)://\(host):\(port)\(path)")!
-    }
-}
-
 func post(_ url: URL, _ body: String = #"{"a":1}"#) -> TransportRequest {
     TransportRequest(method: "POST", url: url, headers: ["Content-Type": "application/json"], body: Array(body.utf8))
 }
@@ -228,6 +183,15 @@ struct TransportTests {
         #expect(proxy.requests.first?.hasPrefix("1 POST http://events.example.invalid/v2/enqueue HTTP/1.1") == true, "\(proxy.requests)")
     }
 
+    /// The sandbox on this machine is reached directly, whatever proxy is set.
+    @Test func thisMachineIsNeverReachedThroughAProxy() async throws {
+        let server = try await ScriptedServer([[["answer": "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"]]])
+        let transport = StandardTransport(environment: ["http_proxy": "http://127.0.0.1:9", "all_proxy": "http://127.0.0.1:9"])
+        let response = try await transport.send(post(server.url()), timeout: 5)
+        #expect(response.status == 202)
+        #expect(server.requests.first?.hasPrefix("1 POST /v2/enqueue HTTP/1.1") == true)
+    }
+
     @Test func theSandboxAnswersBothTransportsAlike() async throws {
         let sandbox = Sandbox()
         let url = try sandbox.start()
@@ -244,21 +208,10 @@ struct TransportTests {
 }
 
 /// https goes through libcurl, which checks the certificate against the trusted CAs.
-@Suite(.enabled(if: pythonHas("ssl") && FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl")))
+@Suite(.enabled(if: tlsServerAvailable))
 struct TLSTests {
-    /// A self-signed certificate for 127.0.0.1 and localhost.
-    static func certificate() async throws -> (certificate: String, key: String) {
-        let folder = makeTemporaryDirectory()
-        let (status, _) = try await runTool([
-            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", folder + "/key.pem", "-out", folder + "/cert.pem",
-        ])
-        #expect(status == 0)
-        return (folder + "/cert.pem", folder + "/key.pem")
-    }
-
     @Test func httpsWithATrustedCertificate() async throws {
-        let pair = try await Self.certificate()
+        let pair = try await selfSignedCertificate()
         let ok = ["answer": "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 20\r\n\r\n{\"status\":\"success\"}"]
         let server = try await ScriptedServer([[ok], [ok]], tls: pair)
         let transport = StandardTransport(caBundle: pair.certificate)
@@ -270,7 +223,7 @@ struct TLSTests {
     }
 
     @Test func anUntrustedCertificateIsRefusedBeforeAnythingIsSent() async throws {
-        let pair = try await Self.certificate()
+        let pair = try await selfSignedCertificate()
         let server = try await ScriptedServer([[["answer": "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"]]], tls: pair)
         do {
             _ = try await StandardTransport().send(post(server.url(scheme: "https")), timeout: 10)

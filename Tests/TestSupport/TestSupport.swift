@@ -22,9 +22,14 @@ public func mode(_ path: String) -> Int {
     ((try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions]) as? NSNumber)?.intValue ?? -1
 }
 
+/// True when a program of that name is on the PATH.
+public func onPath(_ program: String) -> Bool {
+    ProcessInfo.processInfo.environment["PATH"]?.split(separator: ":")
+        .contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(program)") } ?? false
+}
+
 /// True when `java` is on the PATH (the .properties oracle).
-public let javaAvailable: Bool = ProcessInfo.processInfo.environment["PATH"]?.split(separator: ":")
-    .contains { FileManager.default.isExecutableFile(atPath: "\($0)/java") } ?? false
+public let javaAvailable = onPath("java")
 
 /// True when `python3` can import every module named (the YAML and OpenAPI oracles).
 public func pythonHas(_ modules: String...) -> Bool {
