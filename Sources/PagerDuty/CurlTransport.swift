@@ -20,6 +20,7 @@ public final class CurlTransport: HTTPTransport {
     }
 
     public func send(_ request: TransportRequest, timeout: Double) async throws(TransportFailure) -> TransportResponse {
+        if let failure = request.unsendableHeader { throw failure }
         if let why = ccurl_load() {
             throw TransportFailure(kind: .notSent, message: "cannot send to \(request.url.host ?? "?"): \(String(cString: why))")
         }

@@ -6,6 +6,15 @@ public struct TransportRequest: Sendable {
     public var url: URL
     public var headers: [String: String]
     public var body: [UInt8]?
+
+    /// A header that cannot be sent as it is: a line break in a name or value would end the
+    /// header early and let the rest pass as headers of its own. nil when all are fine.
+    var unsendableHeader: TransportFailure? {
+        for (name, value) in headers where name.isEmpty || (name + value).utf8.contains(where: { $0 == 13 || $0 == 10 }) {
+            return TransportFailure(kind: .notSent, message: "cannot send to \(url.host ?? "?"): the \(name.isEmpty ? "unnamed" : name) header holds a line break")
+        }
+        return nil
+    }
 }
 
 public struct TransportResponse: Sendable {

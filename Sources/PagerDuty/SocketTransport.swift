@@ -15,7 +15,7 @@ import Synchronization
 /// enforces the deadline itself. A request on a reused connection that the server had already
 /// closed (nothing came back) is sent once more on a fresh connection, as curl does.
 public final class SocketTransport: HTTPTransport {
-    /// Idle connections per "host:port", most recent last.
+    /// Idle connections per "host port", most recent last.
     private let idle = Mutex<[String: [Int32]]>([:])
     /// The most idle connections kept per server.
     private let keepPerServer = 4
@@ -48,6 +48,7 @@ public final class SocketTransport: HTTPTransport {
         guard let target = Target(request.url) else {
             return .failure(TransportFailure(kind: .notSent, message: "cannot send to \(request.url.absoluteString): not an http://host/path URL"))
         }
+        if let failure = request.unsendableHeader { return .failure(failure) }
         let bytes = target.requestBytes(request)
         var reused = true
         while true {
@@ -143,18 +144,19 @@ private struct Target {
     let path: String
     /// The Host header: the port only when the URL names one.
     let hostHeader: String
-    var key: String { "\(host):\(port)" }
+    var key: String { "\(host) \(port)" }
 
     init?(_ url: URL) {
+        // URLComponents keeps an IPv6 literal's brackets ("[::1]"): right for the Host header,
+        // not for getaddrinfo.
         guard url.scheme?.lowercased() == "http", let components = URLComponents(url: url, resolvingAgainstBaseURL: false),
-            let host = components.host, !host.isEmpty
+            let written = components.host, !written.isEmpty
         else { return nil }
-        self.host = host
+        host = written.hasPrefix("[") && written.hasSuffix("]") ? String(written.dropFirst().dropLast()) : written
         port = components.port ?? 80
         let path = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
         self.path = components.percentEncodedQuery.map { "\(path)?\($0)" } ?? path
-        let bracketed = host.contains(":") ? "[\(host)]" : host
-        hostHeader = components.port.map { "\(bracketed):\($0)" } ?? bracketed
+        hostHeader = components.port.map { "\(written):\($0)" } ?? written
     }
 
     func requestBytes(_ request: TransportRequest) -> [UInt8] {

@@ -149,6 +149,30 @@ struct TransportTests {
         }
     }
 
+    @Test(arguments: TransportKind.allCases)
+    func ipv6Loopback(_ kind: TransportKind) async throws {
+        let server = try await ScriptedServer([[["answer": "HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{}"]]], ipv6: true)
+        let response = try await kind.make().send(post(server.url(host: "[::1]")), timeout: 5)
+        #expect(response.status == 202 && text(response) == "{}")
+        #expect(server.requests.count == 1)
+    }
+
+    /// A line break in a header would let the rest of the value pass as headers of its own.
+    @Test(arguments: TransportKind.allCases)
+    func headersWithLineBreaksAreNotSent(_ kind: TransportKind) async throws {
+        let server = try await ScriptedServer([[["answer": "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"]]])
+        var request = post(server.url())
+        request.headers["From"] = "ops@example.com\r\nX-Injected: yes"
+        do {
+            _ = try await kind.make().send(request, timeout: 5)
+            Issue.record("sent a header with a line break")
+        } catch {
+            #expect(error.kind == .notSent)
+            #expect(error.message.contains("the From header holds a line break"), "\(error.message)")
+        }
+        #expect(server.requests.isEmpty)
+    }
+
     @Test func aMissingHostWasSurelyNotSent() async throws {
         do {
             _ = try await SocketTransport().send(post(URL(string: "http://no-such-host.invalid/x")!), timeout: 5)

@@ -8,13 +8,13 @@ public final class ScriptedServer: @unchecked Sendable {
     public let port: Int
     let logPath: String
 
-    public init(_ script: [[[String: Any]]], tls: (certificate: String, key: String)? = nil) async throws {
+    public init(_ script: [[[String: Any]]], tls: (certificate: String, key: String)? = nil, ipv6: Bool = false) async throws {
         let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("scripted-server.py").path
         logPath = makeTemporaryDirectory() + "/requests.log"
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let scriptText = String(decoding: try JSONSerialization.data(withJSONObject: script), as: UTF8.self)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", fixture, scriptText, logPath] + (tls.map { ["--tls", $0.certificate, $0.key] } ?? [])
+        process.arguments = ["python3", fixture, scriptText, logPath] + (tls.map { ["--tls", $0.certificate, $0.key] } ?? []) + (ipv6 ? ["--ipv6"] : [])
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice

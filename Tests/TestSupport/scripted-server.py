@@ -3,7 +3,7 @@
 raw answer of its script, so a test can produce framings and failures that real servers rarely
 do, and see exactly what the client sent.
 
-Usage: scripted-server.py SCRIPT_JSON LOG_FILE [--tls CERT KEY]
+Usage: scripted-server.py SCRIPT_JSON LOG_FILE [--tls CERT KEY] [--ipv6]
 
 SCRIPT_JSON is a list of connections, served one after the other; each is a list of actions:
   {"answer": "raw text"}   read one request, write the text as it is
@@ -54,9 +54,10 @@ def main():
     threading.Timer(60, lambda: os._exit(1)).start()
     script = json.loads(sys.argv[1])
     log = open(sys.argv[2], "a", buffering=1)
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ipv6 = "--ipv6" in sys.argv
+    listener = socket.socket(socket.AF_INET6 if ipv6 else socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
+    listener.bind(("::1" if ipv6 else "127.0.0.1", 0))
     listener.listen(16)
     context = None
     if "--tls" in sys.argv:
