@@ -21,21 +21,15 @@ public final class CurlTransport: HTTPTransport {
 
     public func send(_ request: TransportRequest, timeout: Double) async throws(TransportFailure) -> TransportResponse {
         if let failure = request.unsendableHeader { throw failure }
-        if let why = ccurl_load() {
-            throw TransportFailure(kind: .notSent, message: "cannot send to \(request.url.host ?? "?"): \(String(cString: why))")
-        }
         let exchange = Exchange(request: request, timeout: timeout, caBundle: caBundle, proxies: proxies)
-        let result: Result<TransportResponse, TransportFailure> = await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                // curl_easy_perform blocks, so it runs on a Dispatch thread, never on the
-                // cooperative pool.
-                DispatchQueue.global().async {
-                    let handle = self.idleHandles.withLock { $0.popLast() } ?? Handle()
-                    let result = exchange.perform(on: handle)
-                    self.idleHandles.withLock { $0.append(handle) }
-                    continuation.resume(returning: result)
-                }
+        let result: Result<TransportResponse, TransportFailure> = await runBlocking {
+            // The first request loads libcurl.
+            if let why = ccurl_load() {
+                return .failure(TransportFailure(kind: .notSent, message: "cannot send to \(request.url.host ?? "?"): \(String(cString: why))"))
             }
+            let handle = self.idleHandles.withLock { $0.popLast() } ?? Handle()
+            defer { self.idleHandles.withLock { $0.append(handle) } }
+            return exchange.perform(on: handle)
         } onCancel: {
             exchange.cancelled.store(true, ordering: .relaxed)
         }

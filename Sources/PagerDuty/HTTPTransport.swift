@@ -41,3 +41,16 @@ public struct TransportFailure: Error, Sendable {
 public protocol HTTPTransport: Sendable {
     func send(_ request: TransportRequest, timeout: Double) async throws(TransportFailure) -> TransportResponse
 }
+
+/// Runs a transport's blocking socket or libcurl calls on a Dispatch thread, never on the
+/// cooperative pool that the steps' async code shares; `onCancel` runs if the calling task is
+/// cancelled meanwhile.
+func runBlocking<T: Sendable>(_ body: @escaping @Sendable () -> T, onCancel: @escaping @Sendable () -> Void) async -> T {
+    await withTaskCancellationHandler {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: body()) }
+        }
+    } onCancel: {
+        onCancel()
+    }
+}

@@ -30,14 +30,8 @@ public final class SocketTransport: HTTPTransport {
 
     public func send(_ request: TransportRequest, timeout: Double) async throws(TransportFailure) -> TransportResponse {
         let cancel = CancelFlag()
-        let result: Result<TransportResponse, TransportFailure> = await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                // The socket calls block, so they run on a Dispatch thread, never on the
-                // cooperative pool that the steps' async code shares.
-                DispatchQueue.global().async {
-                    continuation.resume(returning: self.exchange(request, deadline: Deadline(seconds: timeout), cancel: cancel))
-                }
-            }
+        let result = await runBlocking {
+            self.exchange(request, deadline: Deadline(seconds: timeout), cancel: cancel)
         } onCancel: {
             cancel.set()
         }
@@ -291,7 +285,7 @@ private struct Reader {
     /// Appends what the socket has; false at end of stream.
     mutating func fill() throws(ExchangeFailure) -> Bool {
         if start > 65536 { buffer.removeFirst(start); start = 0 }
-        var chunk = [UInt8](repeating: 0, count: 65536)
+        var chunk = [UInt8](repeating: 0, count: 16384)
         while true {
             let count = chunk.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress!, $0.count, 0) }
             if count > 0 {

@@ -38,7 +38,7 @@ import Values
         defer { f.sandbox.stop() }
         f.fault(#"{"path": "/v2/enqueue", "count": 1, "status": 503}"#)
         let blocked = f.directory + "/not-a-folder"
-        FileManager.default.createFile(atPath: blocked, contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: blocked, contents: Data("x".utf8))
         let outcome = try await runBinary(["send-event", "--summary", "x", "--source", "y", "--outbox", blocked], directory: f.directory)
         #expect(outcome.code == 3)
         #expect(try JSONParser.parse(outcome.stdout)["error"]?["message"]?.stringValue?.contains("not delivered, and not queued either") == true)

@@ -128,6 +128,11 @@ import Values
         #expect(all.data.groups["data"]?["count"] == "2")
         let tooLong = try await f.step("pagerduty-list-incidents", ["since": "2026-01-01T00:00:00Z", "until": "2026-09-01T00:00:00Z"])
         #expect(tooLong.exitCode == .invalidInput && f.log.all.contains("longer than 6 months"))
+        // The three ISO 8601 forms PagerDuty's own answers and users write.
+        for since in ["2026-11-01T00:00:00Z", "2026-11-01T00:00:00.250Z", "2026-11-01"] {
+            let windowed = try await f.step("pagerduty-list-incidents", ["since": since, "until": "2026-12-01T00:00:00Z"])
+            #expect(windowed.exitCode == .success, "\(since): \(f.log.all)")
+        }
         let badStatus = try await f.step("pagerduty-list-incidents", ["statuses": "open"])
         #expect(badStatus.exitCode == .invalidInput)
     }

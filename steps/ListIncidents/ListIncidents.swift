@@ -52,8 +52,10 @@ public struct ListIncidents: JobStep {
 
     static func date(_ config: StepConfig, _ name: String) throws(StepError) -> Date? {
         guard let text = config.string(name), !text.isEmpty else { return nil }
-        if let date = try? Date.ISO8601FormatStyle().parse(text) ?? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text) { return date }
-        if let date = try? Date.ISO8601FormatStyle().year().month().day().parse(text) { return date }
+        let forms = [
+            Date.ISO8601FormatStyle(), Date.ISO8601FormatStyle(includingFractionalSeconds: true), Date.ISO8601FormatStyle().year().month().day(),
+        ]
+        for form in forms { if let date = try? form.parse(text) { return date } }
         throw StepError.invalid("\(config.step): property '\(name)' must be an ISO 8601 time such as 2026-11-01T00:00:00Z, got '\(text)'", property: name)
     }
 
