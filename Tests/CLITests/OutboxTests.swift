@@ -78,10 +78,16 @@ import Values
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        // Kill it as soon as it has delivered something, mid-way through the rest.
-        let deadline = Date().addingTimeInterval(20)
-        while outbox.entries().count == keys.count && Date() < deadline { try await Task.sleep(nanoseconds: 10_000_000) }
-        kill(process.processIdentifier, SIGKILL)
+        // Kill it as soon as it has delivered something, mid-way through the rest. The watch runs
+        // on a thread of its own: on the cooperative pool, a busy test run could delay it past
+        // the end of the flush.
+        let pid = process.processIdentifier
+        let watched = outbox
+        try await offload {
+            let deadline = Date().addingTimeInterval(20)
+            while watched.entries().count == keys.count && Date() < deadline { usleep(2000) }
+            kill(pid, SIGKILL)
+        }
         process.waitUntilExit()
         let remaining = outbox.entries().count
         let raw = (try? FileManager.default.contentsOfDirectory(atPath: f.directory + "/outbox")) ?? []
