@@ -170,7 +170,7 @@ private final class Exchange: @unchecked Sendable {
         case 42:  // the progress callback aborted: cancelled
             return TransportFailure(kind: .uncertain, message: "the request to \(host) was cancelled")
         case 23:  // the write callback refused the body
-            return TransportFailure(kind: .uncertain, message: "the answer from \(host) is larger than \(SocketTransport.maxAnswerBytes >> 20) MB")
+            return .tooLarge(host)
         default:
             return TransportFailure(kind: .uncertain, message: "network error talking to \(host): \(reason)")
         }
@@ -184,7 +184,7 @@ private func exchange(_ context: UnsafeMutableRawPointer?) -> Exchange {
 private let curlWrite: ccurl_data_callback = { data, size, count, context in
     let exchange = exchange(context)
     let length = size * count
-    if exchange.body.count + length > SocketTransport.maxAnswerBytes {
+    if exchange.body.count + length > TransportResponse.maxBodyBytes {
         return 0
     }
     if let data { exchange.body += UnsafeRawBufferPointer(start: data, count: length) }

@@ -18,6 +18,10 @@ public struct TransportRequest: Sendable {
 }
 
 public struct TransportResponse: Sendable {
+    /// The largest body a transport accepts; a bigger one is refused rather than held in memory
+    /// (PagerDuty's largest pages are a few MB).
+    static let maxBodyBytes = 64 << 20
+
     public var status: Int
     /// Header names lowercased.
     public var headers: [String: String]
@@ -35,6 +39,10 @@ public struct TransportFailure: Error, Sendable {
 
     public var kind: Kind
     public var message: String
+
+    static func tooLarge(_ host: String) -> TransportFailure {
+        TransportFailure(kind: .uncertain, message: "the answer from \(host) is larger than \(TransportResponse.maxBodyBytes >> 20) MB")
+    }
 }
 
 /// Sends HTTP requests. `StandardTransport` is the real one.

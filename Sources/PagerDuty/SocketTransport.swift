@@ -19,8 +19,6 @@ public final class SocketTransport: HTTPTransport {
     private let idle = Mutex<[String: [Int32]]>([:])
     /// The most idle connections kept per server.
     private let keepPerServer = 4
-    /// The largest answer accepted; a bigger one is refused rather than held in memory.
-    static let maxAnswerBytes = 64 << 20
 
     public init() {}
 
@@ -291,8 +289,8 @@ private struct Reader {
             if count > 0 {
                 buffer += chunk[0..<count]
                 received += count
-                if buffer.count - start > SocketTransport.maxAnswerBytes {
-                    throw connection.uncertain("the answer from \(connection.host) is larger than \(SocketTransport.maxAnswerBytes >> 20) MB")
+                if buffer.count - start > TransportResponse.maxBodyBytes {
+                    throw ExchangeFailure(transportFailure: .tooLarge(connection.host))
                 }
                 return true
             }
@@ -370,8 +368,8 @@ private struct Reader {
                 guard let length = Int(lengthText.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""), length >= 0 else {
                     throw connection.uncertain("the answer from \(connection.host) has an invalid Content-Length (\(lengthText))")
                 }
-                if length > SocketTransport.maxAnswerBytes {
-                    throw connection.uncertain("the answer from \(connection.host) is larger than \(SocketTransport.maxAnswerBytes >> 20) MB")
+                if length > TransportResponse.maxBodyBytes {
+                    throw ExchangeFailure(transportFailure: .tooLarge(connection.host))
                 }
                 body = Array(try bytes(length))
             } else {
@@ -399,8 +397,8 @@ private struct Reader {
                 while try !line().isEmpty {}  // trailers
                 return body
             }
-            if body.count + size > SocketTransport.maxAnswerBytes {
-                throw connection.uncertain("the answer from \(connection.host) is larger than \(SocketTransport.maxAnswerBytes >> 20) MB")
+            if body.count + size > TransportResponse.maxBodyBytes {
+                throw ExchangeFailure(transportFailure: .tooLarge(connection.host))
             }
             body += try bytes(size)
             guard try line().isEmpty else {
