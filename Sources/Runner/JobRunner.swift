@@ -294,21 +294,51 @@ public struct JobRunner: Sendable {
         let folder = NSTemporaryDirectory() + "pdstep-\(getpid())"
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let file = folder + "/step-\(number.replacingOccurrences(of: "/", with: "-"))-\(UUID().uuidString.prefix(8))" + (ext.map { $0.hasPrefix(".") ? $0 : "." + $0 } ?? "")
-        guard FileManager.default.createFile(atPath: file, contents: Data(body.utf8), attributes: [.posixPermissions: 0o700]) else {
-            throw StepError(.failed, "cannot write the script to \(file)")
+        if let why = Self.writeScript(Array(body.utf8), to: file) {
+            throw StepError(.failed, "cannot write the script to \(file): \(why)")
         }
         defer { try? FileManager.default.removeItem(atPath: file) }
         let expandedArgs = expandCommand(args, state.data)
         let command: String
         if let interpreter, !interpreter.isEmpty {
             command = quoted ? "\(interpreter) \(ShellSubstitution.bareQuote(file + (expandedArgs.isEmpty ? "" : " " + expandedArgs)))" : "\(interpreter) \(ShellSubstitution.bareQuote(file)) \(expandedArgs)"
-        } else if body.hasPrefix("#!") {
-            command = "\(ShellSubstitution.bareQuote(file)) \(expandedArgs)"
+        } else if let shebang = Self.shebang(body) {
+            // The interpreter line is run as the kernel would run it, rather than executing the
+            // file: that works where the temporary folder is mounted noexec, and cannot fail
+            // with "Text file busy" when another thread forks while the file is being written.
+            command = (shebang + [file]).map(ShellSubstitution.bareQuote).joined(separator: " ") + " \(expandedArgs)"
         } else {
             command = "/bin/sh \(ShellSubstitution.bareQuote(file)) \(expandedArgs)"
         }
         let display = "script" + (expandedArgs.isEmpty ? "" : " " + expandedArgs)
         return try await runCommand(["/bin/sh", "-c", command], display: display, number: number, filters: &filters, state: state)
+    }
+
+    /// A script's `#!` line split as Linux splits it: the program, then everything after it
+    /// (trimmed) as one argument. nil without one.
+    static func shebang(_ body: String) -> [String]? {
+        let bytes = Array(body.utf8.prefix { $0 != UInt8(ascii: "\n") })
+        guard bytes.starts(with: Array("#!".utf8)) else { return nil }
+        let line = String(decoding: bytes.dropFirst(2), as: UTF8.self).trimmingCharacters(in: .whitespaces.union(CharacterSet(charactersIn: "\r")))
+        guard let program = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).first else { return nil }
+        let argument = line.dropFirst(program.count).trimmingCharacters(in: .whitespaces)
+        return [String(program)] + (argument.isEmpty ? [] : [argument])
+    }
+
+    /// Writes a script owner-only, through a descriptor closed on exec (a command spawned by
+    /// another thread meanwhile does not inherit it). Answers why not, or nil.
+    static func writeScript(_ bytes: [UInt8], to path: String) -> String? {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o700)
+        guard fd >= 0 else { return String(cString: strerror(errno)) }
+        defer { close(fd) }
+        var written = 0
+        while written < bytes.count {
+            let count = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { return String(cString: strerror(errno)) }
+            written += count
+        }
+        return nil
     }
 
     private func runCommand(

@@ -97,6 +97,31 @@ import YAML
         #expect(h.recorder.lines.contains("hello world user@example.com -v world"))
     }
 
+    /// A `#!` line is honoured, its one argument included (here `-e`, so the script stops at the
+    /// first failing command), and `env` finds the interpreter on the PATH.
+    @Test func scriptsRunWithTheirInterpreterLine() async throws {
+        let h = Harness()
+        let outcome = try await h.run("""
+            - name: j
+              sequence:
+                keepgoing: true
+                commands:
+                - script: |
+                    #!/usr/bin/env sh
+                    echo "via env: $0" | sed 's|/.*/||'
+                - script: |
+                    #!/bin/sh -e
+                    echo before
+                    false
+                    echo "not reached"
+            """)
+        #expect(h.recorder.lines.contains { $0.hasPrefix("via env: step-1-") })
+        #expect(h.recorder.lines.contains("before") && !h.recorder.lines.contains("not reached"))
+        #expect(outcome.state == .failed)
+        #expect(JobRunner.shebang("#!/usr/bin/env  python3 -u \r\nprint(1)") == ["/usr/bin/env", "python3 -u"])
+        #expect(JobRunner.shebang("#!\n") == nil && JobRunner.shebang("echo hi") == nil)
+    }
+
     @Test func secureOptionsAreMaskedEverywhere() async throws {
         let h = Harness()
         _ = try await h.run("""
