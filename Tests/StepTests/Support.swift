@@ -105,10 +105,9 @@ struct StepFixture {
     var state: Value { sandbox.stateSnapshot() }
 
     /// Ends the test but leaves the sandbox listening until the test process exits. The steps
-    /// share one URLSession per process (as a job does); if a stopped sandbox's port went to the
-    /// next test's sandbox, a connection pooled for the old one could be reused against the new
-    /// one and fail a request that is not safe to retry. Keeping every sandbox up keeps every
-    /// port distinct.
+    /// share one transport, and its kept connections, per process (as a job does); keeping every
+    /// sandbox up keeps every port distinct, so no test ever talks to a connection kept for
+    /// another test's sandbox.
     func retire() {
         retiredSandboxes.withLock { $0.append(sandbox) }
     }
