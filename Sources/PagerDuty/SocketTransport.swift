@@ -397,7 +397,7 @@ private struct Reader {
                 while try !line().isEmpty {}  // trailers
                 return body
             }
-            if body.count + size > TransportResponse.maxBodyBytes {
+            if size > TransportResponse.maxBodyBytes - body.count {  // (no overflow for a size near Int.max)
                 throw ExchangeFailure(transportFailure: .tooLarge(connection.host))
             }
             body += try bytes(size)

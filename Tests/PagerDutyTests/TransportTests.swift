@@ -107,6 +107,7 @@ struct TransportTests {
             "HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\ntoo short",
             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
             "HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n{}",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n7fffffffffffffff\r\nx\r\n",
         ]
         for answer in broken {
             let server = try await ScriptedServer([[["answer": answer]]])
