@@ -45,6 +45,7 @@ for target in "${targets[@]}"; do
       printf 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n7fffffffffffffff\r\nx\r\n' > "$out/corpus-$target/overflow" ;;
   esac
   echo "fuzzing $target for $seconds s"
-  "$out/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
+  dict=(); [ -f "fuzz/$target.dict" ] && dict=(-dict="fuzz/$target.dict")
+  "$out/$target" "${dict[@]}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
     -artifact_prefix="fuzz/findings/$target/" "$out/corpus-$target" 2>&1 | tail -n 12
 done
