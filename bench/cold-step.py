@@ -24,9 +24,10 @@ import ssl
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
+
+from common import LocalSandbox, add_binary_argument, work_folder, write_settings
 
 PY_CLIENT = """
 import sys, pagerduty
@@ -87,45 +88,41 @@ def print_table(title, rows):
         print(f"{name:<26}{median:>10.1f}{median / curl:>8.2f}x")
 
 
+def send_rows(binary, work, url, key, runs, curl_options=()):
+    """Milliseconds per fresh-process send, pdstep (configured by work's framework.properties)
+    and curl (posting the same event to url), interleaved."""
+    rows = {"pdstep send-event": [], "curl": []}
+    for i in range(runs):
+        rows["pdstep send-event"].append(timed([binary, "send-event", "--summary", "disk full on web1", "--source", "web1", "--severity", "critical", "--dedup-key", f"p{i}"], cwd=work))
+        body = json.dumps({"routing_key": key, "event_action": "trigger", "dedup_key": f"c{i}", "payload": {"summary": "disk full on web1", "source": "web1", "severity": "critical"}})
+        rows["curl"].append(timed(["curl", "-s", "-f", *curl_options, "-X", "POST", "-H", "Content-Type: application/json", "-d", body, url + "/v2/enqueue"]))
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--binary", default=os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".build", "release", "pdstep")))
+    add_binary_argument(parser)
     args = parser.parse_args()
-    sandbox = subprocess.Popen([args.binary, "sandbox"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        info = json.loads(sandbox.stdout.readline())
-        url, key = info["url"], info["routing_key"]
+    with LocalSandbox(args.binary) as sandbox:
+        url, key = sandbox.url, sandbox.key
         # Raise the sandbox's per-key limit so the benchmark measures sending, not throttling.
-        subprocess.run(["curl", "-s", "-X", "POST", "-d", '{"events": 100000}', url + "/_sandbox/limits"], check=True)
-        work = tempfile.mkdtemp()
-        with open(os.path.join(work, "framework.properties"), "w") as f:
-            f.write(f"framework.pagerduty.service.url={url}\npagerduty.routing_key_path=keys/pd/routing_key\n")
-        subprocess.run([args.binary, "keys", "put", "keys/pd/routing_key", "--password-stdin"], input=key, text=True, cwd=work, check=True, stderr=subprocess.DEVNULL)
-        have_python_client = subprocess.run([sys.executable, "-c", "import pagerduty"], stderr=subprocess.DEVNULL).returncode == 0
-        rows = {"pdstep send-event": [], "curl": [], "python pagerduty client": []}
-        for i in range(args.runs):
-            rows["pdstep send-event"].append(timed([args.binary, "send-event", "--summary", "disk full on web1", "--source", "web1", "--severity", "critical", "--dedup-key", f"p{i}"], cwd=work))
-            body = json.dumps({"routing_key": key, "event_action": "trigger", "dedup_key": f"c{i}", "payload": {"summary": "disk full on web1", "source": "web1", "severity": "critical"}})
-            rows["curl"].append(timed(["curl", "-s", "-f", "-X", "POST", "-H", "Content-Type: application/json", "-d", body, url + "/v2/enqueue"]))
-            if have_python_client:
-                rows["python pagerduty client"].append(timed([sys.executable, "-c", PY_CLIENT, key, url, f"y{i}"]))
+        sandbox.call("POST", "/_sandbox/limits", {"events": 100000})
+        work = work_folder(args.binary, key)
+        write_settings(work, url)
+        rows = send_rows(args.binary, work, url, key, args.runs)
+        rows["python pagerduty client"] = []
+        if subprocess.run([sys.executable, "-c", "import pagerduty"], stderr=subprocess.DEVNULL).returncode == 0:
+            rows["python pagerduty client"] = [timed([sys.executable, "-c", PY_CLIENT, key, url, f"y{i}"]) for i in range(args.runs)]
         print_table(f"one trigger event from a fresh process, median of {args.runs} runs, local sandbox server (http)", rows)
         if rows["python pagerduty client"]:
             print(f"python client / pdstep: {statistics.median(rows['python pagerduty client']) / statistics.median(rows['pdstep send-event']):.1f}x")
         if shutil.which("openssl"):
             https_url, cert = tls_server(work)
-            with open(os.path.join(work, "framework.properties"), "w") as f:
-                f.write(f"framework.pagerduty.service.url={https_url}\npagerduty.routing_key_path=keys/pd/routing_key\npagerduty.tls.ca_bundle={cert}\n")
-            tls_rows = {"pdstep send-event": [], "curl": []}
-            for i in range(args.runs):
-                tls_rows["pdstep send-event"].append(timed([args.binary, "send-event", "--summary", "disk full on web1", "--source", "web1", "--severity", "critical", "--dedup-key", f"p{i}"], cwd=work))
-                body = json.dumps({"routing_key": key, "event_action": "trigger", "dedup_key": f"c{i}", "payload": {"summary": "disk full on web1", "source": "web1", "severity": "critical"}})
-                tls_rows["curl"].append(timed(["curl", "-s", "-f", "--cacert", cert, "-X", "POST", "-H", "Content-Type: application/json", "-d", body, https_url + "/v2/enqueue"]))
+            write_settings(work, https_url, **{"pagerduty.tls.ca_bundle": cert})
+            tls_rows = send_rows(args.binary, work, https_url, key, args.runs, curl_options=("--cacert", cert))
             print()
             print_table(f"the same over https, median of {args.runs} runs, local TLS server (self-signed, trusted)", tls_rows)
-    finally:
-        sandbox.terminate()
 
 
 if __name__ == "__main__":

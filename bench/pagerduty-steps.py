@@ -17,25 +17,16 @@ import argparse
 import http.client
 import json
 import os
-import re
 import subprocess
-import tempfile
 import time
 import urllib.parse
+
+from common import LocalSandbox, add_binary_argument, work_folder, write_settings
 
 
 def peak_rss_kb(command, cwd):
     out = subprocess.run(["/usr/bin/time", "-f", "%M"] + command, cwd=cwd, capture_output=True, text=True)
     return int(out.stderr.strip().splitlines()[-1])
-
-
-def call(url, method, path, body=None):
-    parsed = urllib.parse.urlparse(url)
-    conn = http.client.HTTPConnection(parsed.hostname, parsed.port)
-    conn.request(method, path, body=json.dumps(body) if body is not None else None)
-    data = conn.getresponse().read()
-    conn.close()
-    return json.loads(data) if data else None
 
 
 def main():
@@ -44,18 +35,13 @@ def main():
     parser.add_argument("--burst", type=int, default=600)
     parser.add_argument("--limit", type=int, default=120)
     parser.add_argument("--window", type=float, default=60)
-    parser.add_argument("--binary", default=os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".build", "release", "pdstep")))
+    add_binary_argument(parser)
     args = parser.parse_args()
-    sandbox = subprocess.Popen([args.binary, "sandbox"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        info = json.loads(sandbox.stdout.readline())
-        url, key = info["url"], info["routing_key"]
-        call(url, "POST", "/_sandbox/limits", {"events": 10_000_000})
-        work = tempfile.mkdtemp()
-        with open(os.path.join(work, "framework.properties"), "w") as f:
-            f.write(f"framework.pagerduty.service.url={url}\npagerduty.routing_key_path=keys/pd/routing_key\n"
-                    "pagerduty.events.rate_limit=10000000\n")
-        subprocess.run([args.binary, "keys", "put", "keys/pd/routing_key", "--password-stdin"], input=key, text=True, cwd=work, check=True, stderr=subprocess.DEVNULL)
+    with LocalSandbox(args.binary) as sandbox:
+        url, key, call = sandbox.url, sandbox.key, sandbox.call
+        call("POST", "/_sandbox/limits", {"events": 10_000_000})
+        work = work_folder(args.binary, key)
+        write_settings(work, url, **{"pagerduty.events.rate_limit": 10_000_000})
 
         # 1. N event steps, beside a raw loop on one connection.
         job = os.path.join(work, "events.yaml")
@@ -94,23 +80,21 @@ def main():
         print(f"  a 10,000-step job:               {big_rss / 1024:9.1f} MB")
 
         # 3. The burst.
-        call(url, "POST", "/_sandbox/reset", None)
-        call(url, "POST", "/_sandbox/limits", {"events": args.limit, "window_seconds": args.window})
-        with open(os.path.join(work, "framework.properties"), "w") as f:
-            f.write(f"framework.pagerduty.service.url={url}\npagerduty.routing_key_path=keys/pd/routing_key\n"
-                    f"pagerduty.events.rate_limit={args.limit}\npagerduty.events.rate_window={args.window:g}\n")
+        call("POST", "/_sandbox/reset")
+        call("POST", "/_sandbox/limits", {"events": args.limit, "window_seconds": args.window})
+        write_settings(work, url, **{"pagerduty.events.rate_limit": args.limit, "pagerduty.events.rate_window": f"{args.window:g}"})
         burst = os.path.join(work, "burst.yaml")
         with open(burst, "w") as f:
             f.write("- name: burst\n  sequence:\n    commands:\n")
             for i in range(args.burst):
                 f.write(f"    - type: pagerduty-send-event\n      configuration: {{summary: 'burst {i}', source: bench, dedup_key: 'burst-{i}'}}\n")
-        call(url, "DELETE", "/_sandbox/requests", None)
+        call("DELETE", "/_sandbox/requests")
         start = time.perf_counter()
         result = subprocess.run([args.binary, "run", burst], cwd=work, stdout=subprocess.DEVNULL)
         wall = time.perf_counter() - start
-        log = call(url, "GET", "/_sandbox/requests")["requests"]
+        log = call("GET", "/_sandbox/requests")["requests"]
         statuses = [r["status"] for r in log if r["path"] == "/v2/enqueue"]
-        state = call(url, "GET", "/_sandbox/state")
+        state = call("GET", "/_sandbox/state")
         keys = [a["alert_key"] for i in state["incidents"] for a in i["alerts"]]
         minimum = (args.burst - 1) // args.limit * args.window
         print(f"burst of {args.burst} events to one routing key, limit {args.limit} per {args.window:g} s")
@@ -119,8 +103,6 @@ def main():
         print(f"  events lost:                     {args.burst - len(set(keys)):9d}")
         print(f"  duplicate alerts:                {len(keys) - len(set(keys)):9d}")
         print(f"  job exit code:                   {result.returncode:9d}")
-    finally:
-        sandbox.terminate()
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ import subprocess
 import tempfile
 import time
 
+from common import add_binary_argument
+
 
 def job(kind, steps):
     lines = ["- name: bench", "  sequence:", "    commands:"]
@@ -43,7 +45,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--binary", default=os.path.join(os.path.dirname(__file__), "..", ".build", "release", "pdstep"))
+    add_binary_argument(parser)
     args = parser.parse_args()
     folder = tempfile.mkdtemp()
     rows = []

@@ -17,6 +17,8 @@ import time
 
 import yaml
 
+from common import add_binary_argument
+
 JOB = """- name: job {i}
   group: bench/group{g}
   description: |-
@@ -62,7 +64,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--jobs", type=int, default=4000)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--binary", default=os.path.join(os.path.dirname(__file__), "..", ".build", "release", "pdstep"))
+    add_binary_argument(parser)
     args = parser.parse_args()
     path = os.path.join(tempfile.mkdtemp(), "big.yaml")
     with open(path, "w") as f:
