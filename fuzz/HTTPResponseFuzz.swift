@@ -5,16 +5,8 @@ import Foundation
 // framing (status line, headers, Content-Length, chunks).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzHTTPResponse(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
-    var fds: [Int32] = [0, 0]
-    guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0, &fds) == 0 else { return 0 }
-    defer { close(fds[0]) }
-    var written = 0
-    while written < size {
-        let n = write(fds[1], data + written, size - written)
-        if n <= 0 { break }
-        written += n
-    }
-    close(fds[1])
-    _ = SocketTransport.readAnswer(fd: fds[0], method: size % 2 == 0 ? "POST" : "HEAD", timeout: 5)
+    guard let fd = socketFeeding(data, size, nonBlocking: true) else { return 0 }
+    defer { close(fd) }
+    _ = SocketTransport.readAnswer(fd: fd, method: size % 2 == 0 ? "POST" : "HEAD", timeout: 5)
     return 0
 }
