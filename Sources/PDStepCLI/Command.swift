@@ -39,7 +39,7 @@ struct Invocation: Sendable {
     func settings(_ arguments: ParsedArguments) throws -> Settings {
         var overrides = arguments.all("property")
         if let outbox = arguments.value("outbox") {
-            overrides.append("pagerduty.outbox.dir=" + (outbox.hasPrefix("/") ? outbox : (io.directory as NSString).appendingPathComponent(outbox)))
+            overrides.append(KnownSettings.outboxDir.key + "=" + (outbox.hasPrefix("/") ? outbox : (io.directory as NSString).appendingPathComponent(outbox)))
         }
         return try SettingsLoader.load(
             frameworkFile: arguments.value("framework-properties"), projectFile: arguments.value("project-properties"),

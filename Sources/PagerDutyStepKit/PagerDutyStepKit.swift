@@ -14,7 +14,7 @@ public enum PagerDutyProperties {
         "api_key_path", title: "API key (key storage path)",
         description: "Key-storage path of a PagerDuty REST API key (account or user key), e.g. keys/pd/api.",
         kind: .storagePath, aliases: ["api_token", "apiKey", "api_key_storage_path"],
-        settingsKeys: ["project.pagerduty.api_key_path", "pagerduty.api_key_path"])
+        settingsKeys: [KnownSettings.projectAPIKeyPath.key, KnownSettings.apiKeyPath.key])
     /// The REST API key itself, for step binaries that get it from the environment or stdin.
     public static let apiKey = StepProperty(
         "api_key", title: "API key",
@@ -29,7 +29,7 @@ public enum PagerDutyProperties {
     public static let fromEmail = StepProperty(
         "from_email", title: "From (user email)",
         description: "Email of the PagerDuty user the change is made as (the From header); required on some writes with an account key.",
-        aliases: ["email", "requester_email", "requester"], settingsKeys: ["project.pagerduty.from_email", "pagerduty.from_email"])
+        aliases: ["email", "requester_email", "requester"], settingsKeys: [KnownSettings.projectFromEmail.key, KnownSettings.fromEmail.key])
     /// The Events API routing key given directly.
     public static let integrationKey = StepProperty(
         "integration_key", title: "Integration key",
@@ -40,22 +40,22 @@ public enum PagerDutyProperties {
         "integration_key_path", title: "Integration key (key storage path)",
         description: "Key-storage path of the service's Events API v2 integration key, e.g. keys/pd/routing_key.",
         kind: .storagePath, aliases: ["service_key", "routingKey", "routing_key_path"],
-        settingsKeys: ["project.pagerduty.routing_key_path", "pagerduty.routing_key_path"])
+        settingsKeys: [KnownSettings.projectRoutingKeyPath.key, KnownSettings.routingKeyPath.key])
 
     /// A scoped OAuth app's client id and secret (key-storage paths), for the
     /// client-credentials grant.
     public static let oauthClientIDPath = StepProperty(
         "oauth_client_id_path", title: "OAuth client id (key storage path)",
         description: "Key-storage path of a scoped OAuth app's client id; with oauth_client_secret_path, pdstep fetches and caches an access token.",
-        kind: .storagePath, settingsKeys: ["project.pagerduty.oauth.client_id_path", "pagerduty.oauth.client_id_path"])
+        kind: .storagePath, settingsKeys: [KnownSettings.oauthClientIDPath.key])
     public static let oauthClientSecretPath = StepProperty(
         "oauth_client_secret_path", title: "OAuth client secret (key storage path)",
         description: "Key-storage path of the OAuth app's client secret.",
-        kind: .storagePath, settingsKeys: ["project.pagerduty.oauth.client_secret_path", "pagerduty.oauth.client_secret_path"])
+        kind: .storagePath, settingsKeys: [KnownSettings.oauthClientSecretPath.key])
     public static let oauthScope = StepProperty(
         "oauth_scope", title: "OAuth scope",
         description: "Scopes to ask for, space-separated, e.g. 'as_account-us.mycompany incidents.write users.read'.",
-        settingsKeys: ["project.pagerduty.oauth.scope", "pagerduty.oauth.scope"])
+        settingsKeys: [KnownSettings.oauthScope.key])
 
     /// The properties of a step that calls the REST API.
     public static let rest: [StepProperty] = [apiKeyPath, apiKey, oauthToken, oauthClientIDPath, oauthClientSecretPath, oauthScope]

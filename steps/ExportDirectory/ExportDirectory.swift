@@ -1,6 +1,7 @@
 import Foundation
 import PagerDuty
 import PagerDutyStepKit
+import Settings
 import StepKit
 import Values
 
@@ -12,7 +13,7 @@ public struct ExportDirectory: JobStep {
         details: "Each record has id, type, title, a readable content text (description, levels and their targets, layers and their users, teams, handoff settings), url, updated, and racl: the account subdomain plus the ids of every team the object belongs to, so a search index can apply per-team access. The same data always gives byte-identical output.",
         properties: PagerDutyProperties.rest + [
             StepProperty("output_file", title: "Output file", description: "Write the records there (JSON lines); otherwise they are the step's output."),
-            StepProperty("subdomain", title: "Subdomain", description: "The account subdomain for racl. Default: from the objects' links.", settingsKeys: ["pagerduty.subdomain"]),
+            StepProperty("subdomain", title: "Subdomain", description: "The account subdomain for racl. Default: from the objects' links.", settingsKeys: [KnownSettings.subdomain.key]),
         ],
         outputs: [StepOutput("count", "How many records."), StepOutput("output_file", "Where they were written.")])
 
