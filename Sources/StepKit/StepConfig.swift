@@ -68,6 +68,13 @@ public struct StepConfig: Sendable {
         return try parseList(text, property: name)
     }
 
+    /// The value as a list that must hold at least one item.
+    public func requiredList(_ name: String) throws(StepError) -> [String] {
+        let items = try list(name)
+        if items.isEmpty { throw invalid(name, "is required but has no value") }
+        return items
+    }
+
     func parseList(_ text: String, property name: String) throws(StepError) -> [String] {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.hasPrefix("[") {

@@ -122,6 +122,12 @@ func resolve(job: [String: String] = [:], invocation: [String: String] = [:], se
         let config = StepConfig(step: "demo-step", values: ["level": "x"])
         #expect { try config.int("level") } throws: { ($0 as? StepError)?.message == "demo-step: property 'level' must be a whole number, got 'x'" }
         #expect { try config.requiredString("incident_id") } throws: { ($0 as? StepError)?.property == "incident_id" }
+        // A list given but holding nothing counts as missing.
+        let lists = StepConfig(step: "demo-step", values: ["incident_ids": " , ", "user_ids": "[]", "team_ids": "PT1, PT2"])
+        for name in ["incident_ids", "user_ids"] {
+            #expect { try lists.requiredList(name) } throws: { ($0 as? StepError)?.message == "demo-step: property '\(name)' is required but has no value" }
+        }
+        #expect(try lists.requiredList("team_ids") == ["PT1", "PT2"])
     }
 }
 

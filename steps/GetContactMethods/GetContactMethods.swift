@@ -19,7 +19,7 @@ public struct GetContactMethods: JobStep {
 
     public init(config: StepConfig) throws(StepError) {
         self.config = config
-        if try config.list("user_ids").isEmpty { throw StepError.invalid("\(config.step): property 'user_ids' is required", property: "user_ids") }
+        _ = try config.requiredList("user_ids")
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {

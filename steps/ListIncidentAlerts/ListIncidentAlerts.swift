@@ -20,9 +20,7 @@ public struct ListIncidentAlerts: JobStep {
 
     public init(config: StepConfig) throws(StepError) {
         self.config = config
-        if try config.list("incident_ids").isEmpty {
-            throw StepError.invalid("\(config.step): property 'incident_ids' is required", property: "incident_ids")
-        }
+        _ = try config.requiredList("incident_ids")
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {

@@ -27,8 +27,7 @@ public struct ResolveIncidents: JobStep {
 
     public init(config: StepConfig) throws(StepError) {
         self.config = config
-        ids = try config.list("incident_ids")
-        if ids.isEmpty { throw StepError.invalid("\(config.step): property 'incident_ids' is required", property: "incident_ids") }
+        ids = try config.requiredList("incident_ids")
     }
 
     func item(_ id: String) -> Value {
