@@ -39,7 +39,8 @@ public final class CurlTransport: HTTPTransport {
 
 /// The proxy variables, read as curl reads them: `http_proxy` (never `HTTP_PROXY`, which a CGI
 /// request can set), `https_proxy` or `HTTPS_PROXY`, then `all_proxy` or `ALL_PROXY`; hosts in
-/// `no_proxy` or `NO_PROXY` go direct.
+/// `no_proxy` or `NO_PROXY` go direct (libcurl applies it), and so does this machine, always: the
+/// sandbox works whatever the proxy variables say.
 struct ProxyVariables: Sendable {
     let http: String?
     let https: String?
@@ -53,7 +54,10 @@ struct ProxyVariables: Sendable {
         noProxy = first("no_proxy", "NO_PROXY")
     }
 
-    func proxy(for url: URL) -> String? { url.scheme?.lowercased() == "https" ? https : http }
+    func proxy(for url: URL) -> String? {
+        if PagerDutyConfiguration.isLoopback(url.host ?? "") { return nil }
+        return url.scheme?.lowercased() == "https" ? https : http
+    }
 }
 
 /// An easy handle. curl_easy_reset between requests keeps its live connections.

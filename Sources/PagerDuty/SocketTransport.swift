@@ -107,7 +107,7 @@ private final class CancelFlag: Sendable {
 }
 
 /// A monotonic deadline.
-struct Deadline {
+private struct Deadline {
     let seconds: Double
     private let end: UInt64
 

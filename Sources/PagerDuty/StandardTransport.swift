@@ -16,11 +16,8 @@ public final class StandardTransport: HTTPTransport {
     }
 
     public func send(_ request: TransportRequest, timeout: Double) async throws(TransportFailure) -> TransportResponse {
-        // Plain http is left to libcurl when a proxy may apply to it (libcurl applies no_proxy),
-        // but this machine is never reached through a proxy: the sandbox works whatever
-        // http_proxy says.
-        if request.url.scheme?.lowercased() == "http"
-            && (curl.proxies.http == nil || PagerDutyConfiguration.isLoopback(request.url.host ?? "")) {
+        // Plain http is left to libcurl only when a proxy may apply to it.
+        if request.url.scheme?.lowercased() == "http" && curl.proxies.proxy(for: request.url) == nil {
             return try await socket.send(request, timeout: timeout)
         }
         return try await curl.send(request, timeout: timeout)
