@@ -231,22 +231,23 @@ public struct JobRunner: Sendable {
             }
             switch step.kind {
             case .exec(let command):
-                let line = expandCommand(command, state.data)
-                outcome = try await runCommand(["/bin/sh", "-c", line], display: line, number: number, filters: &filters, state: state)
+                var values = ShellSubstitution()
+                let line = try shellChecked { () throws(ShellSubstitution.Refusal) in try values.expandCommand(command, resolve: state.data.resolve) }
+                outcome = try await runCommand(
+                    ["/bin/sh", "-c", line], display: displayCommand(command, state.data), values: values.variables, number: number,
+                    filters: &filters, state: state)
             case .script(let body, let args, let interpreter, let quoted, let ext):
-                let script = VariableExpander.expandScriptTokens(body, resolve: state.data.resolve)
                 outcome = try await runScript(
-                    script, args: args, interpreter: interpreter, quoted: quoted, ext: ext, number: number, filters: &filters, state: state)
+                    body, expandTokens: true, args: args, interpreter: interpreter, quoted: quoted, ext: ext, number: number, filters: &filters, state: state)
             case .scriptFile(let path, let args, let interpreter, let quoted, let expandTokens):
                 let expandedPath = state.data.expand(path, unresolved: .keep)
                 let full = expandedPath.hasPrefix("/") ? expandedPath : (state.request.directory as NSString).appendingPathComponent(expandedPath)
                 guard let data = FileManager.default.contents(atPath: full) else {
                     throw StepError(.failed, "script file \(expandedPath) cannot be read")
                 }
-                var body = String(decoding: data, as: UTF8.self)
-                if expandTokens { body = VariableExpander.expandScriptTokens(body, resolve: state.data.resolve) }
                 outcome = try await runScript(
-                    body, args: args, interpreter: interpreter, quoted: quoted, ext: nil, number: number, filters: &filters, state: state)
+                    String(decoding: data, as: UTF8.self), expandTokens: expandTokens, args: args, interpreter: interpreter, quoted: quoted,
+                    ext: nil, number: number, filters: &filters, state: state)
             case .scriptURL(let url):
                 throw StepError.invalid("scripturl steps are not supported (\(url)); download the script and use scriptfile")
             case .jobRef(let reference):
@@ -281,37 +282,82 @@ public struct JobRunner: Sendable {
         }
     }
 
-    /// `exec` and `args` expansion: unknown options blank, other unknowns kept, substituted
-    /// values shell-quoted unless they come from `unquotedoption`.
-    func expandCommand(_ text: String, _ data: DataContext) -> String {
-        ShellSubstitution.expand(text, unresolved: .blankOptionsOnly, resolve: data.resolve)
+    /// A command as the log and dry runs show it: values in place, quoted as one word each.
+    /// Never run; the command that runs carries its values out of band (`ShellSubstitution`).
+    func displayCommand(_ text: String, _ data: DataContext) -> String {
+        VariableExpander.expand(text, unresolved: .blankOptionsOnly, resolve: data.resolve) { reference, value, _ in
+            reference.group == "unquotedoption" ? value : ShellSubstitution.displayQuote(value)
+        }
+    }
+
+    private func shellChecked<T>(_ body: () throws(ShellSubstitution.Refusal) -> T) throws(StepError) -> T {
+        do {
+            return try body()
+        } catch {
+            // A runtime value (an option, data from an earlier step): steps may have run already.
+            throw StepError(.failed, error.description)
+        }
     }
 
     private func runScript(
-        _ body: String, args: String, interpreter: String?, quoted: Bool, ext: String?, number: String,
+        _ body: String, expandTokens: Bool, args: String, interpreter: String?, quoted: Bool, ext: String?, number: String,
         filters: inout OutputFilters, state: RunState
     ) async throws -> StepOutcome {
-        let folder = NSTemporaryDirectory() + "pdstep-\(getpid())"
-        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let file = folder + "/step-\(number.replacingOccurrences(of: "/", with: "-"))-\(UUID().uuidString.prefix(8))" + (ext.map { $0.hasPrefix(".") ? $0 : "." + $0 } ?? "")
-        if let why = Self.writeScript(Array(body.utf8), to: file) {
+        let shebang = Self.shebang(body)
+        var values = ShellSubstitution()
+        var script = body
+        if expandTokens {
+            // `@option.x@` tokens: out of band when a POSIX shell runs the script; other
+            // interpreters get the text, as Rundeck gives it (see README, Security).
+            if Self.runsInShell(interpreter: interpreter, shebang: shebang) {
+                script = try shellChecked { () throws(ShellSubstitution.Refusal) in try values.expandShellScript(body, resolve: state.data.resolve) }
+            } else {
+                script = VariableExpander.expandScriptTokens(body, resolve: state.data.resolve)
+            }
+        }
+        let expandedArgs = try shellChecked { () throws(ShellSubstitution.Refusal) in try values.expandCommand(args, resolve: state.data.resolve) }
+        let displayArgs = displayCommand(args, state.data)
+        let display = "script" + (displayArgs.isEmpty ? "" : " " + displayArgs)
+        if state.request.dryRun { return StepOutcome(summary: "would run: \(display)") }
+
+        let folder = try PrivateFolder(environment: state.request.environment)
+        defer { folder.remove() }
+        let file = folder.path + "/step-\(number.replacing("/", with: "-"))-script" + (ext.map { $0.hasPrefix(".") ? $0 : "." + $0 } ?? "")
+        if let why = Self.writeScript(Array(script.utf8), to: file) {
             throw StepError(.failed, "cannot write the script to \(file): \(why)")
         }
-        defer { try? FileManager.default.removeItem(atPath: file) }
-        let expandedArgs = expandCommand(args, state.data)
+        let quotedFile = ShellSubstitution.displayQuote(file)
         let command: String
         if let interpreter, !interpreter.isEmpty {
-            command = quoted ? "\(interpreter) \(ShellSubstitution.bareQuote(file + (expandedArgs.isEmpty ? "" : " " + expandedArgs)))" : "\(interpreter) \(ShellSubstitution.bareQuote(file)) \(expandedArgs)"
-        } else if let shebang = Self.shebang(body) {
+            // interpreterArgsQuoted: the interpreter gets "file args" as one argument (sudo -c
+            // style); the references in args are then expanded by the shell it starts.
+            command = quoted ? "\(interpreter) \(ShellSubstitution.displayQuote(file + (expandedArgs.isEmpty ? "" : " " + expandedArgs)))" : "\(interpreter) \(quotedFile) \(expandedArgs)"
+        } else if let shebang {
             // The interpreter line is run as the kernel would run it, rather than executing the
             // file: that works where the temporary folder is mounted noexec, and cannot fail
             // with "Text file busy" when another thread forks while the file is being written.
-            command = (shebang + [file]).map(ShellSubstitution.bareQuote).joined(separator: " ") + " \(expandedArgs)"
+            command = (shebang + [file]).map(ShellSubstitution.displayQuote).joined(separator: " ") + " \(expandedArgs)"
         } else {
-            command = "/bin/sh \(ShellSubstitution.bareQuote(file)) \(expandedArgs)"
+            command = "/bin/sh \(quotedFile) \(expandedArgs)"
         }
-        let display = "script" + (expandedArgs.isEmpty ? "" : " " + expandedArgs)
-        return try await runCommand(["/bin/sh", "-c", command], display: display, number: number, filters: &filters, state: state)
+        return try await runCommand(["/bin/sh", "-c", command], display: display, values: values.variables, number: number, filters: &filters, state: state)
+    }
+
+    /// Whether a POSIX shell reads the script: no interpreter and no `#!` line (`/bin/sh`), or
+    /// one naming sh, bash, dash, ksh, zsh or ash (directly or through `env`).
+    static func runsInShell(interpreter: String?, shebang: [String]?) -> Bool {
+        let words: [String]
+        if let interpreter, !interpreter.isEmpty {
+            words = interpreter.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        } else if let shebang {
+            words = shebang.flatMap { $0.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init) }
+        } else {
+            return true
+        }
+        func name(_ word: String) -> String { String(word.split(separator: "/").last ?? "") }
+        var program = words.first.map(name) ?? ""
+        if program == "env", let next = words.dropFirst().first(where: { !$0.hasPrefix("-") }) { program = name(next) }
+        return ["sh", "bash", "dash", "ksh", "zsh", "ash", "mksh"].contains(program)
     }
 
     /// A script's `#!` line split as Linux splits it: the program, then everything after it
@@ -341,14 +387,16 @@ public struct JobRunner: Sendable {
         return nil
     }
 
+    /// Runs a command; `values` are the out-of-band values its text refers to.
     private func runCommand(
-        _ argv: [String], display: String, number: String, filters: inout OutputFilters, state: RunState
+        _ argv: [String], display: String, values: [String: String], number: String, filters: inout OutputFilters, state: RunState
     ) async throws -> StepOutcome {
         if state.request.dryRun {
             return StepOutcome(summary: "would run: \(display)")
         }
-        var environment = state.request.environment
+        var environment = state.request.environment.filter { !$0.key.hasPrefix(ShellSubstitution.variablePrefix) }
         environment.merge(state.data.environment()) { $1 }
+        environment.merge(values) { $1 }
         let box = FilterBox(filters)
         let log = self.log
         let result = try await LocalCommand.run(

@@ -1,5 +1,6 @@
 import Foundation
 import Settings
+import StepKit
 import Synchronization
 
 #if canImport(Glibc)
@@ -69,6 +70,8 @@ enum LocalCommand {
             throw SpawnError(description: "cannot start \(arguments[0]): \(String(cString: strerror(status)))")
         }
 
+        let held = ProcessTermination.holdProcessGroup(pid)
+        defer { ProcessTermination.release(held) }
         let readers = DispatchGroup()
         for (fd, handler) in [(outPipe[0], onStdout), (errPipe[0], onStderr)] {
             readers.enter()
@@ -110,25 +113,40 @@ enum LocalCommand {
         return unsafeBitCast(symbol, to: AddChdir.self)
     }()
 
-    /// Reads `fd` to its end, calling `handler` per line; a last line without a break counts.
-    private static func streamLines(_ fd: Int32, _ handler: @Sendable (String) -> Void) {
-        var buffer: [UInt8] = []
+    /// Longest line handed on whole; a longer one is split into pieces of this many bytes.
+    static let maximumLineBytes = 65_536
+
+    /// Reads `fd` to its end, calling `handler` per line (a last line without a break counts).
+    /// Each byte is looked at once, and a line longer than `maximumLineBytes` is handed on in
+    /// pieces, so output with no line break costs neither quadratic time nor unbounded memory.
+    static func streamLines(_ fd: Int32, _ handler: @Sendable (String) -> Void) {
+        var line: [UInt8] = []
+        line.reserveCapacity(1024)
         var chunk = [UInt8](repeating: 0, count: 65_536)
+        func emit() {
+            if line.last == 0x0D { line.removeLast() }
+            handler(String(decoding: line, as: UTF8.self))
+            line.removeAll(keepingCapacity: true)
+        }
         while true {
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { break }
-            buffer.append(contentsOf: chunk[0..<n])
             var start = 0
-            while let newline = buffer[start...].firstIndex(of: 0x0A) {
-                var end = newline
-                if end > start && buffer[end - 1] == 0x0D { end -= 1 }
-                handler(String(decoding: buffer[start..<end], as: UTF8.self))
-                start = newline + 1
+            while start < n {
+                let end = chunk[start..<n].firstIndex(of: 0x0A)
+                let take = min((end ?? n) - start, maximumLineBytes - line.count)
+                line.append(contentsOf: chunk[start..<(start + take)])
+                start += take
+                if let end, start == end {
+                    emit()
+                    start += 1
+                } else if line.count >= maximumLineBytes {
+                    emit()
+                }
             }
-            buffer.removeFirst(start)
         }
-        if !buffer.isEmpty { handler(String(decoding: buffer, as: UTF8.self)) }
+        if !line.isEmpty { emit() }
     }
 
     /// Splits a Rundeck `args` string into words: spaces separate, single and double quotes
@@ -168,71 +186,5 @@ enum LocalCommand {
         }
         if inWord { words.append(current) }
         return words
-    }
-}
-
-/// Substitutes `${...}` values into a shell command so that a value can never change the
-/// command's structure: outside quotes it is single-quoted (when it holds anything but safe
-/// characters), inside double quotes `\ " $ `` ` are escaped, inside single quotes `'` is
-/// closed and reopened. `${unquotedoption.x}` is inserted as is, as in Rundeck.
-enum ShellSubstitution {
-    static func expand(_ command: String, unresolved: VariableExpander.Unresolved, resolve: (VariableReference) -> String?) -> String {
-        var quoteState = QuoteScanner()
-        return VariableExpander.expand(command, unresolved: unresolved, resolve: resolve) { reference, value, offset in
-            let state = quoteState.state(at: offset, in: command)
-            if reference.group == "unquotedoption" { return value }
-            switch state {
-            case .none: return bareQuote(value)
-            case .double:
-                var out = ""
-                for c in value {
-                    if c == "\\" || c == "\"" || c == "$" || c == "`" { out.append("\\") }
-                    out.append(c)
-                }
-                return out
-            case .single: return value.replacingOccurrences(of: "'", with: "'\\''")
-            }
-        }
-    }
-
-    /// `value` single-quoted when it holds anything but characters that are safe bare.
-    static func bareQuote(_ value: String) -> String {
-        let safe = value.unicodeScalars.allSatisfy { c in
-            c.isASCII && c.properties.isAlphabetic || ("0"..."9").contains(c) || "_@%+=:,./-".unicodeScalars.contains(c)
-        }
-        if safe && !value.isEmpty { return value }
-        return "'" + value.replacingOccurrences(of: "'", with: "'\\''") + "'"
-    }
-}
-
-/// Tracks shell quoting while moving forward through a command.
-struct QuoteScanner {
-    enum State { case none, single, double }
-    private var position = 0
-    private var current = State.none
-    private var escaped = false
-
-    /// The quoting in effect at UTF-8 offset `offset` (offsets must not go backwards).
-    mutating func state(at offset: Int, in text: String) -> State {
-        let bytes = text.utf8
-        var index = bytes.index(bytes.startIndex, offsetBy: position)
-        while position < offset {
-            let c = bytes[index]
-            if escaped {
-                escaped = false
-            } else {
-                switch (current, c) {
-                case (.none, UInt8(ascii: "\\")), (.double, UInt8(ascii: "\\")): escaped = true
-                case (.none, UInt8(ascii: "'")): current = .single
-                case (.single, UInt8(ascii: "'")): current = .none
-                case (.none, UInt8(ascii: "\"")): current = .double
-                case (.double, UInt8(ascii: "\"")): current = .none
-                default: break
-                }
-            }
-            index = bytes.index(after: index)
-            position += 1
-        }
-        return current
     }
 }

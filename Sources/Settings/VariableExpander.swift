@@ -114,7 +114,10 @@ public struct VariableExpander: Sendable {
 
     /// Expands `@group.key@` tokens in an inline script body. `@@` is a literal `@`; a missing
     /// value becomes empty; an `@` followed by whitespace before the next `@` is plain text.
-    public static func expandScriptTokens(_ text: String, resolve: Resolver) -> String {
+    /// `transform` is applied to each substituted value, with the UTF-8 offset of its token.
+    public static func expandScriptTokens(
+        _ text: String, resolve: Resolver, transform: ((VariableReference, String, Int) -> String)? = nil
+    ) -> String {
         guard text.contains("@") else { return text }
         var out = ""
         out.reserveCapacity(text.count)
@@ -142,7 +145,8 @@ public struct VariableExpander: Sendable {
             }
             let inside = text[next..<j]
             if let reference = VariableReference.parse(inside, nodeSeparator: "/") {
-                out += resolve(reference) ?? ""
+                let value = resolve(reference) ?? ""
+                out += transform?(reference, value, text.utf8.distance(from: text.utf8.startIndex, to: i)) ?? value
             }
             i = text.index(after: j)
         }

@@ -1,0 +1,148 @@
+import FoundationEssentials
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What pdstep must do when it is told to stop (SIGTERM from Kubernetes or an orchestrator,
+/// SIGINT from Ctrl-C, SIGHUP from a closed terminal): end the commands it started, remove its
+/// temporary files, and say what became of any event that was being sent.
+///
+/// Layers register what they hold while they hold it (a running command's process group, a
+/// temporary folder, an event in flight and its outbox entry); the command line installs the
+/// handler and decides what to print and which exit code to answer. The signal handler itself
+/// only writes the signal number to a pipe; a thread of its own does the rest.
+public enum ProcessTermination {
+    /// What was in flight when the signal came.
+    public struct Report: Sendable {
+        public var signal: Int32
+        /// Outbox files of events that were being sent (not confirmed delivered, kept queued).
+        public var queuedEvents: [String]
+        /// Events that were being sent with no outbox: not delivered, as far as pdstep knows.
+        public var undeliveredEvents: [String]
+        /// `SIGTERM`, `SIGINT` or `SIGHUP`.
+        public var signalName: String {
+            switch signal {
+            case SIGTERM: return "SIGTERM"
+            case SIGINT: return "SIGINT"
+            case SIGHUP: return "SIGHUP"
+            default: return "signal \(signal)"
+            }
+        }
+    }
+
+    private struct State {
+        var next = 0
+        var processGroups: [Int: pid_t] = [:]
+        var folders: [Int: String] = [:]
+        var events: [Int: (description: String, outboxFile: String?)] = [:]
+        var stopping: Int32?
+    }
+
+    private static let state = Mutex(State())
+
+    /// A registration; pass it back to `release` when the thing is gone.
+    public struct Token: Sendable, Hashable {
+        let id: Int
+    }
+
+    private static func add(_ body: (inout State, Int) -> Void) -> Token {
+        state.withLock { state in
+            state.next += 1
+            body(&state, state.next)
+            return Token(id: state.next)
+        }
+    }
+
+    /// A running command's process group, signalled when pdstep stops.
+    public static func holdProcessGroup(_ group: pid_t) -> Token { add { $0.processGroups[$1] = group } }
+
+    /// A private temporary folder, removed (with everything in it) when pdstep stops.
+    public static func holdFolder(_ path: String) -> Token { add { $0.folders[$1] = path } }
+
+    /// An event being sent; `outboxFile` is its outbox entry, written before the first attempt.
+    public static func holdEvent(_ description: String, outboxFile: String?) -> Token {
+        add { $0.events[$1] = (description, outboxFile) }
+    }
+
+    public static func release(_ token: Token) {
+        state.withLock { state in
+            state.processGroups[token.id] = nil
+            state.folders[token.id] = nil
+            state.events[token.id] = nil
+        }
+    }
+
+    /// The signal pdstep is stopping for, once one came.
+    public static var stoppingSignal: Int32? { state.withLock { $0.stopping } }
+
+    nonisolated(unsafe) private static var pipeWrite: Int32 = -1
+
+    private struct Handler {
+        var readEnd: Int32
+        var grace: Double
+        var report: @Sendable (Report) -> Int32
+    }
+
+    /// Set once by `install`, before the thread that reads it starts.
+    nonisolated(unsafe) private static var handler: Handler?
+
+    /// Catches SIGTERM, SIGINT and SIGHUP. On one: ends every registered process group (SIGTERM,
+    /// then SIGKILL after `grace` seconds), removes the registered folders, calls `report` with
+    /// what was in flight, and exits with the code `report` answers. Call once, early.
+    public static func install(grace: Double = 2, report: @escaping @Sendable (Report) -> Int32) {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { return }
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        pipeWrite = fds[1]
+        handler = Handler(readEnd: fds[0], grace: grace, report: report)
+        var thread = pthread_t()
+        pthread_create(&thread, nil, { _ in
+            guard let handler = ProcessTermination.handler else { return nil }
+            var number: Int32 = 0
+            while true {
+                let n = read(handler.readEnd, &number, MemoryLayout<Int32>.size)
+                if n == MemoryLayout<Int32>.size { break }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return nil }
+            }
+            exit(ProcessTermination.stop(signal: number, grace: handler.grace, report: handler.report))
+        }, nil)
+        for signal in [SIGTERM, SIGINT, SIGHUP] {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { number in
+                var value = number
+                _ = write(ProcessTermination.pipeWrite, &value, MemoryLayout<Int32>.size)
+            }
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = SA_RESTART
+            sigaction(signal, &action, nil)
+        }
+    }
+
+    /// Does what a signal asks for and answers the exit code (exposed for tests).
+    static func stop(signal: Int32, grace: Double, report: (Report) -> Int32) -> Int32 {
+        let held = state.withLock { state -> State in
+            state.stopping = signal
+            return state
+        }
+        let groups = Array(held.processGroups.values)
+        for group in groups { kill(-group, SIGTERM) }
+        if !groups.isEmpty {
+            let deadline = Date().addingTimeInterval(grace)
+            while Date() < deadline && groups.contains(where: { kill(-$0, 0) == 0 }) { usleep(20_000) }
+            for group in groups { kill(-group, SIGKILL) }
+        }
+        for folder in held.folders.values { try? FileManager.default.removeItem(atPath: folder) }
+        let events = held.events.values.sorted { $0.description < $1.description }
+        return report(Report(
+            signal: signal,
+            queuedEvents: events.compactMap(\.outboxFile),
+            undeliveredEvents: events.filter { $0.outboxFile == nil }.map(\.description)))
+    }
+
+    /// The conventional exit code of a process ended by `signal` (128 + its number).
+    public static func exitCode(for signal: Int32) -> Int32 { 128 + signal }
+}

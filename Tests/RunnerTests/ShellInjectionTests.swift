@@ -1,0 +1,190 @@
+import Foundation
+import Settings
+import StepKit
+import Testing
+import TestSupport
+
+@testable import Runner
+
+/// A substituted value never runs as code, wherever it lands in a command or a shell script.
+@Suite struct ShellInjectionTests {
+    /// A value that creates the marker file if any part of it runs: command separators,
+    /// substitutions, quotes of both kinds, a here-document delimiter and a comment.
+    static func hostile(_ marker: String) -> String {
+        "a; touch \(marker) $(touch \(marker)) `touch \(marker)` '; touch \(marker); ' \"; touch \(marker); \"\nEOF\ntouch \(marker)\n# x"
+    }
+
+    /// Where a value can land in an exec line, and what the line prints when the value is safe.
+    static let contexts: [(name: String, line: String, prints: String?)] = [
+        ("bare word", "echo ${option.x}", "{}"),
+        ("double quotes", "echo \"${option.x}\"", "{}"),
+        ("single quotes", "echo '${option.x}'", "{}"),
+        ("command substitution", "echo \"$(echo ${option.x})\"", "{}"),
+        ("backquotes", "echo \"`echo ${option.x}`\"", "{}"),
+        ("bare backquotes", "echo `echo \"${option.x}\"`", nil),
+        ("nested substitution", "echo \"$(echo \"$(echo '${option.x}')\")\"", "{}"),
+        ("after an apostrophe in a comment", "# don't\necho ${option.x}", "{}"),
+        ("after an apostrophe in a here-document", "cat <<EOF\nit's\nEOF\necho ${option.x}", nil),
+        ("inside a here-document", "cat <<EOF\n${option.x}\nEOF", "{}"),
+        ("inside a here-document with quotes", "cat <<EOF\nit's '${option.x}'\nEOF", nil),
+        ("inside a tab-stripped here-document", "cat <<-EOF\n\t${option.x}\n\tEOF", "{}"),
+        ("in a comment", "echo ok # ${option.x}", "ok"),
+        ("in a pipeline", "echo ${option.x} | cat", "{}"),
+        ("in a function", "f() { echo ${option.x}; }; f", "{}"),
+        ("in a for loop", "for v in ${option.x}; do printf %s \"$v\"; done; echo", nil),
+        ("in a case pattern", "case x in ${option.x}) echo m;; *) echo n;; esac", "n"),
+        ("in a test", "[ ${option.x} = y ] || echo no", "no"),
+        ("as an assignment", "v=${option.x}; echo \"$v\"", "{}"),
+        ("in a subshell", "(echo ${option.x})", "{}"),
+        ("in a parameter default", "echo \"${UNSET_VAR:-x}\" ${option.x}", nil),
+    ]
+
+    @Test(arguments: contexts.indices)
+    func aValueNeverRunsAsCodeInAnExecLine(_ index: Int) async throws {
+        let context = Self.contexts[index]
+        let h = Harness()
+        let marker = h.directory + "/MARKER"
+        let value = Self.hostile(marker)
+        let outcome = try await h.run(
+            """
+            - name: j
+              options: [{name: x}]
+              sequence:
+                commands:
+                - exec: \(yamlQuoted(context.line))
+            """, options: ["x": value])
+        #expect(!FileManager.default.fileExists(atPath: marker), "\(context.name): the value ran as code")
+        #expect(outcome.state == .succeeded, "\(context.name): \(h.recorder.lines)")
+        if let prints = context.prints {
+            let expected = prints.replacingOccurrences(of: "{}", with: value)
+            #expect(h.recorder.lines.joined(separator: "\n") == expected, "\(context.name)")
+        }
+    }
+
+    /// Two places cannot carry a reference: there an inert value goes in as text, and anything
+    /// else fails the step before the command starts.
+    @Test func quotedHereDocumentsAndArithmeticTakeOnlyInertValues() async throws {
+        let h = Harness()
+        let marker = h.directory + "/MARKER"
+        let job = """
+            - name: j
+              options: [{name: x}, {name: n}]
+              sequence:
+                keepgoing: true
+                commands:
+                - exec: "cat <<'EOF'\\nhost ${option.x}\\nEOF"
+                - exec: echo $(( ${option.n} + 1 ))
+            """
+        let fine = try await h.run(job, options: ["x": "web-1.example.com:8080", "n": "41"])
+        #expect(fine.state == .succeeded)
+        #expect(h.recorder.lines == ["host web-1.example.com:8080", "42"])
+
+        let h2 = Harness()
+        let refused = try await h2.run(job, options: ["x": "x\nEOF\ntouch \(marker)", "n": "a[$(touch \(marker))]"])
+        #expect(refused.state == .failed && refused.exitCode == .failed)
+        #expect(!FileManager.default.fileExists(atPath: marker))
+        #expect(h2.recorder.text.contains("${option.x} on line 2 is inside a quoted here-document"))
+        #expect(h2.recorder.text.contains("${option.n} on line 1 is inside $((...)) but its value is not an integer"))
+    }
+
+    /// Script bodies run by a shell get `@option.x@` the same way; `args` too.
+    @Test func shellScriptTokensAndArgsNeverRunAsCode() async throws {
+        let h = Harness()
+        let marker = h.directory + "/MARKER"
+        let value = Self.hostile(marker)
+        let outcome = try await h.run(
+            """
+            - name: j
+              options: [{name: x}]
+              sequence:
+                commands:
+                - script: |
+                    # it's a script
+                    echo "@option.x@"
+                    cat <<EOF
+                    @option.x@
+                    EOF
+                    printf '%s\\n' "$1"
+                  args: ${option.x}
+                - script: |
+                    #!/bin/bash
+                    echo '@option.x@'
+                  args: "'${option.x}'"
+            """, options: ["x": value])
+        #expect(!FileManager.default.fileExists(atPath: marker))
+        #expect(outcome.state == .succeeded, "\(h.recorder.lines)")
+        #expect(h.recorder.lines.joined(separator: "\n") == [value, value, value, value].joined(separator: "\n"))
+    }
+
+    /// `${unquotedoption.x}` is the one way to insert text as is, as documented.
+    @Test func unquotedOptionInsertsTextAsIs() async throws {
+        let h = Harness()
+        _ = try await h.run(
+            """
+            - name: j
+              options: [{name: flags}]
+              sequence:
+                commands:
+                - exec: printf '%s|' ${unquotedoption.flags}; echo
+            """, options: ["flags": "-a -b"])
+        #expect(h.recorder.lines == ["-a|-b|"])
+    }
+
+    /// The property behind the table: random values built from shell syntax, in random shell
+    /// contexts, run by /bin/sh (and bash, when present), never create the marker.
+    /// `PDSTEP_SHELL_PROPERTY_RUNS` raises the number of runs (bench/fuzz.sh does).
+    @Test func randomValuesInRandomContextsNeverRunAsCode() async throws {
+        let runs = Int(ProcessInfo.processInfo.environment["PDSTEP_SHELL_PROPERTY_RUNS"] ?? "") ?? 150
+        let seed = UInt64(ProcessInfo.processInfo.environment["PDSTEP_SHELL_PROPERTY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        var random = SplitMix64(seed: seed)
+        let directory = makeTemporaryDirectory()
+        let marker = directory + "/MARKER"
+        let shells = ["/bin/sh"] + (onPath("bash") ? ["bash"] : [])
+        let templates = Self.contexts.map(\.line) + [
+            "cat <<'EOF'\n${option.x}\nEOF", "echo $(( ${option.x} ))", "echo \"${option.x}\" '${option.x}' ${option.x}",
+            "eval_free=1; echo \"$(printf '%s' \"`echo ${option.x}`\")\"", "x='${option.x}' ; y=\"${option.x}\"",
+        ]
+        let fragments = [
+            ";", "|", "&", "&&", "$(", ")", "`", "'", "\"", "\\", "\n", " ", "#", "{", "}", "$((", "a[", "]", "<<", "EOF",
+            "touch \(marker)", "$", "(", "*", "\t", "~", "!", ">", "<", "=", "x",
+        ]
+        for run in 0..<runs {
+            let template = templates[Int(random.next() % UInt64(templates.count))]
+            let value = (0..<Int(1 + random.next() % 12)).map { _ in fragments[Int(random.next() % UInt64(fragments.count))] }.joined()
+            var substitution = ShellSubstitution()
+            guard let script = try? substitution.expandCommand(template, resolve: { $0.group == "option" ? value : nil }) else { continue }
+            for shell in shells {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                process.arguments = [shell, "-c", script]
+                process.environment = substitution.variables.merging(["PATH": "/usr/bin:/bin"]) { $1 }
+                process.standardOutput = FileHandle.nullDevice
+                process.standardError = FileHandle.nullDevice
+                process.standardInput = FileHandle.nullDevice
+                try process.run()
+                process.waitUntilExit()
+                let ran = FileManager.default.fileExists(atPath: marker)
+                #expect(!ran, "run \(run) (PDSTEP_SHELL_PROPERTY_SEED=\(seed)), \(shell): value \(String(reflecting: value)) in \(String(reflecting: template)) ran as code: \(String(reflecting: script))")
+                if ran { return }
+            }
+        }
+    }
+
+    private func yamlQuoted(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\t", with: "\\t") + "\""
+    }
+}
+
+/// A small seedable generator, so that a failing property run can be repeated.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
