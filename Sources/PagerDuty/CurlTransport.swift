@@ -124,7 +124,10 @@ private final class Exchange: @unchecked Sendable {
         }
         _ = ccurl_setopt_pointer(curl, Int32(CCURLOPT_URL), url)
         _ = ccurl_setopt_long(curl, Int32(CCURLOPT_NOSIGNAL), 1)
-        _ = ccurl_setopt_long(curl, Int32(CCURLOPT_TIMEOUT_MS), max(1, Int(timeout * 1000)))
+        // libcurl resends a request silently when a reused connection turns out dead; only a
+        // request that is safe to repeat may take that risk.
+        if !request.idempotent { _ = ccurl_setopt_long(curl, Int32(CCURLOPT_FRESH_CONNECT), 1) }
+        _ = ccurl_setopt_long(curl, Int32(CCURLOPT_TIMEOUT_MS), max(1, Int(min(max(timeout, 0), 86_400 * 365) * 1000)))
         _ = ccurl_setopt_pointer(curl, Int32(CCURLOPT_ERRORBUFFER), errorBuffer)
         _ = ccurl_setopt_pointer(curl, Int32(CCURLOPT_HTTPHEADER), headerList)
         if let caFile { _ = ccurl_setopt_pointer(curl, Int32(CCURLOPT_CAINFO), caFile) }

@@ -6,6 +6,9 @@ public struct TransportRequest: Sendable {
     public var url: URL
     public var headers: [String: String]
     public var body: [UInt8]?
+    /// Safe to send twice. A request that is not goes only over a new connection, so that a
+    /// kept connection the server drops cannot make a transport send it again unseen.
+    public var idempotent: Bool = true
 
     /// A header that cannot be sent as it is: a line break in a name or value would end the
     /// header early and let the rest pass as headers of its own. nil when all are fine.
@@ -21,6 +24,8 @@ public struct TransportResponse: Sendable {
     /// The largest body a transport accepts; a bigger one is refused rather than held in memory
     /// (PagerDuty's largest pages are a few MB).
     static let maxBodyBytes = 64 << 20
+    /// The most bytes of status line and headers accepted (libcurl's own limit is about 300 KB).
+    static let maxHeaderBytes = 300 << 10
 
     public var status: Int
     /// Header names lowercased.

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import Values
 
 /// Keeps request rates under PagerDuty's limits, so a burst slows down instead of collecting
 /// 429s: events per routing key by a sliding window (PagerDuty counts events over a sliding
@@ -46,7 +47,7 @@ public final class Pacer: Sendable {
                 return (0, (times.map(\.time).min() ?? now) + window + margin - now)
             }
             if wait <= 0 { return id }
-            try? await Task.sleep(nanoseconds: UInt64(wait * 1e9) + 1_000_000)
+            try? await Task.sleep(nanoseconds: boundedNanoseconds(wait) + 1_000_000)
         }
     }
 
@@ -58,18 +59,19 @@ public final class Pacer: Sendable {
         }
     }
 
-    /// Waits while the REST allowance is used up.
-    public func waitForREST() async {
-        let wait = state.withLock { $0.restPausedUntil - Self.now() }
-        if wait > 0 { try? await Task.sleep(nanoseconds: UInt64(wait * 1e9)) }
+    /// Seconds until the REST allowance is back (0 when it is not used up).
+    public func restWait() -> Double {
+        state.withLock { max(0, $0.restPausedUntil - Self.now()) }
     }
 
     /// Reads `ratelimit-remaining` and `ratelimit-reset` from a REST answer: when nothing is
-    /// left, later requests wait for the reset.
+    /// left, later requests wait for the reset. A reset that is not a finite, non-negative
+    /// number is ignored; the client bounds any wait by the request's time budget.
     public func noteREST(headers: [String: String]) {
         guard let remaining = headers["ratelimit-remaining"].flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }),
-            remaining <= 0, let reset = headers["ratelimit-reset"].flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) })
+            remaining <= 0, let reset = headers["ratelimit-reset"].flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }),
+            reset.isFinite, reset >= 0
         else { return }
-        state.withLock { $0.restPausedUntil = max($0.restPausedUntil, Self.now() + reset) }
+        state.withLock { $0.restPausedUntil = max($0.restPausedUntil, Self.now() + min(reset, 86_400)) }
     }
 }

@@ -151,13 +151,23 @@ public struct PagerDutyClient: Sendable {
         while true {
             attempt += 1
             var slot: UInt64?
-            if let pacingKey { slot = await pacer.waitForEvent(key: pacingKey) } else if request.api == .rest { await pacer.waitForREST() }
+            if let pacingKey {
+                slot = await pacer.waitForEvent(key: pacingKey)
+            } else if request.api == .rest {
+                let pause = pacer.restWait()
+                if pause > policy.maxSeconds - (Pacer.now() - started) {
+                    throw PagerDutyError(.rateLimited, "PagerDuty's REST rate limit for this key resets in \(Int(pause)) s, later than pagerduty.retry.max_seconds=\(Int(policy.maxSeconds)) allows; try again later")
+                }
+                if pause > 0 { try? await Task.sleep(nanoseconds: boundedNanoseconds(pause)) }
+            }
             // The body is encoded afresh for every attempt (a consumed stream is never resent).
             let body = request.form.map { Array($0.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&").utf8) }
                 ?? request.body.map { Array(JSONWriter.write($0).utf8) }
             let outcome: Result<TransportResponse, TransportFailure>
             do {
-                outcome = .success(try await transport.send(TransportRequest(method: request.method, url: url, headers: headers, body: body), timeout: configuration.timeout))
+                var transportRequest = TransportRequest(method: request.method, url: url, headers: headers, body: body)
+                transportRequest.idempotent = request.idempotent
+                outcome = .success(try await transport.send(transportRequest, timeout: min(configuration.timeout, max(1, policy.maxSeconds - (Pacer.now() - started)))))
             } catch {
                 outcome = .failure(error)
             }
@@ -191,15 +201,20 @@ public struct PagerDutyClient: Sendable {
                 throw final
             }
             note("\(request.operation): \(failure.httpStatus.map { "HTTP \($0)" } ?? failure.message); retrying in \(String(format: "%.1f", wait)) s (attempt \(attempt + 1) of \(policy.maxAttempts))")
-            try? await Task.sleep(nanoseconds: UInt64(wait * 1e9))
+            try? await Task.sleep(nanoseconds: boundedNanoseconds(wait))
             if Task.isCancelled { throw PagerDutyError(.temporary, "cancelled while retrying \(request.operation)") }
         }
     }
 
     /// Seconds to wait after a 429: `ratelimit-reset`, else `Retry-After`, else nil (backoff).
+    /// A value that is not a finite, non-negative number of seconds counts as absent; a long
+    /// one is bounded by the caller against the request's time budget.
     static func rateLimitWait(_ headers: [String: String]) -> Double? {
-        if let reset = headers["ratelimit-reset"].flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }) { return max(0, reset) }
-        if let after = headers["retry-after"].flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }) { return max(0, after) }
+        for name in ["ratelimit-reset", "retry-after"] {
+            if let seconds = headers[name].flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }), seconds.isFinite, seconds >= 0 {
+                return seconds
+            }
+        }
         return nil
     }
 }

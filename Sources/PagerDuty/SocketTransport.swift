@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import Values
 
 #if canImport(Glibc)
     import Glibc
@@ -42,7 +43,9 @@ public final class SocketTransport: HTTPTransport {
         }
         if let failure = request.unsendableHeader { return .failure(failure) }
         let bytes = target.requestBytes(request)
-        var reused = true
+        // Only a request that is safe to repeat may ride a kept connection: if the server drops
+        // it having read the request, the request is sent once more on a new one.
+        var reused = request.idempotent
         while true {
             let connection: Connection
             if reused, let fd = takeIdle(target.key) {
@@ -113,7 +116,8 @@ private struct Deadline {
 
     init(seconds: Double) {
         self.seconds = seconds
-        end = Deadline.now() &+ UInt64(max(0, seconds) * 1e9)
+        // Bounded before converting: a timeout of 1e30 or inf must not trap.
+        end = Deadline.now() &+ boundedNanoseconds(seconds)
     }
 
     static func now() -> UInt64 {
@@ -287,6 +291,11 @@ private struct Reader {
         while true {
             let count = chunk.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress!, $0.count, 0) }
             if count > 0 {
+                // A server that keeps sending never makes the socket wait, so the deadline is
+                // checked here too.
+                if connection.cancel.isSet || connection.deadline.remainingMilliseconds == 0 {
+                    throw connection.waitFailure(connection.cancel.isSet ? .cancelled : .timedOut)
+                }
                 buffer += chunk[0..<count]
                 received += count
                 if buffer.count - start > TransportResponse.maxBodyBytes {
@@ -337,6 +346,13 @@ private struct Reader {
     }
 
     mutating func response(method: String) throws(ExchangeFailure) -> (TransportResponse, Bool) {
+        let headStart = received - (buffer.count - start)
+        /// Status lines and headers of this answer (interim answers included) are bounded.
+        func checkHeadSize(_ reader: Reader) throws(ExchangeFailure) {
+            if reader.received - (reader.buffer.count - reader.start) - headStart > TransportResponse.maxHeaderBytes {
+                throw reader.connection.uncertain("the answer from \(reader.connection.host) has more than \(TransportResponse.maxHeaderBytes >> 10) KB of headers")
+            }
+        }
         while true {
             let statusLine = try line()
             let parts = statusLine.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
@@ -346,6 +362,7 @@ private struct Reader {
             var headers: [String: String] = [:]
             while true {
                 let header = try line()
+                try checkHeadSize(self)
                 if header.isEmpty { break }
                 guard let colon = header.firstIndex(of: ":") else {
                     throw connection.uncertain("the answer from \(connection.host) has a malformed header line")

@@ -123,19 +123,26 @@ final class PacerCache: Sendable {
 extension StepContext {
     /// The client configuration from settings: region, host overrides, timeout, retries, pacing.
     public func pagerDutyConfiguration() throws(StepError) -> PagerDutyConfiguration {
-        func number(_ key: String, _ fallback: Double) throws(StepError) -> Double {
-            guard let text = settings.value(key), !text.isEmpty else { return fallback }
-            guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value > 0 else {
-                throw StepError.invalid("setting \(key) must be a positive number, got '\(text)'")
+        /// A setting's number, checked against its range (every number from a file is bounded).
+        func number(_ setting: KnownSetting, in range: ClosedRange<Double>, whole: Bool = false) throws(StepError) -> Double {
+            let text = settings.value(setting.key).flatMap { $0.isEmpty ? nil : $0 } ?? setting.defaultValue
+            let where_ = settings.setting(setting.key).map { " (\($0.origin))" } ?? ""
+            guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite, !whole || value == value.rounded() else {
+                throw StepError.invalid("setting \(setting.key)\(where_) must be a\(whole ? " whole" : "") number, got '\(text)'")
+            }
+            guard range.contains(value) else {
+                throw StepError.invalid("setting \(setting.key)\(where_) must be between \(format(range.lowerBound)) and \(format(range.upperBound)), got '\(text)'")
             }
             return value
         }
-        let timeout = try number(KnownSettings.timeout.key, 30)
+        func format(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) : String(value) }
+        let timeout = try number(KnownSettings.timeout, in: 0.1...3_600)
         let retry = RetryPolicy(
-            maxAttempts: Int(try number(KnownSettings.retryMaxAttempts.key, 5)), maxSeconds: try number(KnownSettings.retryMaxSeconds.key, 120),
-            initialDelay: try number(KnownSettings.retryInitialDelay.key, 1))
-        let rateLimit = Int(try number(KnownSettings.eventsRateLimit.key, 120))
-        let rateWindow = try number(KnownSettings.eventsRateWindow.key, 60)
+            maxAttempts: Int(try number(KnownSettings.retryMaxAttempts, in: 1...100, whole: true)),
+            maxSeconds: try number(KnownSettings.retryMaxSeconds, in: 1...86_400),
+            initialDelay: try number(KnownSettings.retryInitialDelay, in: 0.01...600))
+        let rateLimit = Int(try number(KnownSettings.eventsRateLimit, in: 1...1_000_000, whole: true))
+        let rateWindow = try number(KnownSettings.eventsRateWindow, in: 0.1...86_400)
         let caBundle = settings.value(KnownSettings.caBundle.key).flatMap { $0.isEmpty ? nil : $0 }
         if let caBundle, !FileManager.default.isReadableFile(atPath: caBundle) {
             throw StepError.invalid("setting \(KnownSettings.caBundle.key): cannot read the CA file '\(caBundle)'")

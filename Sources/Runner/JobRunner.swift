@@ -101,13 +101,25 @@ public struct JobRunner: Sendable {
                 log.emit(.note(level: .error, message: error.description))
                 return RunOutcome(state: .failed, exitCode: .invalidInput, failedSteps: [], data: state.data)
             }
+            // Options may set these; what they expand to is checked like a literal would be.
+            var problems: [String] = []
             if attempt == 0, let retry = job.retry {
-                retryMax = Int(state.data.expand(retry.count, unresolved: .keep).trimmingCharacters(in: .whitespaces)) ?? 0
-                retryDelay = RundeckDuration.seconds(state.data.expand(retry.delay, unresolved: .keep)) ?? 0
+                let count = state.data.expand(retry.count, unresolved: .keep)
+                if let problem = RundeckDuration.retryCountProblem(count) { problems.append("retry '\(count)' \(problem)") }
+                retryMax = Int(count.trimmingCharacters(in: .whitespaces)) ?? 0
+                let delay = state.data.expand(retry.delay, unresolved: .keep)
+                if !delay.isEmpty, let problem = RundeckDuration.problem(delay) { problems.append("retry delay '\(delay)' \(problem)") }
+                retryDelay = RundeckDuration.seconds(delay) ?? 0
             }
             var timeout: Double?
             if let text = job.timeout, !text.isEmpty {
-                timeout = RundeckDuration.seconds(state.data.expand(text, unresolved: .keep))
+                let expanded = state.data.expand(text, unresolved: .keep)
+                if let problem = RundeckDuration.problem(expanded) { problems.append("timeout '\(expanded)' \(problem)") }
+                timeout = RundeckDuration.seconds(expanded)
+            }
+            if !problems.isEmpty {
+                for problem in problems { log.emit(.note(level: .error, message: "job \(job.fullName): \(problem)")) }
+                return RunOutcome(state: .failed, exitCode: .invalidInput, failedSteps: [], data: state.data)
             }
             log.emit(.jobStarted(job: job.fullName, execid: execid, attempt: attempt, dryRun: request.dryRun))
             let started = DispatchTime.now()
@@ -121,7 +133,7 @@ public struct JobRunner: Sendable {
             }
             attempt += 1
             log.emit(.note(level: .normal, message: "retrying the job (retry \(attempt) of \(retryMax))\(retryDelay > 0 ? " in \(formatDuration(retryDelay * 1000))" : "")"))
-            if retryDelay > 0 { try? await Task.sleep(nanoseconds: UInt64(retryDelay * 1e9)) }
+            if retryDelay > 0 { try? await Task.sleep(nanoseconds: boundedNanoseconds(retryDelay)) }
         }
     }
 
@@ -137,7 +149,7 @@ public struct JobRunner: Sendable {
                 return await runWorkflow(state.job.workflow, context: "", state: &state)
             }
             group.addTask {
-                try? await Task.sleep(nanoseconds: UInt64(timeout * 1e9))
+                try? await Task.sleep(nanoseconds: boundedNanoseconds(timeout))
                 return nil
             }
             let first = await group.next() ?? nil

@@ -27,8 +27,16 @@ struct JobValidator {
                 problems.append("\(label): option '\(option.name)' has an invalid regex: \(regex)")
             }
         }
-        if let timeout = job.timeout, !timeout.contains("${"), RundeckDuration.seconds(timeout) == nil {
-            problems.append("\(label): timeout '\(timeout)' is not a duration (like 30m, 1h30m or 120)")
+        if let timeout = job.timeout, !timeout.isEmpty, !timeout.contains("${"), let problem = RundeckDuration.problem(timeout) {
+            problems.append("\(label): timeout '\(timeout)' \(problem)")
+        }
+        if let retry = job.retry {
+            if !retry.count.contains("${"), let problem = RundeckDuration.retryCountProblem(retry.count) {
+                problems.append("\(label): retry '\(retry.count)' \(problem)")
+            }
+            if !retry.delay.isEmpty, !retry.delay.contains("${"), let problem = RundeckDuration.problem(retry.delay) {
+                problems.append("\(label): retry delay '\(retry.delay)' \(problem)")
+            }
         }
         for (index, step) in job.workflow.steps.enumerated() {
             problems += check(step, label: "\(label), step \(index + 1)", known: known)

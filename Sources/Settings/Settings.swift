@@ -62,13 +62,20 @@ public struct Settings: Sendable {
         for layer in SettingOrigin.Layer.allCases.reversed() {
             for (key, setting) in layers[layer] ?? [:] { merged[key] = setting }
         }
-        var expanded = merged
-        for key in merged.keys {
-            var visiting: Set<String> = []
-            expanded[key]?.value = expand(key, visiting: &visiting)
+        var expansion = Expansion(merged)
+        for key in merged.keys.sorted() {
+            merged[key]?.value = expansion.value(of: key, depth: 0)
         }
-        merged = expanded
+        problems = expansion.problems.sorted()
     }
+
+    /// Settings whose `${...}` expansion went past a bound (each names the key and where it was
+    /// set); such a value is kept as written. `SettingsLoader` refuses files that have any.
+    public private(set) var problems: [String] = []
+
+    /// The longest value `${...}` expansion may produce, and how deep references may nest.
+    public static let maximumExpandedBytes = 1 << 20
+    public static let maximumExpansionDepth = 32
 
     /// The effective (expanded) value of `key`, or nil.
     public func value(_ key: String) -> String? { merged[key]?.value }
@@ -109,21 +116,43 @@ public struct Settings: Sendable {
         "credential",
     ]
 
-    private func expand(_ key: String, visiting: inout Set<String>) -> String {
-        guard let raw = merged[key]?.rawValue else { return "" }
-        visiting.insert(key)
-        defer { visiting.remove(key) }
-        return replaceReferences(in: raw) { name in
-            guard merged[name] != nil, !visiting.contains(name) else { return nil }
-            return expand(name, visiting: &visiting)
+    /// Expands every setting once (memoized, so a chain of values that each use the previous
+    /// twice costs linear time), bounded in depth and in the size of what it produces.
+    private struct Expansion {
+        let settings: [String: Setting]
+        var done: [String: String] = [:]
+        var visiting: Set<String> = []
+        var problems: Set<String> = []
+
+        init(_ settings: [String: Setting]) { self.settings = settings }
+
+        mutating func value(of key: String, depth: Int) -> String {
+            if let value = done[key] { return value }
+            guard let setting = settings[key] else { return "" }
+            guard depth < Settings.maximumExpansionDepth else {
+                problems.insert("\(setting.origin): \(key): ${...} references nest deeper than \(Settings.maximumExpansionDepth) levels")
+                return setting.rawValue
+            }
+            visiting.insert(key)
+            var tooLong = false
+            var expanded = replaceReferences(in: setting.rawValue) { name in
+                guard settings[name] != nil, !visiting.contains(name), !tooLong else { return nil }
+                let value = self.value(of: name, depth: depth + 1)
+                if value.utf8.count > Settings.maximumExpandedBytes { tooLong = true }
+                return value
+            }
+            visiting.remove(key)
+            if tooLong || expanded.utf8.count > Settings.maximumExpandedBytes {
+                problems.insert("\(setting.origin): \(key): its value grows past \(Settings.maximumExpandedBytes >> 20) MB once ${...} references are expanded")
+                expanded = setting.rawValue
+            }
+            done[key] = expanded
+            return expanded
         }
     }
 
     private func expandText(_ text: String) -> String {
-        replaceReferences(in: text) { name in
-            var visiting: Set<String> = []
-            return merged[name] != nil ? expand(name, visiting: &visiting) : nil
-        }
+        replaceReferences(in: text) { name in merged[name]?.value }
     }
 }
 

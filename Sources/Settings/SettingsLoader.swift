@@ -43,7 +43,9 @@ public enum SettingsLoader {
             let value = String(override[override.index(after: equals)...])
             entries.append((SettingOrigin(layer: .commandLine), key, value))
         }
-        return Settings(entries: entries)
+        let settings = Settings(entries: entries)
+        if !settings.problems.isEmpty { throw SettingsError(settings.problems.joined(separator: "\n")) }
+        return settings
     }
 
     /// Reads one .properties file; a missing or unreadable file or a bad escape is an error that
