@@ -40,6 +40,13 @@ extension PDStep {
         let request = RunRequest(
             options: options, dryRun: arguments.has("dry-run"), ignoreNodeFilter: arguments.has("ignore-node-filter"),
             directory: invocation.io.directory, environment: invocation.io.environment)
+        ProcessTermination.onStop { report in
+            var text = "pdstep: the job was stopped by \(report.signalName); its running command was ended"
+            for file in report.queuedEvents { text += "\n  an event not confirmed delivered is kept in the outbox as \(file); `pdstep outbox flush` will send it" }
+            for event in report.undeliveredEvents { text += "\n  \(event) was not confirmed delivered, and there is no outbox to keep it" }
+            invocation.io.printError(invocation.redactor.redact(text))
+            return report.queuedEvents.isEmpty ? ProcessTermination.exitCode(for: report.signal) : ExitCode.temporary.rawValue
+        }
         let outcome = await runner.run(job, request)
         return outcome.exitCode
     }

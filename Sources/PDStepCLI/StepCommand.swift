@@ -64,6 +64,12 @@ enum StepCommand {
             let config = try ConfigResolver.resolve(descriptor, sources: ConfigSources(invocation: values, invocationLabel: label, settings: settings), redactor: redactor)
             for warning in config.warnings { io.printError("warning: " + redactor.redact(warning)) }
             let step = try stepType.init(config: config)
+            ProcessTermination.onStop { report in
+                let (status, error, code) = stopResult(report)
+                io.printError("error: " + invocation.redactor.redact(error.message))
+                emit(descriptor, status: status, result: nil, error: error, format: "json", exitCode: code, invocation)
+                return code
+            }
             let sink = StderrSink(io: io, step: descriptor.commandName)
             let context = StepContext(
                 settings: settings, keyStorage: invocation.keyStorage(parsed, settings: settings), redactor: redactor,
@@ -90,14 +96,17 @@ enum StepCommand {
     static func configuration(_ descriptor: StepDescriptor, _ parsed: ParsedArguments, _ invocation: Invocation) throws -> ([String: String], String) {
         var values: [String: String] = [:]
         var sources: [String] = []
-        for property in descriptor.properties {
-            for name in property.allNames {
-                if let value = invocation.io.environment[DataContext.environmentName("config_" + name)] {
-                    values[property.name] = value
-                    if !sources.contains("RD_CONFIG_*") { sources.append("RD_CONFIG_*") }
-                }
+        /// Takes each property's value from one channel: its own name first, an alias only when
+        /// the name is absent (Rundeck sets RD_CONFIG_<PROPERTY> for every property, and an
+        /// alias of one may be spelled like another's name in a foreign job).
+        func take(_ label: String, _ lookup: (String) -> String?) {
+            for property in descriptor.properties {
+                guard let value = property.allNames.lazy.compactMap(lookup).first else { continue }
+                values[property.name] = value
+                if !sources.contains(label) { sources.append(label) }
             }
         }
+        take("RD_CONFIG_*") { invocation.io.environment[DataContext.environmentName("config_" + $0)] }
         if let source = parsed.value("config") {
             let bytes: [UInt8]
             if source == "-" {
@@ -114,22 +123,12 @@ enum StepCommand {
                 throw StepError.invalid("--config: \(error.description)")
             }
             guard case .object(let object) = document else { throw StepError.invalid("--config must hold a JSON object of property values") }
-            for entry in object where !entry.value.isNull {
-                guard let property = descriptor.property(entry.key) else {
-                    throw StepError.invalid("--config: '\(entry.key)' is not a property of \(descriptor.name) (pdstep describe \(descriptor.commandName))", property: entry.key)
-                }
-                values[property.name] = entry.value.stringValue ?? JSONWriter.write(entry.value)
+            for entry in object where descriptor.property(entry.key) == nil {
+                throw StepError.invalid("--config: '\(entry.key)' is not a property of \(descriptor.name) (pdstep describe \(descriptor.commandName))", property: entry.key)
             }
-            sources.append("--config")
+            take("--config") { key in object[key].flatMap { $0.isNull ? nil : ($0.stringValue ?? JSONWriter.write($0)) } }
         }
-        for property in descriptor.properties {
-            for name in property.allNames {
-                if let value = parsed.value(name.replacingUnderscores()) {
-                    values[property.name] = value
-                    if !sources.contains("command line") { sources.append("command line") }
-                }
-            }
-        }
+        take("command line") { parsed.value($0.replacingUnderscores()) }
         return (values, sources.isEmpty ? "step invocation" : sources.joined(separator: " / "))
     }
 
@@ -145,7 +144,26 @@ enum StepCommand {
         return data
     }
 
-    static func emit(_ descriptor: StepDescriptor, status: String, result: StepResult?, error: StepError?, format: String, _ invocation: Invocation) {
+    /// The result a step answers when a signal stops it: `queued` (exit 3) when its event is in
+    /// the outbox; otherwise failed, with the signal's exit code (128 + its number).
+    static func stopResult(_ report: ProcessTermination.Report) -> (String, StepError, Int32) {
+        let stopped = "stopped by \(report.signalName)"
+        if let file = report.queuedEvents.first {
+            return ("queued", StepError(.queued, "\(stopped) before PagerDuty confirmed the event; it is kept in the outbox as \(file), and `pdstep outbox flush` will send it"), ExitCode.temporary.rawValue)
+        }
+        let code = ProcessTermination.exitCode(for: report.signal)
+        if let event = report.undeliveredEvents.first {
+            return ("failed", StepError(.temporary, "\(stopped) before PagerDuty confirmed \(event): not delivered, and not queued (--outbox DIR keeps such events)"), code)
+        }
+        return ("failed", StepError(.failed, stopped), code)
+    }
+
+    static func emit(
+        _ descriptor: StepDescriptor, status: String, result: StepResult?, error: StepError?, format: String, exitCode: Int32? = nil,
+        _ invocation: Invocation
+    ) {
+        // A result printed as a signal stops pdstep would be a second one: the reporter's wins.
+        if exitCode == nil { ProcessTermination.waitIfStopping() }
         let redact = invocation.redactor.redact
         if format == "rundeck" {
             for (key, value) in (result?.outputs ?? [:]).sorted(by: { $0.key < $1.key }) {
@@ -163,7 +181,7 @@ enum StepCommand {
             e["http_status"] = error.httpStatus.map(Value.int) ?? .null
             e["code"] = error.remoteCode.map(Value.int) ?? .null
             e["property"] = error.property.map(Value.string) ?? .null
-            e["exit_code"] = .int(Int(error.exitCode.rawValue))
+            e["exit_code"] = .int(Int(exitCode ?? error.exitCode.rawValue))
             object["error"] = .object(e)
         } else {
             object["error"] = .null

@@ -173,7 +173,7 @@ public struct PagerDutyClient: Sendable {
             }
             if let pacingKey, let slot { pacer.completed(key: pacingKey, id: slot) }
             let retryAfter: Double?
-            let failure: PagerDutyError
+            var failure: PagerDutyError
             switch outcome {
             case .success(let response):
                 if request.api == .rest { pacer.noteREST(headers: response.headers) }
@@ -187,8 +187,11 @@ public struct PagerDutyClient: Sendable {
                 retryAfter = response.status == 429 ? Self.rateLimitWait(response.headers) : nil
             case .failure(let transportFailure):
                 failure = PagerDutyError(.temporary, transportFailure.message)
+                failure.mayHaveTakenEffect = transportFailure.kind == .uncertain
                 guard request.idempotent || transportFailure.kind == .notSent else {
-                    throw PagerDutyError(.temporary, transportFailure.message + "; not retried, because \(request.operation) may have taken effect and is not safe to repeat")
+                    var uncertain = PagerDutyError(.temporary, transportFailure.message + "; not retried, because \(request.operation) may have taken effect and is not safe to repeat")
+                    uncertain.mayHaveTakenEffect = true
+                    throw uncertain
                 }
                 retryAfter = nil
             }

@@ -27,6 +27,16 @@ public struct PagerDutyError: Error, Sendable, Hashable, CustomStringConvertible
     public var httpStatus: Int?
     /// PagerDuty's `error.code`.
     public var code: Int?
+    /// The answer's body was PagerDuty's own error shape (REST `error` object, Events `status`
+    /// and `message`), not a proxy's page or an empty body.
+    public var fromPagerDuty = false
+    /// The request went out and no clear answer came back (a timeout, a broken connection, a
+    /// 5xx): it may have taken effect.
+    public var mayHaveTakenEffect = false
+
+    /// PagerDuty itself refused the request as invalid (HTTP 400 with its own error body): the
+    /// same request will never succeed, so it is not worth keeping.
+    public var isPagerDutyRefusal: Bool { httpStatus == 400 && fromPagerDuty }
 
     public init(_ kind: Kind, _ message: String, details: [String] = [], httpStatus: Int? = nil, code: Int? = nil) {
         self.kind = kind
@@ -50,13 +60,16 @@ public struct PagerDutyError: Error, Sendable, Hashable, CustomStringConvertible
         var message = "PagerDuty answered HTTP \(status) to \(url)"
         var details: [String] = []
         var code: Int?
+        var fromPagerDuty = false
         let json = try? JSONParser.parse(bytes: body)
         if let error = json?["error"]?.objectValue {
+            fromPagerDuty = error["message"]?.stringValue != nil || error["code"]?.intValue != nil
             code = error["code"]?.intValue
             if let text = error["message"]?.stringValue { message += ": \(text)" }
             if case .array(let errors)? = error["errors"] { details = errors.map(\.text) }
             if code != nil { message += " (code \(code ?? 0))" }
         } else if let object = json?.objectValue, object["status"] != nil || object["message"] != nil {
+            fromPagerDuty = object["status"]?.stringValue != nil && object["message"]?.stringValue != nil
             let statusText = object["status"]?.text ?? ""
             let text = object["message"]?.text ?? ""
             message += ": " + [statusText, text].filter { !$0.isEmpty }.joined(separator: ", ")
@@ -75,7 +88,10 @@ public struct PagerDutyError: Error, Sendable, Hashable, CustomStringConvertible
             details.append("rate limited by PagerDuty")
         default: break
         }
-        return PagerDutyError(kind, message, details: details, httpStatus: status, code: code)
+        var error = PagerDutyError(kind, message, details: details, httpStatus: status, code: code)
+        error.fromPagerDuty = fromPagerDuty
+        error.mayHaveTakenEffect = status == 408 || status >= 500
+        return error
     }
 
     static func kind(for status: Int) -> Kind {

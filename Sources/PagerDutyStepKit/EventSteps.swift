@@ -39,26 +39,62 @@ public enum AlertEventStep {
 }
 
 extension StepContext {
-    /// Sends an event; when it cannot be delivered (retries used up) and an outbox is set
-    /// (`pagerduty.outbox.dir`), keeps it there and fails as `queued` (exit 3) instead of losing it.
+    /// Sends an event so that it is never lost. With an outbox (`pagerduty.outbox.dir`) the
+    /// event is written there before the first attempt and removed after PagerDuty accepts it;
+    /// when it cannot be delivered (retries used up, or an answer that is not PagerDuty's, such
+    /// as a proxy's error page) it stays, and the step fails as `queued` (exit 3). Only
+    /// PagerDuty's own refusal (a 400 with its error body) is final. While the event is in
+    /// flight it is registered with `ProcessTermination`, so a signal reports it as queued (or,
+    /// with no outbox, as not delivered) instead of dropping it silently.
     public func deliver(_ request: PagerDutyRequest, routingKey: String, client: PagerDutyClient) async throws(StepError) -> PagerDutyResponse {
-        do {
-            return try await client.send(request, pacingKey: routingKey)
-        } catch where error.kind == .temporary || error.kind == .rateLimited {
-            guard let folder = settings.value(KnownSettings.outboxDir.key), !folder.isEmpty else { throw StepError(error) }
+        let what = request.body?["dedup_key"]?.stringValue.map { "the \(request.body?["event_action"]?.stringValue ?? "alert") event with dedup key \($0)" } ?? "the change event"
+        guard let folder = settings.value(KnownSettings.outboxDir.key), !folder.isEmpty else {
+            let token = ProcessTermination.holdEvent(what, outboxFile: nil)
+            defer { ProcessTermination.release(token) }
             do {
-                let file = try Outbox(directory: folder).enqueue(request, reason: error.message)
-                throw StepError(.queued, "not delivered yet: \(error.message); kept in the outbox as \(folder)/\(file), and `pdstep outbox flush` will send it", details: error.details, httpStatus: error.httpStatus)
-            } catch let outboxError as Outbox.OutboxError {
-                throw StepError(.temporary, "not delivered, and not queued either: \(error.message); \(outboxError.description)", details: error.details, httpStatus: error.httpStatus)
-            } catch let stepError as StepError {
-                throw stepError
+                return try await client.send(request, pacingKey: routingKey)
             } catch {
-                throw StepError(.temporary, "not delivered: \(error)")
+                throw StepError(error)
             }
-        } catch {
-            throw StepError(error)
         }
+        let outbox = Outbox(directory: folder)
+        var held: Outbox.Held?
+        var holdFailure = ""
+        do {
+            held = try outbox.hold(request)
+        } catch {
+            holdFailure = error.description
+            warn(["the event could not be written to the outbox before sending (\(error.description)); sending it anyway"])
+        }
+        let token = ProcessTermination.holdEvent(what, outboxFile: held.map { "\(folder)/\($0.file)" })
+        defer { ProcessTermination.release(token) }
+        let failure: PagerDutyError
+        do {
+            let response = try await client.send(request, pacingKey: routingKey)
+            if let held { outbox.delivered(held) }
+            return response
+        } catch {
+            failure = error
+        }
+        if failure.isPagerDutyRefusal || failure.kind == .invalidRequest {
+            if let held { outbox.discard(held) }
+            throw StepError(failure)
+        }
+        // A change event has no dedup key: if it may have been recorded, a resend could record
+        // it twice, so its entry says so and `flush` leaves it until asked.
+        let uncertain = request.body?["dedup_key"]?.stringValue == nil && failure.mayHaveTakenEffect
+        guard let held else {
+            throw StepError(.temporary, "not delivered, and not queued either: \(failure.message); \(holdFailure)", details: failure.details, httpStatus: failure.httpStatus)
+        }
+        do {
+            try outbox.keep(held, reason: failure.message, uncertain: uncertain)
+        } catch {
+            throw StepError(.temporary, "not delivered, and not queued either: \(failure.message); \(error.description)", details: failure.details, httpStatus: failure.httpStatus)
+        }
+        let next = uncertain
+            ? "it may have been recorded already, so `pdstep outbox flush` resends it only with --include-uncertain"
+            : "`pdstep outbox flush` will send it"
+        throw StepError(.queued, "not delivered yet: \(failure.message); kept in the outbox as \(folder)/\(held.file); \(next)", details: failure.details, httpStatus: failure.httpStatus)
     }
 }
 

@@ -12,7 +12,11 @@ extension Sandbox {
         case ("GET", "/_sandbox/requests"):
             return Self.json(200, ["requests": .array(shared.withLock { $0.log })])
         case ("DELETE", "/_sandbox/requests"):
-            shared.withLock { $0.log.removeAll() }
+            shared.withLock { shared in
+                shared.log.removeAll()
+                shared.logSizes.removeAll()
+                shared.logBytes = 0
+            }
             return HTTPResponse(status: 204)
         case ("POST", "/_sandbox/reset"):
             shared.withLock { shared in
@@ -26,19 +30,40 @@ extension Sandbox {
                 return .text(400, "POST /_sandbox/faults takes {\"path\": \"/v2/enqueue\", \"count\": 1, \"status\": 503 | \"delay_ms\": 100 | \"drop\": true, \"body\": \"...\", \"headers\": {}, \"method\": \"POST\"}\n")
             }
             let headers = spec["headers"]?.objectValue?.entries.map { ($0.key, $0.value.text) } ?? []
+            // Admin input is bounded like any other: a fault lasts at most 100,000 requests and
+            // delays at most 10 minutes.
+            let count = spec["count"].map { $0.intValue } ?? 1
+            let delay = spec["delay_ms"].map { $0.intValue } ?? 0
+            let status = spec["status"].map { $0.intValue }
+            guard let count, (1...100_000).contains(count), let delay, (0...600_000).contains(delay),
+                status.map({ $0.map { (100...599).contains($0) } ?? false }) ?? true
+            else {
+                return .text(400, "faults: count must be 1 to 100000, delay_ms 0 to 600000, status 100 to 599\n")
+            }
             let fault = Fault(
-                path: path, method: spec["method"]?.stringValue, remaining: spec["count"]?.intValue ?? 1, status: spec["status"]?.intValue,
-                body: spec["body"]?.text, headers: headers, delay: Double(spec["delay_ms"]?.intValue ?? 0) / 1000, drop: spec["drop"]?.boolValue ?? false)
+                path: path, method: spec["method"]?.stringValue, remaining: count, status: status ?? nil,
+                body: spec["body"]?.text, headers: headers, delay: Double(delay) / 1000, drop: spec["drop"]?.boolValue ?? false)
             shared.withLock { $0.faults.append(fault) }
             return HTTPResponse(status: 204)
         case ("POST", "/_sandbox/limits"):
             guard case .object(let spec)? = try? JSONParser.parse(bytes: request.body) else {
                 return .text(400, "POST /_sandbox/limits takes {\"rest\": 960, \"events\": 120, \"window_seconds\": 60}\n")
             }
+            // Each number is checked: a window of 1e30 seconds once made the next event trap.
+            func number(_ name: String, _ range: ClosedRange<Double>) -> Double?? {
+                guard let field = spec[name] else { return .some(nil) }
+                guard let value = Double(field.text), value.isFinite, range.contains(value) else { return nil }
+                return .some(value)
+            }
+            guard let rest = number("rest", 1...1_000_000), let events = number("events", 1...1_000_000),
+                let window = number("window_seconds", 0.001...86_400)
+            else {
+                return .text(400, "limits: rest and events must be 1 to 1000000, window_seconds more than 0 and at most 86400\n")
+            }
             shared.withLock { shared in
-                if let rest = spec["rest"]?.intValue { shared.limits.restLimit = rest }
-                if let events = spec["events"]?.intValue { shared.limits.eventsLimit = events }
-                if let window = spec["window_seconds"] { shared.limits.window = window.intValue.map(Double.init) ?? (Double(window.text) ?? 60) }
+                if let rest { shared.limits.restLimit = Int(rest) }
+                if let events { shared.limits.eventsLimit = Int(events) }
+                if let window { shared.limits.window = window }
                 shared.restHits.removeAll()
                 shared.eventHits.removeAll()
             }

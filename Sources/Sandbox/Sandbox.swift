@@ -46,6 +46,9 @@ public final class Sandbox: Sendable {
         var state = SandboxState()
         var faults: [Fault] = []
         var log: [Value] = []
+        /// The encoded size of each log entry, and their sum (the log is bounded by bytes).
+        var logSizes: [Int] = []
+        var logBytes = 0
         var limits = Limits()
         var restHits: [String: [Double]] = [:]
         var eventHits: [String: [Double]] = [:]
@@ -141,21 +144,64 @@ public final class Sandbox: Sendable {
         if let from = request.header("From") { entry["from"] = .string(from) }
         if let agent = request.header("User-Agent") { entry["user_agent"] = .string(agent) }
         if let note { entry["note"] = .string(note) }
-        if !request.body.isEmpty, let body = try? JSONParser.parse(bytes: request.body) {
+        // Bodies are logged up to a size; a bigger one is noted, not kept.
+        if request.body.count > Self.maxLoggedBody {
+            entry["body_bytes"] = .int(request.body.count)
+            entry["body_omitted"] = .string("larger than \(Self.maxLoggedBody >> 10) KB")
+        } else if !request.body.isEmpty, let body = try? JSONParser.parse(bytes: request.body) {
             entry["body"] = Self.maskKeys(body)
         }
+        let record = Value.object(entry)
+        let size = JSONWriter.write(record).utf8.count
         shared.withLock { shared in
-            shared.log.append(.object(entry))
-            if shared.log.count > 10_000 { shared.log.removeFirst(shared.log.count - 10_000) }
+            shared.log.append(record)
+            shared.logSizes.append(size)
+            shared.logBytes += size
+            // Bounded by count and by bytes: the oldest entries go first.
+            var drop = 0
+            while drop < shared.log.count - 1 && (shared.log.count - drop > Self.maxLogEntries || shared.logBytes > Self.maxLogBytes) {
+                shared.logBytes -= shared.logSizes[drop]
+                drop += 1
+            }
+            if drop > 0 {
+                shared.log.removeFirst(drop)
+                shared.logSizes.removeFirst(drop)
+            }
         }
     }
 
-    /// A body with `routing_key` masked, for the request log (as 32 asterisks, so that the
-    /// logged body still has the shape PagerDuty's schema asks for).
+    /// Request log bounds: entries, bytes in all, and the largest body kept.
+    static let maxLogEntries = 10_000
+    static let maxLogBytes = 32 << 20
+    static let maxLoggedBody = 256 << 10
+
+    /// A body with every secret-looking field masked, at any depth, for the request log: the
+    /// routing key as 32 asterisks (so the logged body keeps the shape PagerDuty's schema asks
+    /// for), other fields whose names look secret (`password`, `token`, `api_key`, ...) as `****`.
     static func maskKeys(_ value: Value) -> Value {
-        guard case .object(var object) = value else { return value }
-        if object["routing_key"] != nil { object["routing_key"] = .string(String(repeating: "*", count: 32)) }
-        return .object(object)
+        switch value {
+        case .object(var object):
+            for entry in object.entries {
+                let (key, field) = (entry.key, entry.value)
+                if key == "routing_key" || key == "service_key" || key == "integration_key" {
+                    object[key] = field.stringValue != nil ? .string(String(repeating: "*", count: 32)) : field
+                } else if Self.looksSecret(key), field.stringValue != nil {
+                    object[key] = .string("****")
+                } else {
+                    object[key] = maskKeys(field)
+                }
+            }
+            return .object(object)
+        case .array(let items):
+            return .array(items.map(maskKeys))
+        default:
+            return value
+        }
+    }
+
+    private static func looksSecret(_ key: String) -> Bool {
+        let lower = key.lowercased()
+        return ["password", "passwd", "secret", "token", "api_key", "apikey", "api-key", "authorization", "credential", "private_key"].contains { lower.contains($0) }
     }
 
     // MARK: Helpers

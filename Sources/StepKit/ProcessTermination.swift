@@ -77,38 +77,49 @@ public enum ProcessTermination {
     /// The signal pdstep is stopping for, once one came.
     public static var stoppingSignal: Int32? { state.withLock { $0.stopping } }
 
-    nonisolated(unsafe) private static var pipeWrite: Int32 = -1
-
-    private struct Handler {
-        var readEnd: Int32
-        var grace: Double
-        var report: @Sendable (Report) -> Int32
+    /// Blocks the calling thread for good when pdstep is stopping, so that a command finishing
+    /// at that moment cannot print a second result after the reporter's (which then exits).
+    public static func waitIfStopping() {
+        guard stoppingSignal != nil else { return }
+        while true { pause() }
     }
 
-    /// Set once by `install`, before the thread that reads it starts.
-    nonisolated(unsafe) private static var handler: Handler?
+    nonisolated(unsafe) private static var pipeWrite: Int32 = -1
+    nonisolated(unsafe) private static var readEnd: Int32 = -1
 
-    /// Catches SIGTERM, SIGINT and SIGHUP. On one: ends every registered process group (SIGTERM,
-    /// then SIGKILL after `grace` seconds), removes the registered folders, calls `report` with
-    /// what was in flight, and exits with the code `report` answers. Call once, early.
-    public static func install(grace: Double = 2, report: @escaping @Sendable (Report) -> Int32) {
+    /// What the running command says when stopped; answers the exit code.
+    public typealias Reporter = @Sendable (Report) -> Int32
+
+    private static let reporter = Mutex<Reporter?>(nil)
+
+    /// Sets what the running command prints when a signal stops it (the step binary: its JSON
+    /// result; `run`: a log line). Without one, a line on stderr.
+    public static func onStop(_ report: @escaping Reporter) {
+        reporter.withLock { $0 = report }
+    }
+
+    /// Catches SIGTERM, SIGINT and SIGHUP for the whole process. On one: ends every registered
+    /// process group (SIGTERM, then SIGKILL after `grace` seconds), removes the registered
+    /// folders, lets the reporter say what was in flight, and exits with the code it answers.
+    /// Called once, by the executable, before anything else.
+    public static func install(grace: Double = 2) {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { return }
         _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
         _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
         pipeWrite = fds[1]
-        handler = Handler(readEnd: fds[0], grace: grace, report: report)
+        readEnd = fds[0]
+        graceSeconds = grace
         var thread = pthread_t()
         pthread_create(&thread, nil, { _ in
-            guard let handler = ProcessTermination.handler else { return nil }
             var number: Int32 = 0
             while true {
-                let n = read(handler.readEnd, &number, MemoryLayout<Int32>.size)
+                let n = read(ProcessTermination.readEnd, &number, MemoryLayout<Int32>.size)
                 if n == MemoryLayout<Int32>.size { break }
                 if n < 0 && errno == EINTR { continue }
                 if n <= 0 { return nil }
             }
-            exit(ProcessTermination.stop(signal: number, grace: handler.grace, report: handler.report))
+            exit(ProcessTermination.stop(signal: number, grace: ProcessTermination.graceSeconds))
         }, nil)
         for signal in [SIGTERM, SIGINT, SIGHUP] {
             var action = sigaction()
@@ -122,8 +133,10 @@ public enum ProcessTermination {
         }
     }
 
+    nonisolated(unsafe) private static var graceSeconds: Double = 2
+
     /// Does what a signal asks for and answers the exit code (exposed for tests).
-    static func stop(signal: Int32, grace: Double, report: (Report) -> Int32) -> Int32 {
+    static func stop(signal: Int32, grace: Double) -> Int32 {
         let held = state.withLock { state -> State in
             state.stopping = signal
             return state
@@ -137,12 +150,31 @@ public enum ProcessTermination {
         }
         for folder in held.folders.values { try? FileManager.default.removeItem(atPath: folder) }
         let events = held.events.values.sorted { $0.description < $1.description }
-        return report(Report(
+        let report = Report(
             signal: signal,
             queuedEvents: events.compactMap(\.outboxFile),
-            undeliveredEvents: events.filter { $0.outboxFile == nil }.map(\.description)))
+            undeliveredEvents: events.filter { $0.outboxFile == nil }.map(\.description))
+        if let reporter = reporter.withLock({ $0 }) { return reporter(report) }
+        var text = "pdstep: stopped by \(report.signalName)"
+        for file in report.queuedEvents { text += "; an event not confirmed delivered is kept in the outbox as \(file)" }
+        for event in report.undeliveredEvents { text += "; \(event) was not confirmed delivered (no outbox)" }
+        FileHandleWriter.standardError(text + "\n")
+        return report.queuedEvents.isEmpty ? exitCode(for: signal) : 3
     }
 
     /// The conventional exit code of a process ended by `signal` (128 + its number).
     public static func exitCode(for signal: Int32) -> Int32 { 128 + signal }
+}
+
+/// Writes to a file descriptor directly (no buffering that exit could lose).
+enum FileHandleWriter {
+    static func standardError(_ text: String) {
+        var bytes = Array(text.utf8)
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress! + done, $0.count - done) }
+            if n <= 0 { return }
+            done += n
+        }
+    }
 }

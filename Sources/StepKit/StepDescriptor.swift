@@ -70,6 +70,14 @@ public struct StepProperty: Sendable, Hashable {
 
     /// Every key that names this property: the name first, then the aliases.
     public var allNames: [String] { [name] + aliases }
+
+    /// The property without some of its aliases, for a step where an alias would be spelled
+    /// like another of its properties (`email` is From's alias, but create-user's own field).
+    public func without(aliases removed: Set<String>) -> StepProperty {
+        var copy = self
+        copy.aliases.removeAll { removed.contains($0) }
+        return copy
+    }
 }
 
 /// One output a step returns, available to later steps as `${data.NAME}`.

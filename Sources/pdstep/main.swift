@@ -1,5 +1,12 @@
 import Foundation
 import PDStepCLI
+import StepKit
+
+// SIGTERM, SIGINT and SIGHUP end running commands, remove temporary files and report any event
+// in flight (README, "Security").
+ProcessTermination.install()
 
 let code = await PDStep.main(CommandLine.arguments, io: .process)
+// Stopped by a signal meanwhile: the signal's handler reports and exits.
+ProcessTermination.waitIfStopping()
 exit(code)

@@ -13,7 +13,7 @@ public struct AddResponders: JobStep {
             StepProperty("escalation_policies", title: "Escalation policies", description: "Comma-separated escalation policy ids.", kind: .list, aliases: ["escalation-policy"]),
             StepProperty("message", title: "Message", description: "Why they are asked to join.", kind: .text, required: true),
             StepProperty("requester", title: "Requester", description: "Who asks (user id or email). Default: the from_email user.", aliases: ["requester_id"]),
-            PagerDutyProperties.fromEmail,
+            PagerDutyProperties.fromEmail.without(aliases: ["requester"]),
         ],
         outputs: [StepOutput("incident_id", "The incident's id."), StepOutput("responders", "The requested targets, comma-separated.")])
 

@@ -6,7 +6,7 @@ import StepKit
 public struct CreateUser: JobStep {
     public static let descriptor = StepDescriptor(
         name: "pagerduty-create-user", title: "Create User", summary: "Add a user to the PagerDuty account.",
-        properties: PagerDutyProperties.rest + UserFields.properties(nameRequired: true) + [PagerDutyProperties.fromEmail],
+        properties: PagerDutyProperties.rest + UserFields.properties(nameRequired: true) + [PagerDutyProperties.fromEmail.without(aliases: ["email"])],
         outputs: UserFields.outputs)
 
     let config: StepConfig
