@@ -21,9 +21,16 @@ extension PDStep {
         }
         let settings = try invocation.settings(arguments)
         let raw = arguments.has("raw")
+        // A secret setting is masked where it stands, and also where ${...} expanded it into
+        // another value (db.url=postgres://app:${db.password}@db).
+        let secrets = SecretRedactor(onShortSecret: { _ in })
+        for setting in settings.all where Settings.looksSecret(setting.key) {
+            secrets.register(setting.value)
+            secrets.register(setting.rawValue)
+        }
         var rows: [(key: String, value: String, source: String, layer: String)] = settings.all.map { setting in
             let value = raw ? setting.rawValue : setting.value
-            let shown = Settings.looksSecret(setting.key) && !value.isEmpty ? SecretRedactor.mask : value
+            let shown = Settings.looksSecret(setting.key) && !value.isEmpty ? SecretRedactor.mask : secrets.redact(value)
             return (setting.key, shown, setting.origin.description, setting.origin.layer.rawValue)
         }
         if !raw {

@@ -71,7 +71,7 @@ extension PDStep {
             }
             let client = try context.eventsClient()
             let result = await outbox.flush(with: client, includeUncertain: arguments.has("include-uncertain"))
-            let redact = invocation.redactor.redact
+            let redact: (String) -> String = invocation.redactor.redact
             for file in result.delivered { io.printError("delivered \(file)") }
             for (file, reason) in result.rejected { io.printError("rejected \(file) (moved to rejected/): \(redact(reason))") }
             for file in result.unreadable { io.printError("cannot read \(file.file): \(file.reason); it stays in the outbox until someone looks at it") }

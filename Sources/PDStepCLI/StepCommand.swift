@@ -164,18 +164,19 @@ enum StepCommand {
     ) {
         // A result printed as a signal stops pdstep would be a second one: the reporter's wins.
         if exitCode == nil { ProcessTermination.waitIfStopping() }
-        let redact = invocation.redactor.redact
+        let redact: (String) -> String = invocation.redactor.redact
         if format == "rundeck" {
             for (key, value) in (result?.outputs ?? [:]).sorted(by: { $0.key < $1.key }) {
-                invocation.io.print("RUNDECK:DATA:\(key)=\(redact(value.replacingOccurrences(of: "\n", with: " ")))")
+                invocation.io.print("RUNDECK:DATA:\(redact(key))=\(redact(value.replacingOccurrences(of: "\n", with: " ")))")
             }
             return
         }
         var object = ValueObject([("step", .string(descriptor.name)), ("status", .string(status))])
         var outputs = ValueObject()
-        for (key, value) in (result?.outputs ?? [:]).sorted(by: { $0.key < $1.key }) { outputs[key] = .string(redact(value)) }
+        for (key, value) in (result?.outputs ?? [:]).sorted(by: { $0.key < $1.key }) { outputs[redact(key)] = .string(redact(value)) }
         object["outputs"] = .object(outputs)
-        object["response"] = result?.response.map { (try? JSONParser.parse(redact(JSONWriter.write($0)))) ?? .null } ?? .null
+        // Redacted as a tree, before encoding: in encoded JSON a secret holding " or \ is escaped.
+        object["response"] = result?.response.map(invocation.redactor.redact) ?? .null
         if let error {
             var e = ValueObject([("kind", .string(error.kind.rawValue)), ("message", .string(redact(error.message))), ("details", .array(error.details.map { .string(redact($0)) }))])
             e["http_status"] = error.httpStatus.map(Value.int) ?? .null

@@ -54,7 +54,7 @@ public final class ExecutionLog: Sendable {
     public func setLevel(_ level: LogLevel) { threshold.withLock { $0 = level } }
 
     public func emit(_ event: ExecutionEvent) {
-        let r = redactor.redact
+        let r: (String) -> String = redactor.redact
         switch event {
         case .log(let context, let level, let message):
             guard level <= threshold.withLock({ $0 }) else { return }
@@ -63,7 +63,7 @@ public final class ExecutionLog: Sendable {
             guard level <= threshold.withLock({ $0 }) else { return }
             renderer.render(.note(level: level, message: r(message)))
         case .dataCaptured(let context, let key, let value):
-            renderer.render(.dataCaptured(context: context, key: key, value: r(value)))
+            renderer.render(.dataCaptured(context: context, key: r(key), value: r(value)))
         case .stepStarted(let context, let total, let label):
             renderer.render(.stepStarted(context: context, total: total, label: r(label)))
         case .stepFinished(let context, let total, let label, let state, let ms, let message):

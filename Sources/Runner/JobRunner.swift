@@ -294,11 +294,13 @@ public struct JobRunner: Sendable {
         }
     }
 
-    /// A command as the log and dry runs show it: values in place, quoted as one word each.
-    /// Never run; the command that runs carries its values out of band (`ShellSubstitution`).
+    /// A command as the log and dry runs show it: values in place, quoted as one word each, a
+    /// secret value masked whatever its length. Never run; the command that runs carries its
+    /// values out of band (`ShellSubstitution`).
     func displayCommand(_ text: String, _ data: DataContext) -> String {
         VariableExpander.expand(text, unresolved: .blankOptionsOnly, resolve: data.resolve) { reference, value, _ in
-            reference.group == "unquotedoption" ? value : ShellSubstitution.displayQuote(value)
+            if redactor.isSecret(value) { return SecretRedactor.mask }
+            return reference.group == "unquotedoption" ? value : ShellSubstitution.displayQuote(value)
         }
     }
 
@@ -452,7 +454,7 @@ public struct JobRunner: Sendable {
             log.emit(.log(context: number, level: .verbose, message: result.summary))
         }
         if state.request.dryRun, let plan = result.response {
-            log.emit(.log(context: number, level: .normal, message: JSONWriter.write(plan, options: .pretty)))
+            log.emit(.log(context: number, level: .normal, message: JSONWriter.write(redactor.redact(plan), options: .pretty)))
         }
         var outcome = StepOutcome(summary: result.summary)
         outcome.data = result.outputs.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }

@@ -1,44 +1,122 @@
 import Foundation
 import Synchronization
+import Values
 
 /// Keeps secrets out of everything a person or a log collector sees.
 ///
 /// Every secret value (read from key storage, a secret property, a secure option) is registered
-/// once; every log line, error message and dry-run output passes through `redact` before it is
-/// written.
+/// once. Values are redacted before they are encoded (`redact(_: Value)` for JSON trees, keys
+/// included), and text is redacted of every form a secret takes in the encodings pdstep writes:
+/// as is, JSON-escaped (a secret holding `"` or `\`), JSON-escaped to ASCII (`\u00e9`),
+/// percent-encoded, and base64.
+///
+/// A secret shorter than `minimumPatternLength` would turn ordinary words into `p****duction`
+/// if masked wherever it appears; such a secret is masked only where it is a whole value, and
+/// `register` says so once (through `onShortSecret`).
 public final class SecretRedactor: Sendable {
     /// What a secret is replaced with.
     public static let mask = "****"
+    /// The shortest secret masked wherever it appears.
+    public static let minimumPatternLength = 4
 
-    /// Longest first, so a secret inside another is not half-masked.
-    private let secrets = Mutex<[String]>([])
+    private struct State {
+        /// Every encoded form of every secret, longest first, so a secret inside another is not
+        /// half-masked.
+        var patterns: [String] = []
+        /// Secrets too short to be patterns: masked only as whole values.
+        var wholeValues: Set<String> = []
+        var warnedShort = false
+    }
 
-    public init() {}
+    private let state = Mutex(State())
+    private let onShortSecret: @Sendable (String) -> Void
+
+    /// `onShortSecret` receives the one-time note about short secrets (default: standard error).
+    public init(onShortSecret: @escaping @Sendable (String) -> Void = SecretRedactor.writeToStandardError) {
+        self.onShortSecret = onShortSecret
+    }
 
     /// Registers a secret. Empty strings are ignored; so is surrounding whitespace (a key file
     /// with a trailing newline still masks the key itself).
     public func register(_ secret: String) {
-        let values = [secret, secret.trimmingCharacters(in: .whitespacesAndNewlines)]
-        secrets.withLock { secrets in
-            for value in values where !value.isEmpty && !secrets.contains(value) {
-                secrets.append(value)
+        let values = [secret, secret.trimmingCharacters(in: .whitespacesAndNewlines)].filter { !$0.isEmpty }
+        let warn = state.withLock { state -> Bool in
+            var warn = false
+            for value in values {
+                if value.count < Self.minimumPatternLength {
+                    state.wholeValues.insert(value)
+                    warn = warn || !state.warnedShort
+                    state.warnedShort = true
+                    continue
+                }
+                for form in Self.encodedForms(value) where !state.patterns.contains(form) {
+                    state.patterns.append(form)
+                }
             }
-            secrets.sort { $0.count > $1.count }
+            state.patterns.sort { $0.count > $1.count }
+            return warn
+        }
+        if warn {
+            onShortSecret("warning: a secret shorter than \(Self.minimumPatternLength) characters is masked only where it is a whole value; inside other text it cannot be told from ordinary words")
         }
     }
 
     /// True when `text` is a registered secret.
     public func isSecret(_ text: String) -> Bool {
-        secrets.withLock { $0.contains(text) }
+        state.withLock { $0.wholeValues.contains(text) || $0.patterns.contains(text) }
     }
 
-    /// `text` with every registered secret replaced by `****`.
+    /// `text` with every registered secret, in each of its encoded forms, replaced by `****`.
     public func redact(_ text: String) -> String {
-        let current = secrets.withLock { $0 }
+        let (patterns, whole) = state.withLock { ($0.patterns, $0.wholeValues) }
+        if whole.contains(text) || whole.contains(text.trimmingCharacters(in: .whitespacesAndNewlines)) { return Self.mask }
         var out = text
-        for secret in current where out.contains(secret) {
-            out = out.replacingOccurrences(of: secret, with: Self.mask)
+        for pattern in patterns where out.contains(pattern) {
+            out = out.replacingOccurrences(of: pattern, with: Self.mask)
         }
         return out
+    }
+
+    /// A JSON tree with every string and every object key redacted, for output that is encoded
+    /// afterwards (redacting the encoded text would miss an escaped secret).
+    public func redact(_ value: Value) -> Value {
+        switch value {
+        case .string(let text): return .string(redact(text))
+        case .array(let items): return .array(items.map(redact))
+        case .object(let object):
+            var out = ValueObject()
+            for entry in object.entries { out[redact(entry.key)] = redact(entry.value) }
+            return .object(out)
+        default: return value
+        }
+    }
+
+    /// The forms a secret takes in the encodings pdstep writes or passes on.
+    static func encodedForms(_ secret: String) -> [String] {
+        var forms = [secret]
+        let json = JSONWriter.write(.string(secret))
+        forms.append(String(json.dropFirst().dropLast()))
+        var asciiJSON = ""
+        for unit in String(json.dropFirst().dropLast()).unicodeScalars {
+            if unit.isASCII {
+                asciiJSON.unicodeScalars.append(unit)
+            } else {
+                for code in String(unit).utf16 { asciiJSON += String(format: "\\u%04x", code) }
+            }
+        }
+        forms.append(asciiJSON)
+        let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+        if let percent = secret.addingPercentEncoding(withAllowedCharacters: unreserved) {
+            forms.append(percent)
+            forms.append(percent.replacingOccurrences(of: "%20", with: "+"))
+        }
+        forms.append(Data(secret.utf8).base64EncodedString())
+        var unique: [String] = []
+        for form in forms where !unique.contains(form) && form.count >= minimumPatternLength { unique.append(form) }
+        return unique
+    }
+
+    public static let writeToStandardError: @Sendable (String) -> Void = { text in
+        FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 }

@@ -59,4 +59,67 @@ import Values
         // And the secure option was really used: its masked form shows where it went.
         #expect(outputs.first { $0.0 == "secure option text" }?.1.stdout.contains("the password is ****") == true)
     }
+
+    /// Secrets holding `"`, `\` and non-ASCII letters are masked in every form they take in what
+    /// pdstep writes (as is, JSON-escaped, \u-escaped, percent-encoded), also as captured data
+    /// key names and where config show would expand them into another value. A 3-character
+    /// secret is masked as a whole value and leaves ordinary words alone.
+    @Test func escapedUnicodeAndShortSecretsNeverLeak() async throws {
+        let tricky = #"Pa"ss\wörd-é7"#
+        let short = "q7Z"
+        let dbPassword = #"db"pa\ss-9"#
+        let dir = makeTemporaryDirectory()
+        try """
+            - name: secrets
+              options:
+              - {name: password, secure: true, valueExposed: true}
+              - {name: pin, secure: true, valueExposed: true}
+              sequence:
+                keepgoing: true
+                commands:
+                - exec: echo "the password is ${option.password}"
+                - exec: echo ${option.pin}
+                - exec: echo "production q7Zebra"
+                - exec: echo "RUNDECK:DATA:${option.password}=captured"
+                - type: pagerduty-send-event
+                  configuration:
+                    summary: 'login with ${option.password}'
+                    source: x
+            """.write(toFile: dir + "/secrets.yaml", atomically: true, encoding: .utf8)
+        try "db.password=\(dbPassword.replacingOccurrences(of: "\\", with: "\\\\"))\ndb.url=postgres://app:${db.password}@db/x\n"
+            .write(toFile: dir + "/framework.properties", atomically: true, encoding: .isoLatin1)
+        var outputs: [(String, Outcome)] = []
+        for extra in [["--log-format", "text"], ["--log-format", "json"], ["--dry-run"], ["--dry-run", "--log-format", "json"]] {
+            outputs.append(("run \(extra)", try await runBinary(["run", "secrets.yaml", "--sandbox", "-o", "password=\(tricky)", "-o", "pin=\(short)"] + extra, directory: dir)))
+        }
+        let wrongKey = #"{"api_key": "Pa\"ss\\wörd-é7", "integration_key": "\#(Sandbox.demo.routingKey)"}"#
+        outputs.append(("step with a tricky key", try await runBinary(["test-connection", "--sandbox", "--config", "-"], stdin: wrongKey, directory: dir)))
+        outputs.append(("step, rundeck output", try await runBinary(["test-connection", "--sandbox", "--output", "rundeck", "--config", "-"], stdin: wrongKey, directory: dir)))
+        outputs.append(("config show", try await runBinary(["config", "show"], directory: dir)))
+        outputs.append(("config show json", try await runBinary(["config", "show", "--json"], directory: dir)))
+        outputs.append(("config show json raw", try await runBinary(["config", "show", "--json", "--raw"], directory: dir)))
+        let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+        func forms(_ secret: String) -> [String] {
+            let json = String(JSONWriter.write(.string(secret)).dropFirst().dropLast())
+            let ascii = json.unicodeScalars.map { $0.isASCII ? String($0) : String(format: "\\u%04x", $0.value) }.joined()
+            return [secret, json, ascii, secret.addingPercentEncoding(withAllowedCharacters: unreserved) ?? secret]
+        }
+        for (label, outcome) in outputs {
+            let text = outcome.stdout + outcome.stderr
+            for secret in [tricky, dbPassword] {
+                for form in forms(secret) {
+                    #expect(!text.contains(form), "\(label) printed a secret as \(form.debugDescription)")
+                }
+            }
+            #expect(!text.contains("p****duction") && !text.contains("****ebra"), "\(label) masked an ordinary word")
+        }
+        let text = outputs[0].1.stdout
+        #expect(text.contains("the password is ****") && text.contains("production q7Zebra"))
+        #expect(text.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces) == "****" }, "the short secret on its own line is masked")
+        #expect(!text.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces) == short })
+        // A dry run shows the command with the short secret masked too (it is known by value there).
+        #expect(outputs[2].1.stdout.contains("would run: echo ****") && !outputs[2].1.stdout.contains("echo \(short)"), "\(outputs[2].1.stdout)")
+        #expect(outputs[0].1.stderr.contains("shorter than 4 characters"))
+        #expect(outputs.first { $0.0 == "config show" }?.1.stdout.contains("postgres://app:****@db/x") == true)
+    }
 }
