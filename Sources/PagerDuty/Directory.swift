@@ -14,22 +14,22 @@ extension PagerDutyRequest {
     public static func updateUser(_ id: String, fields: ValueObject) -> PagerDutyRequest {
         var user = ValueObject([("type", "user")])
         for entry in fields { user[entry.key] = entry.value }
-        return PagerDutyRequest(method: "PUT", path: "/users/\(id)", body: ["user": .object(user)])
+        return PagerDutyRequest(method: "PUT", path: "/users/\(segment(id))", body: ["user": .object(user)])
     }
 
     /// `DELETE /users/{id}` (204).
     public static func deleteUser(_ id: String) -> PagerDutyRequest {
-        PagerDutyRequest(method: "DELETE", path: "/users/\(id)")
+        PagerDutyRequest(method: "DELETE", path: "/users/\(segment(id))")
     }
 
     /// `GET /users/{id}`.
     public static func getUser(_ id: String, include: [String] = []) -> PagerDutyRequest {
-        PagerDutyRequest(method: "GET", path: "/users/\(id)", query: include.map { ("include[]", $0) })
+        PagerDutyRequest(method: "GET", path: "/users/\(segment(id))", query: include.map { ("include[]", $0) })
     }
 
     /// `GET /users/{id}/contact_methods`.
     public static func contactMethods(_ id: String) -> PagerDutyRequest {
-        PagerDutyRequest(method: "GET", path: "/users/\(id)/contact_methods")
+        PagerDutyRequest(method: "GET", path: "/users/\(segment(id))/contact_methods")
     }
 
     /// `GET /users`, `/schedules` or `/escalation_policies` with a name query and team filter.

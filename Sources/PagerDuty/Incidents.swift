@@ -3,7 +3,19 @@ import Values
 
 /// Requests for incidents (REST API v2). Each builder answers the request; `send` sends it.
 extension PagerDutyRequest {
-    static func incidentPath(_ id: String) -> String { "/incidents/\(id)" }
+    static func incidentPath(_ id: String) -> String { "/incidents/\(segment(id))" }
+
+    /// An id as one URL path segment: every byte but letters and digits percent-encoded, so no
+    /// id can add a segment, climb with `..` or start a query. Steps check the shape of ids
+    /// before anything is sent (`IdentifierShape`); this is the last line of defence.
+    public static func segment(_ id: String) -> String {
+        var out = ""
+        for byte in id.utf8 {
+            let c = Character(Unicode.Scalar(byte))
+            if byte < 0x80 && (c.isLetter || c.isNumber) { out.append(c) } else { out += String(format: "%%%02X", byte) }
+        }
+        return out
+    }
 
     /// `POST /incidents/{id}/notes` (From; 200).
     public static func addNote(incident: String, content: String) -> PagerDutyRequest {
@@ -40,13 +52,13 @@ extension PagerDutyRequest {
     /// `POST /incident_workflows/{id}/instances` (201).
     public static func startWorkflow(_ workflowID: String, incident: String) -> PagerDutyRequest {
         PagerDutyRequest(
-            method: "POST", path: "/incident_workflows/\(workflowID)/instances",
+            method: "POST", path: "/incident_workflows/\(segment(workflowID))/instances",
             body: ["incident_workflow_instance": ["incident": ["id": .string(incident), "type": "incident_reference"]]])
     }
 
     /// `POST /response_plays/{id}/run` (From). PagerDuty removed response plays in 2025.
     public static func runResponsePlay(_ playID: String, incident: String) -> PagerDutyRequest {
-        PagerDutyRequest(method: "POST", path: "/response_plays/\(playID)/run", body: ["incident": ["id": .string(incident), "type": "incident_reference"]], requiresFrom: true)
+        PagerDutyRequest(method: "POST", path: "/response_plays/\(segment(playID))/run", body: ["incident": ["id": .string(incident), "type": "incident_reference"]], requiresFrom: true)
     }
 
     /// `PUT /incidents` for at most 250 incidents (From; all or nothing).

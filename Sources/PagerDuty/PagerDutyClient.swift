@@ -87,7 +87,11 @@ public struct PagerDutyClient: Sendable {
         case .events: base = configuration.eventsBase
         case .identity: base = configuration.identityBase
         }
-        var components = URLComponents(url: base.appendingPathComponent(request.path), resolvingAgainstBaseURL: false)
+        // Paths are built already encoded (`PagerDutyRequest.segment`), so they are appended as
+        // they are, not encoded a second time.
+        var components = URLComponents(url: base, resolvingAgainstBaseURL: false)
+        let basePath = components?.percentEncodedPath ?? ""
+        components?.percentEncodedPath = basePath.trimmingSuffix("/") + request.path
         if !request.query.isEmpty {
             components?.percentEncodedQuery = request.query.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")
         }
@@ -219,5 +223,11 @@ public struct PagerDutyClient: Sendable {
             }
         }
         return nil
+    }
+}
+
+extension String {
+    fileprivate func trimmingSuffix(_ suffix: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
     }
 }

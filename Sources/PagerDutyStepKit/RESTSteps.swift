@@ -8,7 +8,7 @@ import Values
 public enum IncidentProperties {
     /// The incident, by id or incident number.
     public static let incidentID = StepProperty(
-        "incident_id", title: "Incident", description: "The incident's id (PXXXXXX) or its number.", required: true, aliases: ["pd-id", "incident"])
+        "incident_id", title: "Incident", description: "The incident's id (PXXXXXX) or its number.", required: true, aliases: ["pd-id", "incident"], identifier: .id)
 }
 
 /// A REST step's plumbing: the client, dry-run plans, user lookups by email.

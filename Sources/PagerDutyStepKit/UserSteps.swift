@@ -44,7 +44,7 @@ public enum UserFields {
 public enum ListStep {
     public static let properties = [
         StepProperty("query", title: "Query", description: "Only those whose name matches."),
-        StepProperty("team_ids", title: "Teams", description: "Comma-separated team ids.", kind: .list, aliases: ["teams"]),
+        StepProperty("team_ids", title: "Teams", description: "Comma-separated team ids.", kind: .list, aliases: ["teams"], identifier: .id),
         StepProperty("output_file", title: "Output file", description: "Write the list there as JSON (otherwise it is in the step's JSON result)."),
     ]
 

@@ -80,6 +80,10 @@ struct JobValidator {
                 let value = known.expand(raw, unresolved: .keep)
                 guard value.contains("${") else { sample[key] = value; continue }
                 unresolved = true
+                if stepType.descriptor.property(key)?.identifier != nil {
+                    sample[key] = "PSTANDIN"
+                    continue
+                }
                 switch stepType.descriptor.property(key)?.kind {
                 case .select(let values)?: sample[key] = values.first ?? value
                 case .integer?: sample[key] = "0"

@@ -111,6 +111,12 @@ public enum ConfigResolver {
     /// Checks a value against the property's kind; answers the normalized value or the problem.
     private static func check(_ value: String, _ property: StepProperty) -> Result<String, ProblemText> {
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let shape = property.identifier {
+            let items = property.kind == .list ? trimmed.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } : [trimmed]
+            for item in items where !item.isEmpty {
+                if let problem = shape.problem(item) { return .failure(ProblemText(problem)) }
+            }
+        }
         switch property.kind {
         case .string, .text, .list, .storagePath:
             if property.kind == .storagePath {

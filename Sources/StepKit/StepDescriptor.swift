@@ -33,6 +33,30 @@ public enum PropertyKind: Sendable, Hashable {
     }
 }
 
+/// The shape of an identifier property's value.
+public enum IdentifierShape: String, Sendable, Hashable {
+    /// Capital letters and digits: a PagerDuty id (`PABC123`) or an incident number (`1234`).
+    case id
+    /// An id, or an email address (looked up, for users).
+    case idOrEmail
+
+    /// Why `value` does not have this shape, or nil when it does.
+    public func problem(_ value: String) -> String? {
+        let isID = !value.isEmpty && value.count <= 64 && value.unicodeScalars.allSatisfy { ("A"..."Z").contains($0) || ("0"..."9").contains($0) }
+        if isID { return nil }
+        if self == .idOrEmail, Self.isEmail(value) { return nil }
+        let what = self == .id ? "a PagerDuty id (capital letters and digits, like PABC123)" : "a PagerDuty id (like PABC123) or an email address"
+        return "must be \(what), got '\(value)'"
+    }
+
+    /// One `@`, something on each side, and no spaces, slashes, controls or path syntax.
+    static func isEmail(_ value: String) -> Bool {
+        let parts = value.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, value.count <= 254 else { return false }
+        return value.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value != 0x7F && !"/\\?#%".unicodeScalars.contains($0) }
+    }
+}
+
 /// One configuration property of a step. The descriptor is the only place a property is
 /// described: validation, `describe`, `--help`, the JSON schema and plugin.yaml all come from it.
 public struct StepProperty: Sendable, Hashable {
@@ -52,11 +76,16 @@ public struct StepProperty: Sendable, Hashable {
     /// Well-known settings consulted after the plugin keys, in order (for example
     /// `project.pagerduty.api_key_path`, `pagerduty.api_key_path`).
     public var settingsKeys: [String]
+    /// The value (each item, for a list) names a remote object and must have this shape; it
+    /// goes into URL paths, so anything else is refused before a request is sent.
+    public var identifier: IdentifierShape?
 
     public init(
         _ name: String, title: String, description: String, kind: PropertyKind = .string, required: Bool = false,
-        default defaultValue: String? = nil, secret: Bool = false, aliases: [String] = [], settingsKeys: [String] = []
+        default defaultValue: String? = nil, secret: Bool = false, aliases: [String] = [], settingsKeys: [String] = [],
+        identifier: IdentifierShape? = nil
     ) {
+        self.identifier = identifier
         self.name = name
         self.title = title
         self.description = description

@@ -1,6 +1,9 @@
+import Foundation
+import Synchronization
 import Testing
 
 @testable import Settings
+import Values
 
 let context: [String: [String: String]] = [
     "option": ["host": "web1", "empty": ""],
@@ -64,10 +67,34 @@ func resolve(_ reference: VariableReference) -> String? {
 @Suite struct SecretRedactorTests {
     @Test func registeredSecretsAreMaskedLongestFirst() {
         let redactor = SecretRedactor()
-        redactor.register("abc")
+        redactor.register("abcd")
         redactor.register("abcdef\n")
-        #expect(redactor.redact("key abcdef and abc") == "key **** and ****")
+        #expect(redactor.redact("key abcdef and abcd") == "key **** and ****")
         #expect(redactor.redact("nothing here") == "nothing here")
+    }
+
+    /// A 3-character secret masks only a whole value, so ordinary words keep their letters,
+    /// and registering one says so once.
+    @Test func shortSecretsMaskOnlyWholeValues() {
+        let notes = Mutex<[String]>([])
+        let redactor = SecretRedactor(onShortSecret: { note in notes.withLock { $0.append(note) } })
+        redactor.register("duc")
+        redactor.register("xyz")
+        #expect(redactor.redact("production") == "production")
+        #expect(redactor.redact("duc") == "****" && redactor.redact("  xyz\n") == "****")
+        #expect(redactor.redact(Value.object(ValueObject([("k", "duc"), ("production", "xyz")]))) == Value.object(ValueObject([("k", "****"), ("production", "****")])))
+        #expect(notes.withLock { $0.count } == 1)
+    }
+
+    /// Every encoded form of a secret is masked in text: JSON-escaped, \u-escaped, percent-encoded.
+    @Test func encodedFormsAreMasked() {
+        let redactor = SecretRedactor()
+        let secret = #"a"b\c-ü"#
+        redactor.register(secret)
+        for text in [#"{"k":"a\"b\\c-ü"}"#, #"{"k":"a\"b\\c-\u00fc"}"#, "q=a%22b%5Cc-%C3%BC", Data(secret.utf8).base64EncodedString()] {
+            #expect(redactor.redact(text).contains("****"), "\(text)")
+            #expect(!redactor.redact(text).contains("b\\") && !redactor.redact(text).contains("%5Cc"), "\(text)")
+        }
     }
 
     @Test func emptySecretsAreIgnored() {

@@ -9,10 +9,10 @@ public struct AddResponders: JobStep {
         summary: "Ask users or escalation policies to join an incident (needs the coordinated_responding ability).",
         properties: PagerDutyProperties.rest + [
             IncidentProperties.incidentID,
-            StepProperty("users", title: "Users", description: "Comma-separated user ids or emails.", kind: .list, aliases: ["user"]),
-            StepProperty("escalation_policies", title: "Escalation policies", description: "Comma-separated escalation policy ids.", kind: .list, aliases: ["escalation-policy"]),
+            StepProperty("users", title: "Users", description: "Comma-separated user ids or emails.", kind: .list, aliases: ["user"], identifier: .idOrEmail),
+            StepProperty("escalation_policies", title: "Escalation policies", description: "Comma-separated escalation policy ids.", kind: .list, aliases: ["escalation-policy"], identifier: .id),
             StepProperty("message", title: "Message", description: "Why they are asked to join.", kind: .text, required: true),
-            StepProperty("requester", title: "Requester", description: "Who asks (user id or email). Default: the from_email user.", aliases: ["requester_id"]),
+            StepProperty("requester", title: "Requester", description: "Who asks (user id or email). Default: the from_email user.", aliases: ["requester_id"], identifier: .idOrEmail),
             PagerDutyProperties.fromEmail.without(aliases: ["requester"]),
         ],
         outputs: [StepOutput("incident_id", "The incident's id."), StepOutput("responders", "The requested targets, comma-separated.")])

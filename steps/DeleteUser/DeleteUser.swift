@@ -8,7 +8,7 @@ public struct DeleteUser: JobStep {
         name: "pagerduty-delete-user", title: "Delete User", summary: "Remove a user from the account.",
         details: "PagerDuty refuses while the user still has open incidents assigned; the step says so, with PagerDuty's reason.",
         properties: PagerDutyProperties.rest + [
-            StepProperty("user_id", title: "User", description: "The user's id (or email).", required: true, aliases: ["pd-id"]),
+            StepProperty("user_id", title: "User", description: "The user's id (or email).", required: true, aliases: ["pd-id"], identifier: .idOrEmail),
         ],
         outputs: [StepOutput("user_id", "The deleted user's id.")])
 

@@ -8,7 +8,7 @@ public struct GetContactMethods: JobStep {
     public static let descriptor = StepDescriptor(
         name: "pagerduty-get-contact-methods", title: "Get Contact Methods", summary: "The contact methods of users, by id or email (SOAR's Get User Contact Methods).",
         properties: PagerDutyProperties.rest + [
-            StepProperty("user_ids", title: "Users", description: "Comma-separated user ids or emails.", kind: .list, required: true, aliases: ["user_id", "users"]),
+            StepProperty("user_ids", title: "Users", description: "Comma-separated user ids or emails.", kind: .list, required: true, aliases: ["user_id", "users"], identifier: .idOrEmail),
         ],
         outputs: [
             StepOutput("emails", "Email addresses, comma-separated."), StepOutput("phones", "Phone and SMS numbers, comma-separated."),

@@ -7,7 +7,7 @@ public struct GetUser: JobStep {
     public static let descriptor = StepDescriptor(
         name: "pagerduty-get-user", title: "Get User", summary: "Read a user by id or email.",
         properties: PagerDutyProperties.rest + [
-            StepProperty("user_id", title: "User", description: "The user's id.", aliases: ["pd-id"]),
+            StepProperty("user_id", title: "User", description: "The user's id.", aliases: ["pd-id"], identifier: .id),
             StepProperty("email", title: "Email", description: "Find the user by email instead."),
         ],
         outputs: UserFields.outputs + [StepOutput("time_zone", "The user's time zone."), StepOutput("teams", "Team ids, comma-separated.")])

@@ -9,7 +9,7 @@ public struct ListIncidentAlerts: JobStep {
         name: "pagerduty-list-incident-alerts", title: "List Incident Alerts",
         summary: "The alerts of one or more incidents, with their dedup keys (SOAR's Get Incident Alerts).",
         properties: PagerDutyProperties.rest + [
-            StepProperty("incident_ids", title: "Incidents", description: "Comma-separated incident ids or numbers.", kind: .list, required: true, aliases: ["incident_id"]),
+            StepProperty("incident_ids", title: "Incidents", description: "Comma-separated incident ids or numbers.", kind: .list, required: true, aliases: ["incident_id"], identifier: .id),
         ],
         outputs: [
             StepOutput("alert_ids", "The alerts' ids, comma-separated."), StepOutput("dedup_keys", "Their dedup keys (alert keys), comma-separated."),

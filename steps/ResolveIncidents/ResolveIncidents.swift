@@ -10,7 +10,7 @@ public struct ResolveIncidents: JobStep {
         summary: "Resolve many incidents, 250 per request, and report which failed and why.",
         details: "PagerDuty updates at most 250 incidents per request, all or nothing. When a batch is refused, its incidents are resolved one by one so that each failure is named with PagerDuty's reason.",
         properties: PagerDutyProperties.rest + [
-            StepProperty("incident_ids", title: "Incidents", description: "Comma-separated incident ids.", kind: .list, required: true),
+            StepProperty("incident_ids", title: "Incidents", description: "Comma-separated incident ids.", kind: .list, required: true, identifier: .id),
             StepProperty("resolution", title: "Resolution", description: "How they were resolved.", kind: .text),
             PagerDutyProperties.fromEmail,
         ],

@@ -8,7 +8,7 @@ public struct StartIncidentWorkflow: JobStep {
         name: "pagerduty-start-incident-workflow", aliases: ["pd-start-incident-workflow-step"], title: "Start Incident Workflow",
         summary: "Start an incident workflow on an incident (the successor of response plays).",
         properties: PagerDutyProperties.rest + [
-            StepProperty("workflow_id", title: "Incident workflow", description: "The incident workflow's id.", required: true, aliases: ["incident_workflow_id"]),
+            StepProperty("workflow_id", title: "Incident workflow", description: "The incident workflow's id.", required: true, aliases: ["incident_workflow_id"], identifier: .id),
             IncidentProperties.incidentID,
         ],
         outputs: [StepOutput("instance_id", "The workflow instance's id."), StepOutput("incident_id", "The incident's id.")])

@@ -10,7 +10,7 @@ public struct UpdateEscalationPolicy: JobStep {
         summary: "Move an incident to another escalation policy (it restarts at level 1).",
         properties: PagerDutyProperties.rest + [
             IncidentProperties.incidentID,
-            StepProperty("escalation_policy_id", title: "Escalation policy", description: "The escalation policy's id.", required: true, aliases: ["escalation-policy"]),
+            StepProperty("escalation_policy_id", title: "Escalation policy", description: "The escalation policy's id.", required: true, aliases: ["escalation-policy"], identifier: .id),
             PagerDutyProperties.fromEmail,
         ],
         outputs: IncidentOutputs.descriptors)

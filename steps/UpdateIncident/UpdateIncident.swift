@@ -12,7 +12,7 @@ public struct UpdateIncident: JobStep {
             IncidentProperties.incidentID,
             StepProperty("status", title: "Status", description: "acknowledged, resolved or triggered (triggered reopens).", kind: .select(["acknowledged", "resolved", "triggered"])),
             StepProperty("resolution", title: "Resolution", description: "How it was resolved; only with status resolved.", kind: .text),
-            StepProperty("assignees", title: "Assignees", description: "Comma-separated user ids or emails; emails are looked up.", kind: .list),
+            StepProperty("assignees", title: "Assignees", description: "Comma-separated user ids or emails; emails are looked up.", kind: .list, identifier: .idOrEmail),
             StepProperty("title", title: "Title", description: "A new title."),
             StepProperty("urgency", title: "Urgency", description: "high or low.", kind: .select(["high", "low"])),
             StepProperty("escalation_level", title: "Escalation level", description: "Escalate to this level.", kind: .integer),

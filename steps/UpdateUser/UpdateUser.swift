@@ -8,7 +8,7 @@ public struct UpdateUser: JobStep {
         name: "pagerduty-update-user", title: "Update User", summary: "Change a user's name, email, role, color, title, description or time zone.",
         details: "Only the given fields change. PagerDuty's schema asks for name and email in every update, so the step reads the user first and sends their current name and email along when they are not being changed.",
         properties: PagerDutyProperties.rest + [
-            StepProperty("user_id", title: "User", description: "The user's id (or email).", required: true, aliases: ["pd-id"]),
+            StepProperty("user_id", title: "User", description: "The user's id (or email).", required: true, aliases: ["pd-id"], identifier: .idOrEmail),
         ] + UserFields.properties(nameRequired: false),
         outputs: UserFields.outputs)
 
