@@ -79,7 +79,11 @@ public enum PDStep {
             code = error.exitCode
             text = error.description
         case let error as KeyStorageError:
-            code = error.kind == .notFound ? .failed : .invalidInput
+            switch error.kind {
+            case .invalidPath, .wrongType: code = .invalidInput
+            // A full disk or an unreadable file is a failure of the machine, not bad input.
+            case .notFound, .unreadable, .writeFailed: code = .failed
+            }
             text = error.description
         case let error as SettingsError:
             code = .invalidInput

@@ -49,8 +49,8 @@ public struct KeyStorage: Sendable {
         if parts.contains(where: { $0 == ".." || $0 == "." }) {
             throw KeyStorageError(.invalidPath, "invalid key path '\(path)': '.' and '..' are not allowed")
         }
-        if parts.contains(where: { $0.contains("\0") }) {
-            throw KeyStorageError(.invalidPath, "invalid key path '\(path)': contains a NUL character")
+        if path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            throw KeyStorageError(.invalidPath, "invalid key path '\(path.debugDescription.dropFirst().dropLast())': contains a control character")
         }
         guard parts.first == "keys", parts.count >= 2 else {
             throw KeyStorageError(.invalidPath, "invalid key path '\(path)': key paths start with keys/ (for example keys/pd/api)")
@@ -101,16 +101,18 @@ public struct KeyStorage: Sendable {
     private func readPasswordFromDisk(_ normalized: String) throws(KeyStorageError) -> String {
         let content = contentURL(normalized)
         let meta = metaURL(normalized)
-        try checkInside(content, path: normalized)
-        try checkInside(meta, path: normalized)
-        let fm = FileManager.default
-        guard fm.fileExists(atPath: content.path) else {
+        // Each file is opened component by component without following symlinks, and what was
+        // opened is what is checked and read: a symlink swapped in between a check and the read
+        // cannot redirect it.
+        guard let contentFile = try openInside("content/" + normalized, path: normalized) else {
             throw KeyStorageError(.notFound, "no key at \(normalized) in key storage \(base.path) (missing \(content.path)); store one with: pdstep keys put \(normalized) --password-stdin")
         }
-        guard fm.fileExists(atPath: meta.path) else {
+        defer { close(contentFile) }
+        guard let metaFile = try openInside("meta/" + normalized, path: normalized) else {
             throw KeyStorageError(.notFound, "key \(normalized) has no metadata file \(meta.path); write keys with 'pdstep keys put \(normalized) --password-stdin' so both files exist")
         }
-        let metadata = try readMetadata(meta, path: normalized)
+        defer { close(metaFile) }
+        let metadata = try parseMetadata(try readAll(metaFile, url: meta), url: meta)
         let type = metadata["Rundeck-content-type"] ?? "(none)"
         guard type == Self.passwordContentType else {
             throw KeyStorageError(.wrongType, "key \(normalized) is not a password (its Rundeck-content-type is \(type), expected \(Self.passwordContentType))")
@@ -118,31 +120,98 @@ public struct KeyStorage: Sendable {
         if metadata.keys.contains(where: { $0.lowercased().contains("encrypt") || $0.lowercased().hasPrefix("jasypt") }) {
             throw KeyStorageError(.wrongType, "key \(normalized) is stored encrypted by a storage converter; pdstep cannot decrypt it. Store it unencrypted in a folder only you can read.")
         }
-        warnIfExposed(content)
-        guard let data = fm.contents(atPath: content.path) else {
-            throw KeyStorageError(.unreadable, "cannot read key file \(content.path): permission denied")
+        var info = stat()
+        if fstat(contentFile, &info) == 0, info.st_mode & 0o077 != 0 {
+            warn("key file \(content.path) can be read by other users (mode \(String(info.st_mode & 0o777, radix: 8))); fix it with: chmod 600 \(content.path)")
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard let text = String(bytes: try readAll(contentFile, url: content), encoding: .utf8) else {
             throw KeyStorageError(.unreadable, "key \(normalized) is not UTF-8 text")
         }
         return text
+    }
+
+    /// The largest key or metadata file read (a key is a few dozen bytes).
+    static let maximumFileBytes = 1 << 20
+
+    /// Opens `relative` below the storage folder for reading: each folder with `O_NOFOLLOW |
+    /// O_DIRECTORY` relative to the last, the file with `O_NOFOLLOW`, and the result checked to
+    /// be a regular file. nil when something on the way does not exist; a symlink anywhere
+    /// below the storage folder is refused. A folder on the way that others may write to, or
+    /// that another user owns, gets a warning like a readable key file does.
+    private func openInside(_ relative: String, path: String) throws(KeyStorageError) -> Int32? {
+        var directory = open(base.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard directory >= 0 else {
+            if errno == ENOENT { return nil }
+            throw KeyStorageError(.unreadable, "cannot open the key storage folder \(base.path): \(String(cString: strerror(errno)))")
+        }
+        checkFolder(directory, path: base.path)
+        let parts = relative.split(separator: "/").map(String.init)
+        var walked = base.path
+        for (index, part) in parts.enumerated() {
+            let last = index == parts.count - 1
+            let next = openat(directory, part, (last ? O_RDONLY | O_NONBLOCK : O_RDONLY | O_DIRECTORY) | O_NOFOLLOW | O_CLOEXEC)
+            let failure = errno
+            close(directory)
+            walked += "/" + part
+            guard next >= 0 else {
+                if failure == ENOENT { return nil }
+                if failure == ELOOP || failure == ENOTDIR {
+                    throw KeyStorageError(.invalidPath, "key path '\(path)' leads through a symlink or a non-folder at \(walked); symlinks inside the key storage folder are refused")
+                }
+                throw KeyStorageError(.unreadable, "cannot open \(walked): \(String(cString: strerror(failure)))")
+            }
+            if last {
+                var info = stat()
+                guard fstat(next, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+                    close(next)
+                    throw KeyStorageError(.unreadable, "\(walked) is not a regular file")
+                }
+                return next
+            }
+            checkFolder(next, path: walked)
+            directory = next
+        }
+        close(directory)
+        return nil
+    }
+
+    private func checkFolder(_ fd: Int32, path: String) {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return }
+        if info.st_mode & 0o002 != 0 && info.st_mode & S_ISVTX == 0 {
+            warn("key storage folder \(path) can be written by any user, who could replace a key; fix it with: chmod o-w \(path)")
+        } else if info.st_uid != geteuid() && info.st_uid != 0 {
+            warn("key storage folder \(path) belongs to another user (uid \(info.st_uid)), who could replace a key")
+        }
+    }
+
+    private func readAll(_ fd: Int32, url: URL) throws(KeyStorageError) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { throw KeyStorageError(.unreadable, "cannot read \(url.path): \(String(cString: strerror(errno)))") }
+            if n == 0 { return bytes }
+            bytes += chunk[0..<n]
+            if bytes.count > Self.maximumFileBytes {
+                throw KeyStorageError(.unreadable, "\(url.path) is larger than \(Self.maximumFileBytes >> 20) MB; it is not a key")
+            }
+        }
     }
 
     private func readMetadata(_ url: URL, path: String) throws(KeyStorageError) -> [String: String] {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw KeyStorageError(.unreadable, "cannot read key metadata \(url.path): permission denied")
         }
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        return try parseMetadata(Array(data), url: url)
+    }
+
+    private func parseMetadata(_ bytes: [UInt8], url: URL) throws(KeyStorageError) -> [String: String] {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
             throw KeyStorageError(.unreadable, "key metadata \(url.path) is not a JSON object")
         }
         return object.compactMapValues { $0 as? String ?? ($0 as? NSNumber)?.stringValue }
-    }
-
-    private func warnIfExposed(_ url: URL) {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path),
-            let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue, mode & 0o077 != 0
-        else { return }
-        warn("key file \(url.path) can be read by other users (mode \(String(mode, radix: 8))); fix it with: chmod 600 \(url.path)")
     }
 
     // MARK: Writing

@@ -20,6 +20,55 @@ import TestSupport
         #expect(try storage.list() == [KeyStorage.Entry(path: "keys/pd/api", contentType: KeyStorage.passwordContentType)])
     }
 
+    /// A symlink swapped in and out of the key's place while keys are read: no read ever
+    /// returns the file the symlink points at (each either reads the real key or is refused).
+    @Test func symlinkSwappedDuringReadsNeverLeadsOutside() async throws {
+        let dir = makeTemporaryDirectory()
+        let outside = makeTemporaryDirectory() + "/stolen"
+        try "OUTSIDE-FILE".write(toFile: outside, atomically: true, encoding: .utf8)
+        try KeyStorage(base: dir).putPassword("keys/pd/api", secret: Array("REAL-KEY".utf8))
+        let key = dir + "/content/keys/pd/api"
+        let stop = Atomic(false)
+        let swapper = Thread {
+            var round = 0
+            while !stop.load(ordering: .relaxed) {
+                round += 1
+                let link = dir + "/content/keys/pd/.link\(round)", real = dir + "/content/keys/pd/.real\(round)"
+                symlink(outside, link)
+                rename(link, key)
+                FileManager.default.createFile(atPath: real, contents: Data("REAL-KEY".utf8), attributes: [.posixPermissions: 0o600])
+                rename(real, key)
+            }
+        }
+        swapper.start()
+        defer { stop.store(true, ordering: .relaxed) }
+        var read = 0, refused = 0
+        for _ in 0..<400 {
+            do {
+                let value = try KeyStorage(base: dir).readPassword("keys/pd/api")
+                #expect(value == "REAL-KEY", "a read followed the swapped-in symlink")
+                read += 1
+            } catch {
+                refused += 1
+            }
+        }
+        #expect(read > 0 && read + refused == 400)
+    }
+
+    @Test(arguments: ["keys/pd/a\u{01}b", "keys/pd/a\nb", "keys/\u{7F}"])
+    func keyPathsWithControlCharactersAreRefused(_ path: String) {
+        #expect { try KeyStorage.normalize(path) } throws: { ($0 as? KeyStorageError)?.description.contains("control character") == true }
+    }
+
+    @Test func aFolderOthersCanWriteGetsAWarning() throws {
+        let dir = makeTemporaryDirectory()
+        let warnings = Mutex<[String]>([])
+        try KeyStorage(base: dir).putPassword("keys/pd/api", secret: Array("k".utf8))
+        chmod(dir + "/content/keys", 0o777)
+        _ = try KeyStorage(base: dir, warn: { w in warnings.withLock { $0.append(w) } }).readPassword("keys/pd/api")
+        #expect(warnings.withLock { $0 }.contains { $0.contains("content/keys can be written by any user") })
+    }
+
     @Test(arguments: ["../../etc/x", "keys/../../x", "/etc/passwd", "keys", "other/x", "keys/./a"])
     func pathsOutsideKeysAreRefused(_ path: String) throws {
         let dir = makeTemporaryDirectory()
