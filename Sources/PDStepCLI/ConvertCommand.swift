@@ -36,7 +36,10 @@ extension PDStep {
     /// Parses JSON when asked (or when the text is JSON), otherwise YAML. Errors carry
     /// file:line:column.
     static func parseDocument(_ bytes: [UInt8], file: String, json: Bool) throws(SyntaxError) -> Value {
-        if json { return try JSONParser.parse(bytes: bytes, file: file) }
+        if json {
+            try DocumentText.check(bytes, file: file, yaml: false)
+            return try JSONParser.parse(bytes: bytes, file: file)
+        }
         return try YAMLParser.parse(bytes: bytes, file: file)
     }
 }

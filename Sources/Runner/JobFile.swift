@@ -12,6 +12,7 @@ public enum JobFile {
             throw JobDefinitionError(FileManager.default.fileExists(atPath: full) ? "cannot read \(path)" : "\(path): no such file")
         }
         let bytes = Array(data)
+        if path.hasSuffix(".json") { try DocumentText.check(bytes, file: path, yaml: false) }  // the YAML reader checks its own
         let document = path.hasSuffix(".json")
             ? try JSONParser.parse(bytes: bytes, file: path)
             : try YAMLParser.parse(bytes: bytes, file: path)

@@ -16,6 +16,9 @@ import Values
 public enum YAMLParser {
     /// Deepest nesting accepted; deeper input is an error rather than a stack overflow.
     public static let maximumDepth = 256
+    /// Most nodes a document may stand for once its aliases are expanded; a 1 KB "billion
+    /// laughs" file would otherwise take minutes and gigabytes in every tool that walks it.
+    public static let maximumExpandedNodes = 1_000_000
 
     /// Parses a document from text. `file` only labels error locations.
     public static func parse(_ text: String, file: String? = nil) throws(SyntaxError) -> Value {
@@ -24,6 +27,7 @@ public enum YAMLParser {
 
     /// Parses a document from UTF-8 bytes.
     public static func parse(bytes: [UInt8], file: String? = nil) throws(SyntaxError) -> Value {
+        try DocumentText.check(bytes, file: file, yaml: true)
         var parser = Parser(bytes: bytes, file: file)
         return try parser.parseStream()
     }
@@ -54,7 +58,10 @@ private struct Parser {
     var pos = 0
     var line = 1
     var lineStart = 0
-    var anchors: [String: Value] = [:]
+    /// Each anchor's value and how many nodes it stands for (aliases inside it expanded).
+    var anchors: [String: (value: Value, nodes: Int)] = [:]
+    /// Nodes the document stands for so far, aliases expanded (bounded by maximumExpandedNodes).
+    var produced = 0
     var depth = 0
 
     init(bytes: [UInt8], file: String?) {
@@ -64,6 +71,28 @@ private struct Parser {
             pos = 3
             lineStart = 3
         }
+    }
+
+    // MARK: Anchors and aliases
+
+    /// Counts one parsed node; answers the count before it, for `setAnchor`.
+    mutating func countNode() -> Int {
+        produced += 1
+        return produced - 1
+    }
+
+    mutating func setAnchor(_ name: String, _ value: Value, since start: Int) {
+        anchors[name] = (value, max(1, produced - start))
+    }
+
+    /// An alias's value, counting the nodes it stands for against the document's bound.
+    mutating func expand(alias name: String, at aliasMark: Mark) throws(SyntaxError) -> Value {
+        guard let target = anchors[name] else { throw error("unknown alias '*\(name)': no anchor '&\(name)' before it", at: aliasMark) }
+        produced += target.nodes
+        if produced > YAMLParser.maximumExpandedNodes {
+            throw error("aliases make this document stand for more than \(YAMLParser.maximumExpandedNodes) nodes (an alias bomb?); write the values out or use fewer aliases", at: aliasMark)
+        }
+        return target.value
     }
 
     // MARK: Characters and positions
@@ -224,6 +253,7 @@ private struct Parser {
         }
 
         // Properties: anchor and tag, in either order.
+        let startCount = countNode()
         var anchor: String?
         var tag: String?
         var propertiesMark: Mark?
@@ -243,12 +273,12 @@ private struct Parser {
                     && !(position == .mappingValue && column == parentIndent && cur == dash && isBlankOrEnd(pos + 1))
                 {
                     let empty = try applyTag(tag, to: .null, plain: nil, at: propertiesMark ?? mark)
-                    if let anchor { anchors[anchor] = empty }
+                    if let anchor { setAnchor(anchor, empty, since: startCount) }
                     return empty
                 }
                 if column == parentIndent {
                     let value = try applyTag(tag, to: try parseBlockSequence(indent: column), plain: nil, at: propertiesMark ?? mark)
-                    if let anchor { anchors[anchor] = value }
+                    if let anchor { setAnchor(anchor, value, since: startCount) }
                     return value
                 }
                 sameLine = false
@@ -275,7 +305,6 @@ private struct Parser {
         case UInt8(ascii: "*"):
             let aliasMark = mark
             let name = try readName(after: "*")
-            guard let target = anchors[name] else { throw error("unknown alias '*\(name)': no anchor '&\(name)' before it", at: aliasMark) }
             if anchor != nil || tag != nil { throw error("an alias cannot have an anchor or a tag", at: aliasMark) }
             skipSpaces()
             if cur == colon && isBlankOrEnd(pos + 1) {
@@ -283,7 +312,7 @@ private struct Parser {
                 reset(aliasMark)
                 return try parseBlockMapping(indent: column, position: position, sameLine: sameLine)
             }
-            return target
+            return try expand(alias: name, at: aliasMark)
         case UInt8(ascii: "["), UInt8(ascii: "{"):
             value = try parseFlowCollection()
             skipSpaces()
@@ -319,7 +348,7 @@ private struct Parser {
             }
         }
         value = try applyTag(tag, to: value, plain: plainText, at: propertiesMark ?? nodeMark)
-        if let anchor { anchors[anchor] = value }
+        if let anchor { setAnchor(anchor, value, since: startCount) }
         return value
     }
 
@@ -401,6 +430,7 @@ private struct Parser {
     /// A mapping key: a plain or quoted scalar, or an alias. Answers the key as text and whether
     /// it is the merge key `<<`.
     mutating func parseKey() throws(SyntaxError) -> (String, Bool) {
+        let startCount = countNode()
         var anchor: String?
         if cur == UInt8(ascii: "&") {
             anchor = try readName(after: "&")
@@ -414,8 +444,7 @@ private struct Parser {
         case UInt8(ascii: "*"):
             let aliasMark = mark
             let name = try readName(after: "*")
-            guard let target = anchors[name] else { throw error("unknown alias '*\(name)'", at: aliasMark) }
-            value = target
+            value = try expand(alias: name, at: aliasMark)
         case UInt8(ascii: "!"):
             throw error("tags on mapping keys are not supported")
         default:
@@ -424,7 +453,7 @@ private struct Parser {
             value = YAMLScalarResolver.resolve(text)
         }
         if line != startLine { throw error("a mapping key must be on one line") }
-        if let anchor { anchors[anchor] = value }
+        if let anchor { setAnchor(anchor, value, since: startCount) }
         return (try keyText(value), false)
     }
 
@@ -971,6 +1000,7 @@ private struct Parser {
     }
 
     mutating func parseFlowNode(_ start: Mark) throws(SyntaxError) -> Value {
+        let startCount = countNode()
         var anchor: String?
         var tag: String?
         let propertiesMark = mark
@@ -987,8 +1017,7 @@ private struct Parser {
         case UInt8(ascii: "*"):
             let aliasMark = mark
             let name = try readName(after: "*")
-            guard let target = anchors[name] else { throw error("unknown alias '*\(name)'", at: aliasMark) }
-            return target
+            return try expand(alias: name, at: aliasMark)
         case comma, UInt8(ascii: "]"), UInt8(ascii: "}"), colon:
             value = .null
         default:
@@ -998,7 +1027,7 @@ private struct Parser {
             value = YAMLScalarResolver.resolve(text)
         }
         value = try applyTag(tag, to: value, plain: plain, at: propertiesMark)
-        if let anchor { anchors[anchor] = value }
+        if let anchor { setAnchor(anchor, value, since: startCount) }
         return value
     }
 }
