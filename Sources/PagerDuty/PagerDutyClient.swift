@@ -214,11 +214,11 @@ public struct PagerDutyClient: Sendable {
     }
 
     /// Seconds to wait after a 429: `ratelimit-reset`, else `Retry-After`, else nil (backoff).
-    /// A value that is not a finite, non-negative number of seconds counts as absent; a long
+    /// A value that is not a non-negative number of seconds (NaN, negative) counts as absent; a long
     /// one is bounded by the caller against the request's time budget.
     static func rateLimitWait(_ headers: [String: String]) -> Double? {
         for name in ["ratelimit-reset", "retry-after"] {
-            if let seconds = headers[name].flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }), seconds.isFinite, seconds >= 0 {
+            if let seconds = headers[name].flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }), !seconds.isNaN, seconds >= 0 {
                 return seconds
             }
         }

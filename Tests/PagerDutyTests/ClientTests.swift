@@ -169,6 +169,48 @@ final class NoteBox: Sendable {
 }
 
 @Suite struct ClientRuleTests {
+    /// Loopback is decided from the parsed address, never by a prefix of the name.
+    @Test(arguments: [
+        ("127.0.0.1", true), ("127.8.9.10", true), ("localhost", true), ("LOCALHOST", true), ("[::1]", true), ("[::ffff:127.0.0.1]", true),
+        ("127.attacker.example", false), ("127.0.0.1.nip.io", false), ("localhost.attacker.example", false), ("128.0.0.1", false),
+        ("[::2]", false), ("0x7f.1", false), ("127.1", false),
+    ])
+    func loopbackIsTheParsedAddress(_ host: String, _ loopback: Bool) {
+        #expect(PagerDutyConfiguration.isLoopback(host) == loopback, "\(host)")
+        let url = "http://\(host):8080"
+        if loopback {
+            #expect(throws: Never.self) { try PagerDutyConfiguration.make(restURL: url, userAgent: "t") }
+        } else {
+            #expect(throws: PagerDutyError.self) { try PagerDutyConfiguration.make(restURL: url, userAgent: "t") }
+        }
+    }
+
+    /// A server's wait headers are numbers from outside: NaN, negative and unparseable ones
+    /// count as absent (backoff), infinite or huge ones end the request at once instead of
+    /// sleeping past the retry budget, and none of them can trap.
+    @Test(arguments: ["nan", "-5", "inf", "1e30", "86400", "99999999999999999999999"])
+    func rateLimitHeadersFromTheServerAreBounded(_ reset: String) async throws {
+        let f = try ClientFixture(retry: RetryPolicy(maxAttempts: 3, maxSeconds: 10, initialDelay: 0.01))
+        defer { f.sandbox.stop() }
+        f.fault(["path": "/abilities", "count": 1, "status": 429, "headers": ["ratelimit-reset": .string(reset), "retry-after": .string(reset)], "body": "{\"error\":{\"message\":\"Rate Limit Exceeded\",\"code\":2020}}"])
+        let started = Date()
+        let outcome: Result<PagerDutyResponse, PagerDutyError>
+        do {
+            outcome = .success(try await f.client.send(PagerDutyRequest(method: "GET", path: "/abilities")))
+        } catch {
+            outcome = .failure(error)
+        }
+        #expect(Date().timeIntervalSince(started) < 5, "\(reset) made the client wait")
+        let wait = Double(reset)
+        if let wait, wait.isFinite, wait >= 0, wait <= 10 {
+            Issue.record("not a case of this test")
+        } else if let wait, wait > 10 {
+            #expect(throws: PagerDutyError.self) { try outcome.get() }
+        } else {
+            #expect((try? outcome.get())?.attempts == 2, "\(reset) should count as absent and back off")
+        }
+    }
+
     @Test func plainHTTPIsRefusedExceptToLoopback() {
         #expect(throws: PagerDutyError.self) { try PagerDutyConfiguration.make(restURL: "http://api.example.com", userAgent: "t") }
         #expect(throws: Never.self) { try PagerDutyConfiguration.make(restURL: "http://127.0.0.1:8080", userAgent: "t") }

@@ -87,6 +87,41 @@ struct TransportTests {
         #expect(connectionAndBody == ["1 first", "1 second", "2 second"])
     }
 
+    /// A request that is not safe to repeat never rides a kept connection: if the server read it
+    /// and closed without answering, a transport would otherwise send it again unseen (a note
+    /// recorded twice). It goes over a new connection, and the kept one is left alone.
+    @Test(arguments: TransportKind.allCases)
+    func aWriteThatIsNotIdempotentNeverRidesAKeptConnection(_ kind: TransportKind) async throws {
+        let ok = "HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{}"
+        let server = try await ScriptedServer([[["answer": ok], ["close": true]], [["answer": ok]]])
+        let transport = kind.make()
+        _ = try await transport.send(post(server.url(), "first"), timeout: 5)
+        var note = post(server.url(), "note")
+        note.idempotent = false
+        let answer = try await transport.send(note, timeout: 5)
+        #expect(answer.status == 202)
+        let connectionAndBody: [String] = server.requests.map { line in
+            let fields = line.split(separator: " ")
+            return "\(fields.first ?? "") \(fields.last ?? "")"
+        }
+        #expect(connectionAndBody == ["1 first", "2 note"], "the note was sent \(connectionAndBody.filter { $0.hasSuffix("note") }.count) times")
+    }
+
+    /// A server that sends headers without end is cut off at the header bound (or the deadline)
+    /// instead of growing pdstep's memory.
+    @Test(arguments: TransportKind.allCases)
+    func endlessHeadersAreCutOff(_ kind: TransportKind) async throws {
+        let server = try await ScriptedServer([[["flood": true]]])
+        let started = Date()
+        do {
+            let response = try await kind.make().send(post(server.url()), timeout: 5)
+            Issue.record("\(kind) accepted an endless header block as \(response.status)")
+        } catch {
+            #expect(error.kind == .uncertain, "\(error.message)")
+        }
+        #expect(Date().timeIntervalSince(started) < 5)
+    }
+
     /// On a fresh connection the same silence is not retried here: the request may have taken
     /// effect, and the client's retry rules decide (see RetryRuleTests).
     @Test(arguments: TransportKind.allCases)

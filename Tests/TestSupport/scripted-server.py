@@ -9,7 +9,9 @@ SCRIPT_JSON is a list of connections, served one after the other; each is a list
   {"answer": "raw text"}   read one request, write the text as it is
   {"close": true}          read one request, close the connection without answering
   {"hang": seconds}        read one request, wait, then close
-A connection is closed after its last action. The server prints its port on stdout, then appends
+  {"flood": true}          read one request, then send header lines without end
+A connection is closed after its last action. Connections are served at the same time, each by
+the script entry of its number (in the order they were accepted). The server prints its port on stdout, then appends
 "<connection number> <request line> <body>" to LOG_FILE for each request it reads. It exits when
 its script is done, when its stdin closes (the test process ended) or after 60 seconds.
 """
@@ -65,28 +67,45 @@ def main():
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(sys.argv[at + 1], sys.argv[at + 2])
     print(listener.getsockname()[1], flush=True)
-    for number, actions in enumerate(script, start=1):
-        conn, _ = listener.accept()
+
+    def serve(number, conn, actions):
         if context is not None:
             try:
                 conn = context.wrap_socket(conn, server_side=True)
             except (ssl.SSLError, OSError) as error:
                 log.write(f"{number} TLS handshake failed: {error}\n")
                 conn.close()
-                continue
-        for action in actions:
-            request = read_request(conn)
-            if request is None:
-                break
-            log.write(f"{number} {request[0]} {request[1]}\n")
-            if "answer" in action:
-                conn.sendall(action["answer"].encode("utf-8"))
-            elif "hang" in action:
-                time.sleep(action["hang"])
-                break
-            else:
-                break
+                return
+        try:
+            for action in actions:
+                request = read_request(conn)
+                if request is None:
+                    break
+                log.write(f"{number} {request[0]} {request[1]}\n")
+                if "answer" in action:
+                    conn.sendall(action["answer"].encode("utf-8"))
+                elif "hang" in action:
+                    time.sleep(action["hang"])
+                    break
+                elif "flood" in action:
+                    conn.sendall(b"HTTP/1.1 200 OK\r\n")
+                    line = b"X-Flood: " + b"a" * 1000 + b"\r\n"
+                    while True:
+                        conn.sendall(line * 64)
+                else:
+                    break
+        except OSError:
+            pass
         conn.close()
+
+    threads = []
+    for number, actions in enumerate(script, start=1):
+        conn, _ = listener.accept()
+        thread = threading.Thread(target=serve, args=(number, conn, actions), daemon=True)
+        thread.start()
+        threads.append(thread)
+    for thread in threads:
+        thread.join()
     os._exit(0)
 
 
