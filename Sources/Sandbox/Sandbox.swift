@@ -49,6 +49,7 @@ public final class Sandbox: Sendable {
         /// The encoded size of each log entry, and their sum (the log is bounded by bytes).
         var logSizes: [Int] = []
         var logBytes = 0
+        var logByteLimit = Sandbox.maxLogBytes
         var limits = Limits()
         var restHits: [String: [Double]] = [:]
         var eventHits: [String: [Double]] = [:]
@@ -159,7 +160,7 @@ public final class Sandbox: Sendable {
             shared.logBytes += size
             // Bounded by count and by bytes: the oldest entries go first.
             var drop = 0
-            while drop < shared.log.count - 1 && (shared.log.count - drop > Self.maxLogEntries || shared.logBytes > Self.maxLogBytes) {
+            while drop < shared.log.count - 1 && (shared.log.count - drop > Self.maxLogEntries || shared.logBytes > shared.logByteLimit) {
                 shared.logBytes -= shared.logSizes[drop]
                 drop += 1
             }

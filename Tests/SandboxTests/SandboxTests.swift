@@ -86,6 +86,46 @@ struct SandboxFixture {
     }
 }
 
+/// The sandbox's admin paths take numbers from outside like any input, and its request log is
+/// bounded and never keeps a secret.
+@Suite struct SandboxBoundsTests {
+    @Test func adminNumbersAreChecked() async throws {
+        let s = try SandboxFixture()
+        defer { s.sandbox.stop() }
+        for body: Value in [["window_seconds": "1e30"], ["window_seconds": "inf"], ["window_seconds": 0], ["events": -1], ["rest": "nan"]] {
+            #expect(await s.call("POST", "/_sandbox/limits", body: body, key: nil).status == 400, "\(body)")
+        }
+        for body: Value in [["path": "/v2/enqueue", "delay_ms": 999_999_999], ["path": "/v2/enqueue", "count": 0], ["path": "/v2/enqueue", "status": 99]] {
+            #expect(await s.call("POST", "/_sandbox/faults", body: body, key: nil).status == 400, "\(body)")
+        }
+        // The sandbox still answers events (a window of 1e30 once made the next one trap).
+        #expect(await s.event("trigger", key: "after").status == 202)
+    }
+
+    @Test func theRequestLogIsBoundedAndMasked() async throws {
+        let s = try SandboxFixture()
+        defer { s.sandbox.stop() }
+        let big = String(repeating: "x", count: 700_000)
+        for _ in 0..<6 {
+            _ = await s.call("POST", "/v2/change/enqueue", body: ["routing_key": .string(Sandbox.demo.routingKey), "payload": ["summary": .string(big)]], key: nil)
+        }
+        _ = await s.call("POST", "/users", body: ["user": ["name": "n", "email": "n@example.com", "password": "hunter2-secret"], "nested": [["api_token": "tok-secret-1"]]])
+        let log = s.sandbox.shared.withLock { $0.log }
+        let text = JSONWriter.write(.array(log))
+        #expect(!text.contains(big) && text.contains("body_omitted"))
+        #expect(!text.contains("hunter2-secret") && !text.contains("tok-secret-1") && !text.contains(Sandbox.demo.routingKey))
+        // Many bodies just under the per-body bound: the log drops its oldest entries at the byte bound.
+        let limit = 2 << 20
+        s.sandbox.shared.withLock { $0.logByteLimit = limit }
+        let large = String(repeating: "y", count: 250_000)
+        for _ in 0..<(limit / 250_000 + 4) {
+            _ = await s.call("POST", "/v2/change/enqueue", body: ["routing_key": .string(Sandbox.demo.routingKey), "payload": ["summary": .string(large)]], key: nil)
+        }
+        let (bytes, sizes) = s.sandbox.shared.withLock { ($0.logBytes, $0.logSizes) }
+        #expect(bytes <= limit && bytes == sizes.reduce(0, +) && bytes > limit / 2)
+    }
+}
+
 @Suite struct SandboxRESTTests {
     @Test func authenticationAndRateLimitHeaders() async throws {
         let s = try SandboxFixture()
