@@ -3,6 +3,7 @@ import StepKit
 import Testing
 import TestSupport
 import Values
+@testable import Sandbox
 
 @testable import PDStepCLI
 
@@ -54,5 +55,21 @@ import Values
         let plans = try JSONParser.parse(responders.stdout)["response"]?.arrayValue ?? []
         #expect(!plans.isEmpty && plans.allSatisfy { $0["headers"]?["From"] == "ops@example.com" }, "\(responders.stdout)\(responders.stderr)")
         #expect(plans.last?["body"]?["requester_id"] == "PUSER01", "\(responders.stdout)")
+    }
+
+    /// Ids go into URL paths: anything not PagerDuty-shaped is refused before a request is sent
+    /// (`../services/PSVC1` once deleted a service over https).
+    @Test(arguments: [
+        ["delete-user", "--user-id", "../services/PSVC1"], ["get-incident", "--incident-id", "PINC001?include[]=x"],
+        ["incident-note", "--incident-id", "PINC001/../../services", "--note", "x"], ["resolve-incidents", "--incident-ids", "PINC001,%2e%2e"],
+        ["get-contact-methods", "--user-ids", "a b@x"], ["start-incident-workflow", "--workflow-id", "pwf1", "--incident-id", "PINC001"],
+    ])
+    func idsThatAreNotPagerDutyShapedAreRefusedBeforeSending(_ arguments: [String]) async throws {
+        let f = try BinaryFixture()
+        defer { f.sandbox.stop() }
+        let outcome = try await runBinary(arguments, directory: f.directory)
+        #expect(outcome.code == 2, "\(outcome.stdout)")
+        #expect(try JSONParser.parse(outcome.stdout)["error"]?["message"]?.stringValue?.contains("must be a PagerDuty id") == true, "\(outcome.stdout)")
+        #expect(f.sandbox.shared.withLock { $0.log }.isEmpty, "a request was sent")
     }
 }

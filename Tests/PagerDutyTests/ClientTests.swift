@@ -211,6 +211,26 @@ final class NoteBox: Sendable {
         }
     }
 
+    /// Each attempt gets only the time left of the retry budget, so a slow server cannot
+    /// stretch a request past pagerduty.retry.max_seconds by a whole timeout.
+    @Test func anAttemptNeverOutlastsTheRetryBudget() async throws {
+        let f = try ClientFixture(retry: RetryPolicy(maxAttempts: 5, maxSeconds: 1, initialDelay: 0.01), timeout: 30)
+        defer { f.sandbox.stop() }
+        f.fault(["path": "/abilities", "count": 1, "delay_ms": 4000])
+        let started = Date()
+        await #expect(throws: PagerDutyError.self) { try await f.client.send(PagerDutyRequest(method: "GET", path: "/abilities")) }
+        #expect(Date().timeIntervalSince(started) < 2.5)
+    }
+
+    /// An id becomes exactly one path segment, whatever it holds.
+    @Test func idsAreEncodedAsOnePathSegment() {
+        #expect(PagerDutyRequest.segment("PABC123") == "PABC123")
+        #expect(PagerDutyRequest.segment("../services/P1") == "%2E%2E%2Fservices%2FP1")
+        #expect(PagerDutyRequest.segment("a?b#c d") == "a%3Fb%23c%20d")
+        let client = PagerDutyClient(configuration: try! PagerDutyConfiguration.make(userAgent: "t"), credentials: nil, fromEmail: nil, transport: StandardTransport())
+        #expect(client.url(for: .deleteUser("../services/P1")).absoluteString == "https://api.pagerduty.com/users/%2E%2E%2Fservices%2FP1")
+    }
+
     @Test func plainHTTPIsRefusedExceptToLoopback() {
         #expect(throws: PagerDutyError.self) { try PagerDutyConfiguration.make(restURL: "http://api.example.com", userAgent: "t") }
         #expect(throws: Never.self) { try PagerDutyConfiguration.make(restURL: "http://127.0.0.1:8080", userAgent: "t") }
