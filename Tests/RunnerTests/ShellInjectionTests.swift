@@ -37,6 +37,7 @@ import TestSupport
         ("as an assignment", "v=${option.x}; echo \"$v\"", "{}"),
         ("in a subshell", "(echo ${option.x})", "{}"),
         ("in a parameter default", "echo \"${UNSET_VAR:-x}\" ${option.x}", nil),
+        ("the README's example", "echo \"restarting $(echo web) for ${option.x}\"", "restarting web for {}"),
     ]
 
     @Test(arguments: contexts.indices)
