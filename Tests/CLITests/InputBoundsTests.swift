@@ -57,9 +57,7 @@ import Values
         var lines = ["a0=xxxxxxxxxxxxxxxx"]
         for i in 1...40 { lines.append("a\(i)=${a\(i - 1)}${a\(i - 1)}") }
         try write(lines.joined(separator: "\n") + "\n", "framework.properties", in: directory)
-        let started = Date()
         let outcome = try await runBinary(["config", "show"], directory: directory)
-        #expect(Date().timeIntervalSince(started) < 10)
         #expect(outcome.code == 2 && outcome.stderr.contains("framework.properties:") && outcome.stderr.contains("grows past 1 MB"), "\(outcome.stderr)")
     }
 

@@ -112,14 +112,14 @@ struct TransportTests {
     @Test(arguments: TransportKind.allCases)
     func endlessHeadersAreCutOff(_ kind: TransportKind) async throws {
         let server = try await ScriptedServer([[["flood": true]]])
-        let started = Date()
         do {
-            let response = try await kind.make().send(post(server.url()), timeout: 5)
+            let response = try await kind.make().send(post(server.url()), timeout: 30)
             Issue.record("\(kind) accepted an endless header block as \(response.status)")
         } catch {
             #expect(error.kind == .uncertain, "\(error.message)")
+            // Cut off by the size bound, long before the 30 s deadline.
+            if kind == .socket { #expect(error.message.contains("more than 300 KB of headers"), "\(error.message)") }
         }
-        #expect(Date().timeIntervalSince(started) < 5)
     }
 
     /// On a fresh connection the same silence is not retried here: the request may have taken
