@@ -21,7 +21,7 @@ sources() {
     properties) echo Sources/Values/*.swift Sources/Settings/*.swift fuzz/PropertiesFuzz.swift ;;
     jobs) echo Sources/Values/*.swift Sources/YAML/*.swift Sources/Settings/*.swift Sources/StepKit/*.swift Sources/Runner/*.swift fuzz/JobFuzz.swift ;;
     http) echo Sources/Values/*.swift Sources/Sandbox/*.swift fuzz/HTTPRequestFuzz.swift fuzz/FuzzSupport.swift ;;
-    response) echo Sources/PagerDuty/HTTPTransport.swift Sources/PagerDuty/SocketTransport.swift fuzz/HTTPResponseFuzz.swift fuzz/FuzzSupport.swift ;;
+    response) echo Sources/Values/Bounded.swift Sources/PagerDuty/HTTPTransport.swift Sources/PagerDuty/SocketTransport.swift fuzz/HTTPResponseFuzz.swift fuzz/FuzzSupport.swift ;;
   esac
 }
 

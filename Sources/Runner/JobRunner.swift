@@ -408,7 +408,7 @@ public struct JobRunner: Sendable {
         if state.request.dryRun {
             return StepOutcome(summary: "would run: \(display)")
         }
-        var environment = state.request.environment.filter { !$0.key.hasPrefix(ShellSubstitution.variablePrefix) }
+        var environment = state.request.environment
         environment.merge(state.data.environment()) { $1 }
         environment.merge(values) { $1 }
         let box = FilterBox(filters)
