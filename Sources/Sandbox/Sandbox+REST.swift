@@ -201,7 +201,7 @@ extension Sandbox {
     static func page(_ request: HTTPRequest, _ key: String, _ items: [Value]) -> HTTPResponse {
         let limit = min(100, max(1, Int(request.queryValue("limit") ?? "") ?? 25))
         let offset = max(0, Int(request.queryValue("offset") ?? "") ?? 0)
-        if offset + limit > 10_000 {
+        if offset > 10_000 - limit {  // (not offset + limit: an offset near Int.max would overflow)
             return restError(400, "Invalid Input Provided", code: 2002, errors: ["Offset+limit exceeds maximum allowed value of 10000"])
         }
         let slice = offset < items.count ? Array(items[offset..<min(items.count, offset + limit)]) : []

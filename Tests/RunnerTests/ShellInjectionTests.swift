@@ -117,6 +117,37 @@ import TestSupport
         #expect(h.recorder.lines.joined(separator: "\n") == [value, value, value, value].joined(separator: "\n"))
     }
 
+    /// A script goes to a fresh folder of mode 0700 (mkdtemp), and the folder is gone when the
+    /// step ends: after success, after a failure and after the job's timeout.
+    @Test func scriptFoldersArePrivateAndRemovedHoweverTheStepEnds() async throws {
+        let h = Harness()
+        let temporary = h.directory + "/tmp"
+        try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+        let outcome = try await h.run(
+            """
+            - name: j
+              sequence:
+                keepgoing: true
+                commands:
+                - script: |
+                    stat -c 'mode %a' "$(dirname "$0")"
+                - script: exit 3
+            """, environment: ["TMPDIR": temporary])
+        #expect(outcome.state == .failed)
+        #expect(h.recorder.lines.contains("mode 700"), "\(h.recorder.lines)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: temporary).isEmpty)
+        let timedOut = try await Harness().run(
+            """
+            - name: j
+              timeout: 1
+              sequence:
+                commands:
+                - script: sleep 30
+            """, environment: ["TMPDIR": temporary])
+        #expect(timedOut.state == .timedout)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: temporary).isEmpty)
+    }
+
     /// `${unquotedoption.x}` is the one way to insert text as is, as documented.
     @Test func unquotedOptionInsertsTextAsIs() async throws {
         let h = Harness()

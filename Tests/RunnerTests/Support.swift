@@ -78,11 +78,14 @@ struct Harness {
     }
 
     /// Parses `yaml` (a job list) and runs its first job (or the one named).
-    func run(_ yaml: String, job name: String? = nil, options: [String: String] = [:], dryRun: Bool = false, ignoreNodeFilter: Bool = false) async throws -> RunOutcome {
+    func run(
+        _ yaml: String, job name: String? = nil, options: [String: String] = [:], dryRun: Bool = false, ignoreNodeFilter: Bool = false,
+        environment: [String: String] = [:]
+    ) async throws -> RunOutcome {
         let jobs = try JobDecoder.decode(try YAMLParser.parse(yaml), file: "test.yaml")
         let job = try JobFile.select(jobs, name, file: "test.yaml")
         return await runner(jobs).run(job, RunRequest(
             options: options, dryRun: dryRun, ignoreNodeFilter: ignoreNodeFilter, directory: directory,
-            environment: ["PATH": "/usr/bin:/bin"]))
+            environment: ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }))
     }
 }

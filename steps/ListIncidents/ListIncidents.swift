@@ -42,7 +42,7 @@ public struct ListIncidents: JobStep {
             }
         }
         limit = try config.int("limit") ?? 20
-        guard limit >= 1 else { throw StepError.invalid("\(config.step): 'limit' must be 1 or more", property: "limit") }
+        guard (1...100_000).contains(limit) else { throw StepError.invalid("\(config.step): 'limit' must be from 1 to 100000", property: "limit") }
         for (name, allowed) in [("statuses", ["triggered", "acknowledged", "resolved"]), ("urgencies", ["high", "low"])] {
             for value in try config.list(name) where !allowed.contains(value) {
                 throw StepError.invalid("\(config.step): property '\(name)': '\(value)' is not one of \(allowed.joined(separator: ", "))", property: name)
