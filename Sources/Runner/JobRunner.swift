@@ -329,7 +329,10 @@ public struct JobRunner: Sendable {
                 script = VariableExpander.expandScriptTokens(body, resolve: state.data.resolve)
             }
         }
-        let expandedArgs = try shellChecked { () throws(ShellSubstitution.Refusal) in try values.expandCommand(args, resolve: state.data.resolve) }
+        let argsInline = quoted && !(interpreter ?? "").isEmpty
+        let expandedArgs = try shellChecked { () throws(ShellSubstitution.Refusal) in
+            try values.expandCommand(args, inline: argsInline, resolve: state.data.resolve)
+        }
         let displayArgs = displayCommand(args, state.data)
         let display = "script" + (displayArgs.isEmpty ? "" : " " + displayArgs)
         if state.request.dryRun { return StepOutcome(summary: "would run: \(display)") }
@@ -344,7 +347,7 @@ public struct JobRunner: Sendable {
         let command: String
         if let interpreter, !interpreter.isEmpty {
             // interpreterArgsQuoted: the interpreter gets "file args" as one argument (sudo -c
-            // style); the references in args are then expanded by the shell it starts.
+            // style), and the shell it starts parses them: values are quoted text there.
             command = quoted ? "\(interpreter) \(ShellSubstitution.displayQuote(file + (expandedArgs.isEmpty ? "" : " " + expandedArgs)))" : "\(interpreter) \(quotedFile) \(expandedArgs)"
         } else if let shebang {
             // The interpreter line is run as the kernel would run it, rather than executing the

@@ -39,14 +39,22 @@ struct ShellSubstitution {
 
     /// Expands `${...}` references in a command line or script `args` (unknown options blank,
     /// other unknown references kept, as Rundeck does in commands).
-    mutating func expandCommand(_ text: String, resolve: VariableExpander.Resolver) throws(Refusal) -> String {
+    ///
+    /// `inline`: the text will be parsed by a shell that may not see this environment (script
+    /// `args` with `interpreterArgsQuoted`, handed to `sudo ... bash -c`, which resets it). Values
+    /// then go in as text, quoted for where they land (single quotes in a bare word, backslashes
+    /// inside double quotes), which relies on the scanner being right about the place; that
+    /// shell sees nothing else of the job.
+    mutating func expandCommand(_ text: String, inline: Bool = false, resolve: VariableExpander.Resolver) throws(Refusal) -> String {
         var scanner = ShellScanner(text)
         var refusal: Refusal?
         var substitution = self
         let script = VariableExpander.expand(text, unresolved: .blankOptionsOnly, resolve: resolve) { reference, value, offset in
             guard reference.group != "unquotedoption" else { return value }
             let place = scanner.place(at: offset)
-            return substitution.reference(to: value, at: place, token: "${\(reference.text)}", line: scanner.line(of: offset), refusal: &refusal)
+            let token = "${\(reference.text)}"
+            if inline, let quoted = Self.quoted(value, at: place) { return quoted }
+            return substitution.reference(to: value, at: place, token: token, line: scanner.line(of: offset), refusal: &refusal)
         }
         self = substitution
         if let refusal { throw refusal }
@@ -83,6 +91,23 @@ struct ShellSubstitution {
         case .bare, .comment: return "\"${\(variable(for: value))}\""
         case .doubleQuoted, .expandingHereDocument: return "${\(variable(for: value))}"
         case .singleQuoted: return "'\"${\(variable(for: value))}\"'"
+        }
+    }
+
+    /// A value as text quoted for `place`; nil where text cannot be quoted (quoted
+    /// here-documents, arithmetic: the inert rules of `reference` apply).
+    static func quoted(_ value: String, at place: ShellScanner.Place) -> String? {
+        switch place {
+        case .bare, .comment: return "'" + value.replacing("'", with: "'\\''") + "'"
+        case .singleQuoted: return value.replacing("'", with: "'\\''")
+        case .doubleQuoted, .expandingHereDocument:
+            var out = ""
+            for c in value {
+                if c == "\\" || c == "\"" || c == "$" || c == "`" { out.append("\\") }
+                out.append(c)
+            }
+            return out
+        case .quotedHereDocument, .arithmetic: return nil
         }
     }
 

@@ -148,6 +148,30 @@ import TestSupport
         #expect(try FileManager.default.contentsOfDirectory(atPath: temporary).isEmpty)
     }
 
+    /// With interpreterArgsQuoted the interpreter's own shell parses the arguments, and may not
+    /// see pdstep's environment (`sudo` resets it): values arrive as quoted text, still never code.
+    @Test func quotedInterpreterArgumentsCarryValuesAsQuotedText() async throws {
+        let h = Harness()
+        let marker = h.directory + "/MARKER"
+        let value = Self.hostile(marker)
+        let outcome = try await h.run(
+            """
+            - name: j
+              options: [{name: x}]
+              sequence:
+                commands:
+                - script: |
+                    printf '%s\\n' "$1"
+                    printf '%s\\n' "$2"
+                  scriptInterpreter: env -i /bin/sh -c
+                  interpreterArgsQuoted: true
+                  args: ${option.x} "in quotes ${option.x}"
+            """, options: ["x": value])
+        #expect(!FileManager.default.fileExists(atPath: marker))
+        #expect(outcome.state == .succeeded, "\(h.recorder.lines)")
+        #expect(h.recorder.lines.joined(separator: "\n") == value + "\nin quotes " + value, "\(h.recorder.lines)")
+    }
+
     /// `${unquotedoption.x}` is the one way to insert text as is, as documented.
     @Test func unquotedOptionInsertsTextAsIs() async throws {
         let h = Harness()
