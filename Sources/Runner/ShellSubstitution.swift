@@ -18,12 +18,6 @@ import Settings
 ///
 /// `${unquotedoption.x}` is inserted as is, as in Rundeck: the job author's explicit choice.
 struct ShellSubstitution {
-    /// The script with references in place of values, and the variables that hold the values.
-    struct Result: Sendable {
-        var script: String
-        var environment: [String: String]
-    }
-
     /// A value that cannot be placed safely where it was referenced.
     struct Refusal: Error, CustomStringConvertible {
         var description: String
@@ -54,7 +48,7 @@ struct ShellSubstitution {
             let place = scanner.place(at: offset)
             let token = "${\(reference.text)}"
             if inline, let quoted = Self.quoted(value, at: place) { return quoted }
-            return substitution.reference(to: value, at: place, token: token, line: scanner.line(of: offset), refusal: &refusal)
+            return substitution.reference(to: value, at: place, token: token, line: scanner.line, refusal: &refusal)
         }
         self = substitution
         if let refusal { throw refusal }
@@ -68,7 +62,7 @@ struct ShellSubstitution {
         var substitution = self
         let script = VariableExpander.expandScriptTokens(body, resolve: resolve) { reference, value, offset in
             let place = scanner.place(at: offset)
-            return substitution.reference(to: value, at: place, token: "@\(reference.text)@", line: scanner.line(of: offset), refusal: &refusal)
+            return substitution.reference(to: value, at: place, token: "@\(reference.text)@", line: scanner.line, refusal: &refusal)
         }
         self = substitution
         if let refusal { throw refusal }
@@ -98,7 +92,8 @@ struct ShellSubstitution {
     /// here-documents, arithmetic: the inert rules of `reference` apply).
     static func quoted(_ value: String, at place: ShellScanner.Place) -> String? {
         switch place {
-        case .bare, .comment: return "'" + value.replacing("'", with: "'\\''") + "'"
+        case .bare: return "'" + value.replacing("'", with: "'\\''") + "'"
+        case .comment: return ""  // a line break in the value would end the comment
         case .singleQuoted: return value.replacing("'", with: "'\\''")
         case .doubleQuoted, .expandingHereDocument:
             var out = ""
@@ -208,8 +203,8 @@ struct ShellScanner {
         return .bare
     }
 
-    /// The 1-based line of `offset`, once the scanner has reached it.
-    func line(of offset: Int) -> Int { lines }
+    /// The 1-based line of the position last asked about.
+    var line: Int { lines }
 
     private func byte(_ i: Int) -> UInt8? { i < bytes.count ? bytes[i] : nil }
 

@@ -207,21 +207,25 @@ import TestSupport
         for run in 0..<runs {
             let template = templates[Int(random.next() % UInt64(templates.count))]
             let value = (0..<Int(1 + random.next() % 12)).map { _ in fragments[Int(random.next() % UInt64(fragments.count))] }.joined()
-            var substitution = ShellSubstitution()
-            guard let script = try? substitution.expandCommand(template, resolve: { $0.group == "option" ? value : nil }) else { continue }
-            for shell in shells {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                process.arguments = [shell, "-c", script]
-                process.environment = substitution.variables.merging(["PATH": "/usr/bin:/bin"]) { $1 }
-                process.standardOutput = FileHandle.nullDevice
-                process.standardError = FileHandle.nullDevice
-                process.standardInput = FileHandle.nullDevice
-                try process.run()
-                process.waitUntilExit()
-                let ran = FileManager.default.fileExists(atPath: marker)
-                #expect(!ran, "run \(run) (PDSTEP_SHELL_PROPERTY_SEED=\(seed)), \(shell): value \(String(reflecting: value)) in \(String(reflecting: template)) ran as code: \(String(reflecting: script))")
-                if ran { return }
+            // Out of band (exec lines), and inline for a one-line template (the arguments of an
+            // interpreterArgsQuoted script, parsed by a shell that gets no values by environment).
+            for inline in template.contains("\n") ? [false] : [false, true] {
+                var substitution = ShellSubstitution()
+                guard let script = try? substitution.expandCommand(template, inline: inline, resolve: { $0.group == "option" ? value : nil }) else { continue }
+                for shell in shells {
+                    let process = Process()
+                    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                    process.arguments = [shell, "-c", script]
+                    process.environment = substitution.variables.merging(["PATH": "/usr/bin:/bin"]) { $1 }
+                    process.standardOutput = FileHandle.nullDevice
+                    process.standardError = FileHandle.nullDevice
+                    process.standardInput = FileHandle.nullDevice
+                    try process.run()
+                    process.waitUntilExit()
+                    let ran = FileManager.default.fileExists(atPath: marker)
+                    #expect(!ran, "run \(run) (PDSTEP_SHELL_PROPERTY_SEED=\(seed)), \(shell)\(inline ? ", inline" : ""): value \(String(reflecting: value)) in \(String(reflecting: template)) ran as code: \(String(reflecting: script))")
+                    if ran { return }
+                }
             }
         }
     }
