@@ -105,4 +105,14 @@ import Values
         #expect(lines.filter { $0.hasPrefix("aaa") }.map(\.count) == [65_536, 65_536, 65_536, 65_536, 37_856])
         #expect(lines.last == "done")
     }
+
+    /// A key that cannot be written (no space, no permission, a file where a folder belongs) is a
+    /// failure of the machine, exit 1 with the reason, not invalid input.
+    @Test func aKeyThatCannotBeWrittenIsAFailure() async throws {
+        let directory = makeTemporaryDirectory()
+        try write("not a folder", "content", in: directory)
+        let outcome = try await runBinary(["keys", "put", "keys/pd/api", "--password-stdin", "--storage", directory], stdin: "secret-value", directory: directory)
+        #expect(outcome.code == 1, "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("cannot create folder") && !outcome.stderr.contains("secret-value"), "\(outcome.stderr)")
+    }
 }
