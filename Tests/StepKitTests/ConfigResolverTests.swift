@@ -69,6 +69,20 @@ func resolve(job: [String: String] = [:], invocation: [String: String] = [:], se
         #expect(try resolve(job: ["pd-id": "P1"]).string("incident_id") == "P1")
     }
 
+    /// In a job's configuration too, a property's own name wins over an alias of it, and an
+    /// alias spelled like another property's name never captures that property's value.
+    @Test func ownNamesWinOverAliasesInJobConfiguration() throws {
+        #expect(try resolve(job: ["pd-id": "P1", "incident_id": "P2"]).string("incident_id") == "P2")
+        let colliding = StepDescriptor(
+            name: "c", title: "C", summary: "s",
+            properties: [
+                StepProperty("email", title: "Email", description: "the new user's email"),
+                StepProperty("from_email", title: "From", description: "who acts", aliases: ["email"]),
+            ])
+        let config = try ConfigResolver.resolve(colliding, sources: ConfigSources(job: ["email": "new@example.com"]))
+        #expect(config.string("email") == "new@example.com" && config.string("from_email") == nil)
+    }
+
     @Test func emptyValuesFallThrough() throws {
         let config = try resolve(job: ["incident_id": "x", "severity": ""], invocation: [:])
         #expect(config.string("severity") == "error")
