@@ -300,7 +300,7 @@ public struct JobRunner: Sendable {
     func displayCommand(_ text: String, _ data: DataContext) -> String {
         VariableExpander.expand(text, unresolved: .blankOptionsOnly, resolve: data.resolve) { reference, value, _ in
             if redactor.isSecret(value) { return SecretRedactor.mask }
-            return reference.group == "unquotedoption" ? value : ShellSubstitution.displayQuote(value)
+            return reference.group == "unquotedoption" ? value : ShellSubstitution.shellWord(value)
         }
     }
 
@@ -343,17 +343,17 @@ public struct JobRunner: Sendable {
         if let why = Self.writeScript(Array(script.utf8), to: file) {
             throw StepError(.failed, "cannot write the script to \(file): \(why)")
         }
-        let quotedFile = ShellSubstitution.displayQuote(file)
+        let quotedFile = ShellSubstitution.shellWord(file)
         let command: String
         if let interpreter, !interpreter.isEmpty {
             // interpreterArgsQuoted: the interpreter gets "file args" as one argument (sudo -c
             // style), and the shell it starts parses them: values are quoted text there.
-            command = quoted ? "\(interpreter) \(ShellSubstitution.displayQuote(file + (expandedArgs.isEmpty ? "" : " " + expandedArgs)))" : "\(interpreter) \(quotedFile) \(expandedArgs)"
+            command = quoted ? "\(interpreter) \(ShellSubstitution.shellWord(file + (expandedArgs.isEmpty ? "" : " " + expandedArgs)))" : "\(interpreter) \(quotedFile) \(expandedArgs)"
         } else if let shebang {
             // The interpreter line is run as the kernel would run it, rather than executing the
             // file: that works where the temporary folder is mounted noexec, and cannot fail
             // with "Text file busy" when another thread forks while the file is being written.
-            command = (shebang + [file]).map(ShellSubstitution.displayQuote).joined(separator: " ") + " \(expandedArgs)"
+            command = (shebang + [file]).map(ShellSubstitution.shellWord).joined(separator: " ") + " \(expandedArgs)"
         } else {
             command = "/bin/sh \(quotedFile) \(expandedArgs)"
         }

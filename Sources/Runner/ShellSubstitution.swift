@@ -129,8 +129,10 @@ struct ShellSubstitution {
         return !digits.isEmpty && digits.allSatisfy { $0.isASCII && $0.isNumber }
     }
 
-    /// A value quoted so that it reads as one shell word, for logs and dry runs (never run).
-    static func displayQuote(_ value: String) -> String {
+    /// A value as one shell word: as it is when it holds only inert characters, else
+    /// single-quoted. For pdstep's own text (script paths, interpreter lines) and for showing
+    /// commands in logs and dry runs; job values never reach a shell this way.
+    static func shellWord(_ value: String) -> String {
         let safe = !value.isEmpty && isInertWords(value) && !value.contains(" ")
         return safe ? value : "'" + value.replacing("'", with: "'\\''") + "'"
     }
