@@ -17,6 +17,9 @@ import Settings
 /// integer), and otherwise the step fails before it runs, saying where.
 ///
 /// `${unquotedoption.x}` is inserted as is, as in Rundeck: the job author's explicit choice.
+/// Not covered: what a command does with a value at run time. A value handed to a second shell
+/// (`sh -c "$x"`, `eval`) is code there, and bash's `[[ $x -eq 1 ]]` evaluates a variable's
+/// value as arithmetic (exec lines run /bin/sh, which is dash on Debian).
 struct ShellSubstitution {
     /// A value that cannot be placed safely where it was referenced.
     struct Refusal: Error, CustomStringConvertible {
