@@ -51,7 +51,9 @@ let coreTargets: [Target] = [
     // libcurl's easy interface, loaded on first use (see Sources/CCurl/include/CCurl.h).
     .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
     .target(name: "PagerDuty", dependencies: ["Values", "CCurl"], swiftSettings: swiftSettings),
-    .target(name: "Sandbox", dependencies: ["Values"], swiftSettings: swiftSettings),
+    // The HTTP/1.1 server the sandbox (and the coming webhook receiver) answer through.
+    .target(name: "HTTPServer", swiftSettings: swiftSettings),
+    .target(name: "Sandbox", dependencies: ["Values", "HTTPServer"], swiftSettings: swiftSettings),
     .target(name: "PagerDutyStepKit", dependencies: ["Values", "Settings", "StepKit", "PagerDuty"], swiftSettings: swiftSettings),
     .target(name: "Runner", dependencies: ["Values", "YAML", "Settings", "StepKit"], swiftSettings: swiftSettings),
     .target(
@@ -72,13 +74,13 @@ let testTargets: [Target] = [
     .testTarget(name: "YAMLTests", dependencies: ["TestSupport", "YAML", "Values"], exclude: ["Corpus", "regenerate-golden.py"]),
     .testTarget(name: "SettingsTests", dependencies: ["TestSupport", "Settings", "Values"], exclude: ["Fixtures"]),
     .testTarget(name: "StepKitTests", dependencies: ["TestSupport", "StepKit", "Settings", "Values"]),
-    .testTarget(name: "SandboxTests", dependencies: ["TestSupport", "Sandbox", "Values"]),
-    .testTarget(name: "PagerDutyTests", dependencies: ["TestSupport", "PagerDuty", "Sandbox", "Values"]),
+    .testTarget(name: "SandboxTests", dependencies: ["TestSupport", "HTTPServer", "Sandbox", "Values"]),
+    .testTarget(name: "PagerDutyTests", dependencies: ["TestSupport", "PagerDuty", "HTTPServer", "Sandbox", "Values"]),
     .testTarget(
         name: "StepTests",
-        dependencies: ["TestSupport", "Runner", "Sandbox", "PagerDuty", "PagerDutyStepKit", "StepKit", "Settings", "Values", "YAML"] + stepModules.map { .target(name: $0) }),
+        dependencies: ["TestSupport", "Runner", "HTTPServer", "Sandbox", "PagerDuty", "PagerDutyStepKit", "StepKit", "Settings", "Values", "YAML"] + stepModules.map { .target(name: $0) }),
     .testTarget(name: "RunnerTests", dependencies: ["TestSupport", "Runner", "StepKit", "Settings", "Values", "YAML"]),
-    .testTarget(name: "CLITests", dependencies: ["TestSupport", "PDStepCLI", "pdstep", "StepKit", "Settings", "Values", "Sandbox", "PagerDuty"]),
+    .testTarget(name: "CLITests", dependencies: ["TestSupport", "PDStepCLI", "pdstep", "StepKit", "Settings", "Values", "HTTPServer", "Sandbox", "PagerDuty"]),
 ]
 
 let package = Package(

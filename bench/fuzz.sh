@@ -20,7 +20,7 @@ sources() {
     yaml) echo Sources/Values/*.swift Sources/YAML/*.swift fuzz/YAMLFuzz.swift ;;
     properties) echo Sources/Values/*.swift Sources/Settings/*.swift fuzz/PropertiesFuzz.swift ;;
     jobs) echo Sources/Values/*.swift Sources/YAML/*.swift Sources/Settings/*.swift Sources/StepKit/*.swift Sources/Runner/*.swift fuzz/JobFuzz.swift ;;
-    http) echo Sources/Values/*.swift Sources/Sandbox/*.swift fuzz/HTTPRequestFuzz.swift fuzz/FuzzSupport.swift ;;
+    http) echo Sources/Values/*.swift Sources/HTTPServer/*.swift Sources/Sandbox/*.swift fuzz/HTTPRequestFuzz.swift fuzz/FuzzSupport.swift ;;
     response) echo Sources/Values/Bounded.swift Sources/PagerDuty/HTTPTransport.swift Sources/PagerDuty/SocketTransport.swift fuzz/HTTPResponseFuzz.swift fuzz/FuzzSupport.swift ;;
   esac
 }
@@ -35,7 +35,7 @@ for target in "${targets[@]}"; do
   work="$out/$target-src"
   rm -rf "$work" && mkdir -p "$work"
   for file in $(sources "$target"); do
-    sed -E '/^import (Values|YAML|Settings|StepKit|Runner|Sandbox|PagerDuty)$/d' "$file" > "$work/$(echo "$file" | tr '/' '_')"
+    sed -E '/^import (Values|YAML|Settings|StepKit|Runner|HTTPServer|Sandbox|PagerDuty)$/d' "$file" > "$work/$(echo "$file" | tr '/' '_')"
   done
   echo "building $target"
   swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name "Fuzz_$target" "$work"/*.swift -o "$out/$target" 2>&1 | grep -v "Cannot export local symbol" || true

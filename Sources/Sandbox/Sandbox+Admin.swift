@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServer
 import Values
 
 extension Sandbox {
@@ -104,7 +105,7 @@ extension Sandbox {
 
     /// `POST /oauth/token`: the client-credentials grant for the demo OAuth app.
     func oauthToken(_ request: HTTPRequest) -> HTTPResponse {
-        let form = RequestParser.splitTarget("/?" + String(decoding: request.body, as: UTF8.self)).1
+        let form = request.formFields
         func field(_ name: String) -> String? { form.first { $0.name == name }?.value }
         guard field("grant_type") == "client_credentials" else {
             return Self.json(400, ["error": "unsupported_grant_type", "error_description": "grant_type must be client_credentials"])

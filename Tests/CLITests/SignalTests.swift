@@ -1,4 +1,5 @@
 import Foundation
+@testable import HTTPServer
 import PagerDuty
 @testable import Sandbox
 import Testing

@@ -1,4 +1,5 @@
 import Foundation
+@testable import HTTPServer
 import Sandbox
 import Settings
 import StepKit

@@ -1,4 +1,5 @@
 import Foundation
+@testable import HTTPServer
 import Synchronization
 import Testing
 import Values

@@ -1,4 +1,5 @@
 import Foundation
+@testable import HTTPServer
 import Testing
 import TestSupport
 import Values
@@ -54,6 +55,22 @@ func exchange(_ port: UInt16, _ payload: [UInt8], timeout: Double = 3, closeAfte
         #expect(reply.contains("GET /a q=x=1,y= z body=0"))
         #expect(reply.contains("POST /b q= body=3"))
         #expect(reply.contains("Connection: keep-alive") && reply.contains("Connection: close"))
+    }
+
+    /// The bind address is a parameter: the receiver will listen beyond loopback; a name that
+    /// is not an address literal is refused rather than resolved.
+    @Test func listensWhereItIsTold() throws {
+        let server = HTTPServer { _ in .text(200, "ok") }
+        defer { server.stop() }
+        let port = try server.start(host: "0.0.0.0")
+        #expect(port > 0)
+        #expect(exchangeSync(port, Array("GET / HTTP/1.1\r\nConnection: close\r\n\r\n".utf8)).contains("200 OK"))
+        #expect(throws: HTTPServer.StartError.self) { try HTTPServer { _ in .text(200, "") }.start(host: "localhost.example") }
+        if onPath("python3") {
+            let v6 = HTTPServer { _ in .text(200, "ok") }
+            defer { v6.stop() }
+            #expect((try? v6.start(host: "::1")) != nil || !FileManager.default.fileExists(atPath: "/proc/net/if_inet6"))
+        }
     }
 
     @Test func manyConcurrentConnections() async throws {

@@ -1,4 +1,5 @@
 import Foundation
+@testable import HTTPServer
 import Testing
 import TestSupport
 import Values

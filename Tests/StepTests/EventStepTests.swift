@@ -1,4 +1,5 @@
 import Foundation
+@testable import HTTPServer
 import StepKit
 import Testing
 import Values

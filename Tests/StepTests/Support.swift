@@ -22,6 +22,7 @@ import ListIncidents
 import ListIncidentAlerts
 import ResolveIncidents
 import Foundation
+@testable import HTTPServer
 import PagerDutyStepKit
 import ResolveEvent
 import Runner

@@ -5,7 +5,7 @@ import Synchronization
     import Glibc
 #endif
 
-/// One HTTP request as the sandbox's server read it.
+/// One HTTP request as the server read it.
 public struct HTTPRequest: Sendable {
     public var method: String
     /// The request target as sent (`/incidents?limit=10`).
@@ -29,6 +29,11 @@ public struct HTTPRequest: Sendable {
     /// The first header with this name (case-insensitive).
     public func header(_ name: String) -> String? {
         headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+    }
+
+    /// The fields of an `application/x-www-form-urlencoded` body, percent-decoded, in order.
+    public var formFields: [(name: String, value: String)] {
+        RequestParser.splitTarget("/?" + String(decoding: body, as: UTF8.self)).1
     }
 
     /// Every value of a query parameter.
@@ -58,9 +63,9 @@ public struct HTTPResponse: Sendable {
     public static let dropped = HTTPResponse(status: 0, drop: true)
 }
 
-/// A small HTTP/1.1 server on a loopback socket: keep-alive, `Content-Length` bodies, a thread
-/// per connection, limits on header and body size, and a read timeout, so that no malformed or
-/// slow request can crash or hang it.
+/// A small HTTP/1.1 server: keep-alive, `Content-Length` bodies, a thread per connection, limits
+/// on header and body size, and a read timeout, so that no malformed or slow request can crash or
+/// hang it. It listens where it is told (127.0.0.1 unless asked otherwise).
 public final class HTTPServer: Sendable {
     public typealias Handler = @Sendable (HTTPRequest) -> HTTPResponse
 
@@ -84,31 +89,44 @@ public final class HTTPServer: Sendable {
         public var description: String
     }
 
-    /// Binds 127.0.0.1:`port` (0 picks a free port), starts accepting, and answers the port.
+    /// Binds `host` (an IPv4 or IPv6 literal; 127.0.0.1 unless given) at `port` (0 picks a free
+    /// port), starts accepting, and answers the port.
     @discardableResult
-    public func start(port requested: UInt16 = 0) throws -> UInt16 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    public func start(host: String = "127.0.0.1", port requested: UInt16 = 0) throws -> UInt16 {
+        var v4 = sockaddr_in()
+        var v6 = sockaddr_in6()
+        let ipv6 = host.contains(":")
+        if ipv6 {
+            v6.sin6_family = sa_family_t(AF_INET6)
+            v6.sin6_port = requested.bigEndian
+            guard inet_pton(AF_INET6, host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), &v6.sin6_addr) == 1 else {
+                throw StartError(description: "cannot listen on '\(host)': not an IPv6 address")
+            }
+        } else {
+            v4.sin_family = sa_family_t(AF_INET)
+            v4.sin_port = requested.bigEndian
+            guard inet_pton(AF_INET, host, &v4.sin_addr) == 1 else {
+                throw StartError(description: "cannot listen on '\(host)': not an IPv4 address (like 127.0.0.1 or 0.0.0.0)")
+            }
+        }
+        let fd = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw StartError(description: "cannot create a socket: \(String(cString: strerror(errno)))") }
         var yes: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = requested.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
+        let bound = ipv6
+            ? withUnsafePointer(to: &v6) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
+            : withUnsafePointer(to: &v4) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         guard bound == 0, listen(fd, 256) == 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
-            throw StartError(description: "cannot listen on 127.0.0.1:\(requested): \(reason)")
+            throw StartError(description: "cannot listen on \(host):\(requested): \(reason)")
         }
-        var actual = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        var actual = sockaddr_in6()  // large enough for either family; the port sits at the same offset
+        var length = socklen_t(MemoryLayout<sockaddr_in6>.size)
         _ = withUnsafeMutablePointer(to: &actual) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
-        let chosen = UInt16(bigEndian: actual.sin_port)
+        let chosen = UInt16(bigEndian: actual.sin6_port)
         port.withLock { $0 = chosen }
         state.withLock { $0.listener = fd }
         Thread.detachNewThread { [self] in acceptLoop(fd) }
