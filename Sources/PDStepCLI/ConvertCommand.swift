@@ -1,4 +1,5 @@
 import Foundation
+import Runner
 import StepKit
 import Values
 import YAML
@@ -12,9 +13,9 @@ extension PDStep {
     ) { arguments, invocation in
         guard let file = arguments.positionals.first else { throw UsageError("convert needs a FILE") }
         let (bytes, label) = try readDocument(file, invocation)
-        let isJSON = file.hasSuffix(".json")
-        let value = try parseDocument(bytes, file: label, json: isJSON)
-        let target = arguments.value("to") ?? (isJSON ? "yaml" : "json")
+        let format = JobFormat.detect(bytes, path: file == "-" ? nil : file)
+        let value = try format.read(bytes, label)
+        let target = arguments.value("to") ?? (format.name == "json" ? "yaml" : "json")
         switch target {
         case "json": invocation.io.print(JSONWriter.write(value, options: .pretty))
         case "yaml": invocation.io.out(YAMLEmitter.emit(value))
@@ -31,15 +32,5 @@ extension PDStep {
             throw StepError(.invalidInput, FileManager.default.fileExists(atPath: path) ? "cannot read \(file)" : "\(file): no such file")
         }
         return (Array(data), file)
-    }
-
-    /// Parses JSON when asked (or when the text is JSON), otherwise YAML. Errors carry
-    /// file:line:column.
-    static func parseDocument(_ bytes: [UInt8], file: String, json: Bool) throws(SyntaxError) -> Value {
-        if json {
-            try DocumentText.check(bytes, file: file, yaml: false)
-            return try JSONParser.parse(bytes: bytes, file: file)
-        }
-        return try YAMLParser.parse(bytes: bytes, file: file)
     }
 }

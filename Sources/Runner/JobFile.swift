@@ -1,21 +1,17 @@
 import Foundation
 import Values
-import YAML
 
 /// Reads job definition files.
 public enum JobFile {
-    /// The jobs of one YAML or JSON file (JSON when it ends in `.json`). Errors carry
-    /// file:line:column for syntax and the job and step for structure.
+    /// The jobs of one job file, in any of `JobFormat.all`. Errors carry file:line:column for
+    /// syntax and the job and step for structure.
     public static func load(_ path: String, directory: String) throws -> [Job] {
         let full = path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
         guard let data = FileManager.default.contents(atPath: full) else {
             throw JobDefinitionError(FileManager.default.fileExists(atPath: full) ? "cannot read \(path)" : "\(path): no such file")
         }
         let bytes = Array(data)
-        if path.hasSuffix(".json") { try DocumentText.check(bytes, file: path, yaml: false) }  // the YAML reader checks its own
-        let document = path.hasSuffix(".json")
-            ? try JSONParser.parse(bytes: bytes, file: path)
-            : try YAMLParser.parse(bytes: bytes, file: path)
+        let document = try JobFormat.detect(bytes, path: path).read(bytes, path)
         return try JobDecoder.decode(document, file: path)
     }
 
@@ -35,7 +31,7 @@ public enum JobFile {
         let folder = (full as NSString).deletingLastPathComponent
         var all = jobs
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        for name in names.sorted() where [".yaml", ".yml", ".json"].contains(where: name.hasSuffix) {
+        for name in names.sorted() where JobFormat.fileExtensions.contains(where: name.lowercased().hasSuffix) {
             let sibling = (folder as NSString).appendingPathComponent(name)
             guard sibling != full, let more = try? load(sibling, directory: directory) else { continue }
             all += more

@@ -1,0 +1,22 @@
+import Testing
+import Values
+
+@testable import Runner
+
+/// Job files are read through one table of formats, chosen by extension, else by content.
+@Suite struct JobFormatTests {
+    @Test(arguments: [
+        ("jobs.json", "- name: x", "json"), ("jobs.yaml", "[{\"name\": \"x\"}]", "yaml"), ("jobs.YML", "a: 1", "yaml"),
+        ("jobs", "\u{FEFF}  \n[{\"name\": \"x\"}]", "json"), ("jobs", "{\"name\": \"x\"}", "json"), ("jobs", "- name: x", "yaml"), ("jobs", "", "yaml"),
+    ])
+    func formatIsNamedByExtensionElseByContent(_ path: String, _ text: String, _ expected: String) {
+        #expect(JobFormat.detect(Array(text.utf8), path: path).name == expected)
+    }
+
+    @Test func bothFormatsReadTheSameJob() throws {
+        let yaml = try JobFormat.yaml.read(Array("- name: j\n  sequence: {commands: [{exec: echo hi}]}\n".utf8), "j.yaml")
+        let json = try JobFormat.json.read(Array(#"[{"name": "j", "sequence": {"commands": [{"exec": "echo hi"}]}}]"#.utf8), "j.json")
+        #expect(yaml == json)
+        #expect(JobFormat.fileExtensions == [".json", ".yaml", ".yml"])
+    }
+}
