@@ -5,8 +5,8 @@
 import PackageDescription
 
 /// The job steps. Each name is a folder under `steps/` holding one module that conforms to
-/// `JobStep`; adding a step is one line here plus one line in the catalog
-/// (`Sources/PDStepCLI/StepCatalog.swift`).
+/// `JobStep`; adding a step is one line here plus its type in `StepCatalog.builtIn`
+/// (`Sources/StepLibrary/StepCatalog+BuiltIn.swift`); a test checks that the two lists agree.
 let stepModules: [String] = [
     "SendEvent",
     "AcknowledgeEvent",
@@ -56,9 +56,11 @@ let coreTargets: [Target] = [
     .target(name: "Sandbox", dependencies: ["Values", "HTTPServer"], swiftSettings: swiftSettings),
     .target(name: "PagerDutyStepKit", dependencies: ["Values", "Settings", "StepKit", "PagerDuty"], swiftSettings: swiftSettings),
     .target(name: "Runner", dependencies: ["Values", "YAML", "Settings", "StepKit"], swiftSettings: swiftSettings),
+    // Every step this binary ships, as one catalog (the only list of step types).
+    .target(name: "StepLibrary", dependencies: ["StepKit"] + stepModules.map { .target(name: $0) }, swiftSettings: swiftSettings),
     .target(
         name: "PDStepCLI",
-        dependencies: ["Values", "YAML", "Settings", "StepKit", "Runner", "Sandbox", "PagerDutyStepKit"] + stepModules.map { .target(name: $0) },
+        dependencies: ["Values", "YAML", "Settings", "StepKit", "Runner", "Sandbox", "PagerDutyStepKit", "StepLibrary"],
         swiftSettings: swiftSettings
     ),
     .executableTarget(name: "pdstep", dependencies: ["PDStepCLI"], swiftSettings: swiftSettings),
@@ -78,9 +80,9 @@ let testTargets: [Target] = [
     .testTarget(name: "PagerDutyTests", dependencies: ["TestSupport", "PagerDuty", "HTTPServer", "Sandbox", "Values"]),
     .testTarget(
         name: "StepTests",
-        dependencies: ["TestSupport", "Runner", "HTTPServer", "Sandbox", "PagerDuty", "PagerDutyStepKit", "StepKit", "Settings", "Values", "YAML"] + stepModules.map { .target(name: $0) }),
+        dependencies: ["TestSupport", "Runner", "HTTPServer", "Sandbox", "PagerDuty", "PagerDutyStepKit", "StepKit", "Settings", "Values", "YAML", "StepLibrary"] + stepModules.map { .target(name: $0) }),
     .testTarget(name: "RunnerTests", dependencies: ["TestSupport", "Runner", "StepKit", "Settings", "Values", "YAML"]),
-    .testTarget(name: "CLITests", dependencies: ["TestSupport", "PDStepCLI", "pdstep", "StepKit", "Settings", "Values", "HTTPServer", "Sandbox", "PagerDuty"]),
+    .testTarget(name: "CLITests", dependencies: ["TestSupport", "PDStepCLI", "StepLibrary", "pdstep", "StepKit", "Settings", "Values", "HTTPServer", "Sandbox", "PagerDuty"]),
 ]
 
 let package = Package(

@@ -2,6 +2,7 @@ import Foundation
 import Runner
 import Settings
 import StepKit
+import StepLibrary
 import Values
 
 /// The `pdstep` command line: a table of commands, dispatched by the first argument.

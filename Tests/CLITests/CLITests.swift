@@ -1,6 +1,7 @@
 import Foundation
 import Settings
 import StepKit
+import StepLibrary
 import Testing
 import TestSupport
 import Values

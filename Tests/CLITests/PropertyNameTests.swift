@@ -1,6 +1,7 @@
 import Foundation
 @testable import HTTPServer
 import StepKit
+import StepLibrary
 import Testing
 import TestSupport
 import Values

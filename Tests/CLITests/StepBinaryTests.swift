@@ -3,6 +3,7 @@ import Foundation
 import Sandbox
 import Settings
 import StepKit
+import StepLibrary
 import Testing
 import TestSupport
 import Values

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import StepKit
+import StepLibrary
 import Testing
 import TestSupport
 

@@ -6,8 +6,9 @@ import Values
 
 @testable import Sandbox
 
-/// Sends raw bytes to 127.0.0.1:port and reads until the server closes or `timeout` passes.
-func exchangeSync(_ port: UInt16, _ payload: [UInt8], timeout: Double = 3, closeAfterSend: Bool = false) -> String {
+/// Sends raw bytes to 127.0.0.1:port and reads until the server closes or `timeout` passes (a
+/// bound against a hang, generous so that a loaded test machine is not mistaken for one).
+func exchangeSync(_ port: UInt16, _ payload: [UInt8], timeout: Double = 15, closeAfterSend: Bool = false) -> String {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()
@@ -34,7 +35,7 @@ func exchangeSync(_ port: UInt16, _ payload: [UInt8], timeout: Double = 3, close
 
 
 
-func exchange(_ port: UInt16, _ payload: [UInt8], timeout: Double = 3, closeAfterSend: Bool = false) async -> String {
+func exchange(_ port: UInt16, _ payload: [UInt8], timeout: Double = 15, closeAfterSend: Bool = false) async -> String {
     (try? await offload { exchangeSync(port, payload, timeout: timeout, closeAfterSend: closeAfterSend) }) ?? ""
 }
 

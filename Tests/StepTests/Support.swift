@@ -31,6 +31,7 @@ import SendChangeEvent
 import SendEvent
 import Settings
 import StepKit
+import StepLibrary
 import Synchronization
 import Testing
 import Values
@@ -39,12 +40,8 @@ import YAML
 /// Sandboxes kept up until the process ends (see `StepFixture.retire`).
 let retiredSandboxes = Mutex<[Sandbox]>([])
 
-/// Every step this target tests.
-let catalog = StepCatalog([
-    CreateUser.self, UpdateUser.self, DeleteUser.self, GetUser.self, ListUsers.self, GetContactMethods.self, ListSchedules.self, ListEscalationPolicies.self, TestConnection.self, ExportDirectory.self,
-    SendEvent.self, AcknowledgeEvent.self, ResolveEvent.self, SendChangeEvent.self,
-    IncidentNote.self, EscalateIncident.self, RunResponsePlay.self, StartIncidentWorkflow.self, UpdateStatus.self, UpdateIncident.self, GetIncident.self, UpdateEscalationPolicy.self, AddResponders.self, ListIncidents.self, ListIncidentAlerts.self, ResolveIncidents.self,
-])
+/// Every step pdstep ships.
+let catalog = StepCatalog.builtIn
 
 /// Keeps every event of a run, as text.
 final class TextLog: ExecutionRenderer {

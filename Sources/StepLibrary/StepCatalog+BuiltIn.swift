@@ -27,8 +27,8 @@ import UpdateStatus
 import UpdateUser
 
 extension StepCatalog {
-    /// Every step this binary ships. Adding a step: its module in Package.swift's `stepModules`,
-    /// an import here, and its type in this list.
+    /// Every step pdstep ships. Adding a step: its module in Package.swift's `stepModules`, an
+    /// import here, and its type in this list (`StepListTests` checks the two agree).
     public static let builtIn = StepCatalog([
         SendEvent.self, AcknowledgeEvent.self, ResolveEvent.self, SendChangeEvent.self,
         IncidentNote.self, EscalateIncident.self, RunResponsePlay.self, StartIncidentWorkflow.self, UpdateStatus.self, UpdateIncident.self,
