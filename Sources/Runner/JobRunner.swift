@@ -83,13 +83,13 @@ public struct JobRunner: Sendable {
         if job.nodeFilter.map(JobValidator.dispatchesToOtherNodes) == true {
             log.emit(.note(level: .warn, message: "the node filter '\(job.nodeFilter ?? "")' is ignored (--ignore-node-filter); running on the local node"))
         }
-        let execid = Self.newExecutionID()
+        let execution = Execution(id: ExecutionID.next(), uuid: ExecutionID.uuid())
         var attempt = 0
         var retryMax = 0
         var retryDelay = 0.0
         while true {
-            var state = RunState(job: job, execid: execid, attempt: attempt, request: request)
-            state.data.groups["job"] = jobContext(job, execid: execid, attempt: attempt)
+            var state = RunState(job: job, execution: execution, attempt: attempt, request: request)
+            state.data.groups["job"] = jobContext(job, execution: execution, attempt: attempt)
             state.data.groups["globals"] = globals()
             state.data.groups["node"] = nodeContext(request.environment)
             do {
@@ -121,7 +121,7 @@ public struct JobRunner: Sendable {
                 for problem in problems { log.emit(.note(level: .error, message: "job \(job.fullName): \(problem)")) }
                 return RunOutcome(state: .failed, exitCode: .invalidInput, failedSteps: [], data: state.data)
             }
-            log.emit(.jobStarted(job: job.fullName, execid: execid, attempt: attempt, dryRun: request.dryRun))
+            log.emit(.jobStarted(job: job.fullName, execid: execution.id, attempt: attempt, dryRun: request.dryRun))
             let started = DispatchTime.now()
             let outcome = await runAttempt(state, timeout: timeout)
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
@@ -486,9 +486,9 @@ public struct JobRunner: Sendable {
         if state.request.dryRun {
             log.emit(.log(context: number, level: .normal, message: "would run job \(target.fullName) with \(supplied.map { "-\($0.key) \($0.value)" }.sorted().joined(separator: " "))"))
         }
-        var child = RunState(job: target, execid: state.execid, attempt: state.attempt, request: state.request)
+        var child = RunState(job: target, execution: state.execution, attempt: state.attempt, request: state.request)
         child.depth = state.depth + 1
-        child.data.groups["job"] = jobContext(target, execid: state.execid, attempt: state.attempt)
+        child.data.groups["job"] = jobContext(target, execution: state.execution, attempt: state.attempt)
         child.data.groups["globals"] = state.data.groups["globals"]
         child.data.groups["node"] = state.data.groups["node"]
         let options = try OptionResolver(options: target.options, keyStorage: keyStorage, redactor: redactor)
@@ -506,10 +506,10 @@ public struct JobRunner: Sendable {
 
     // MARK: Context
 
-    func jobContext(_ job: Job, execid: String, attempt: Int) -> [String: String] {
+    func jobContext(_ job: Job, execution: Execution, attempt: Int) -> [String: String] {
         let user = ProcessInfo.processInfo.environment["USER"] ?? "pdstep"
         return [
-            "name": job.name, "group": job.group, "id": job.uuid ?? "", "execid": execid, "executionUuid": execid,
+            "name": job.name, "group": job.group, "id": job.uuid ?? "", "execid": execution.id, "executionUuid": execution.uuid,
             "project": settings.value("project.name") ?? "pdstep", "username": user, "user.name": user,
             "loglevel": job.logLevel == .normal ? "INFO" : job.logLevel.description,
             "retryAttempt": String(attempt), "wasRetry": attempt > 0 ? "true" : "false",
@@ -533,24 +533,26 @@ public struct JobRunner: Sendable {
             "os-family": "unix", "os-name": "Linux", "description": "the local node", "tags": "",
         ]
     }
+}
 
-    static func newExecutionID() -> String {
-        String(Int(Date().timeIntervalSince1970 * 1000) % 1_000_000_000)
-    }
+/// One execution's identity: `${job.execid}` and `${job.executionUuid}`.
+struct Execution: Sendable, Hashable {
+    var id: String
+    var uuid: String
 }
 
 /// The mutable state of one run.
 struct RunState: Sendable {
     var job: Job
-    var execid: String
+    var execution: Execution
     var attempt: Int
     var request: RunRequest
     var data = DataContext()
     var depth = 0
 
-    init(job: Job, execid: String, attempt: Int, request: RunRequest) {
+    init(job: Job, execution: Execution, attempt: Int, request: RunRequest) {
         self.job = job
-        self.execid = execid
+        self.execution = execution
         self.attempt = attempt
         self.request = request
     }
