@@ -33,21 +33,42 @@ public enum ExecutionEvent: Sendable {
     case jobFinished(job: String, state: JobState, status: String?, milliseconds: Double, steps: Int, failed: [String])
 }
 
-/// Renders events for people or machines.
+/// Receives the events of a run: the terminal, the JSON log, notifications, a server's
+/// execution store. The contract every observer keeps (as swift-log's handlers do):
+/// `render` is called synchronously, on the thread that emitted the event, in the order events
+/// happen, with secrets already masked; it must be thread-safe and quick (an observer with slow
+/// work queues it), and must not emit into the same log.
 public protocol ExecutionRenderer: Sendable {
     func render(_ event: ExecutionEvent)
 }
 
-/// The execution log: redacts secrets from every event, filters log lines by the job's log
-/// level, and hands events to the renderer.
+/// The execution log of one run: one event stream with any number of observers. It masks
+/// secrets in every event once, filters log lines by the job's log level, and hands each event
+/// to every observer in the order they were added (swift-log's `MultiplexLogHandler` is the
+/// model). Each execution has its own log and so its own `SecretRedactor`.
 public final class ExecutionLog: Sendable {
     public let redactor: SecretRedactor
-    private let renderer: any ExecutionRenderer
+    private let observers: Mutex<[any ExecutionRenderer]>
     private let threshold = Mutex(LogLevel.normal)
 
-    public init(renderer: any ExecutionRenderer, redactor: SecretRedactor) {
-        self.renderer = renderer
+    /// A log with these observers (more can be added with `add`).
+    public init(observers: [any ExecutionRenderer], redactor: SecretRedactor) {
+        self.observers = Mutex(observers)
         self.redactor = redactor
+    }
+
+    /// A log with one observer.
+    public convenience init(renderer: any ExecutionRenderer, redactor: SecretRedactor) {
+        self.init(observers: [renderer], redactor: redactor)
+    }
+
+    /// Adds an observer; it sees the events emitted from now on.
+    public func add(_ observer: any ExecutionRenderer) {
+        observers.withLock { $0.append(observer) }
+    }
+
+    private func deliver(_ event: ExecutionEvent) {
+        for observer in observers.withLock({ $0 }) { observer.render(event) }
     }
 
     /// Log lines above this level are dropped (the job's `loglevel`).
@@ -58,20 +79,20 @@ public final class ExecutionLog: Sendable {
         switch event {
         case .log(let context, let level, let message):
             guard level <= threshold.withLock({ $0 }) else { return }
-            renderer.render(.log(context: context, level: level, message: r(message)))
+            deliver(.log(context: context, level: level, message: r(message)))
         case .note(let level, let message):
             guard level <= threshold.withLock({ $0 }) else { return }
-            renderer.render(.note(level: level, message: r(message)))
+            deliver(.note(level: level, message: r(message)))
         case .dataCaptured(let context, let key, let value):
-            renderer.render(.dataCaptured(context: context, key: r(key), value: r(value)))
+            deliver(.dataCaptured(context: context, key: r(key), value: r(value)))
         case .stepStarted(let context, let total, let label):
-            renderer.render(.stepStarted(context: context, total: total, label: r(label)))
+            deliver(.stepStarted(context: context, total: total, label: r(label)))
         case .stepFinished(let context, let total, let label, let state, let ms, let message):
-            renderer.render(.stepFinished(context: context, total: total, label: r(label), state: state, milliseconds: ms, message: message.map(r)))
+            deliver(.stepFinished(context: context, total: total, label: r(label), state: state, milliseconds: ms, message: message.map(r)))
         case .jobFinished(let job, let state, let status, let ms, let steps, let failed):
-            renderer.render(.jobFinished(job: job, state: state, status: status.map(r), milliseconds: ms, steps: steps, failed: failed.map(r)))
+            deliver(.jobFinished(job: job, state: state, status: status.map(r), milliseconds: ms, steps: steps, failed: failed.map(r)))
         case .jobStarted:
-            renderer.render(event)
+            deliver(event)
         }
     }
 
