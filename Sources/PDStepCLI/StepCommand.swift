@@ -60,21 +60,17 @@ enum StepCommand {
                     io.printError("warning: --\(property.name.replacingUnderscores()) puts a secret on the command line, where other processes can see it; use RD_CONFIG_\(property.name.uppercased()), --config - or a key-storage path instead")
                 }
             }
-            let redactor = invocation.redactor
-            let config = try ConfigResolver.resolve(descriptor, sources: ConfigSources(invocation: values, invocationLabel: label, settings: settings), redactor: redactor)
-            for warning in config.warnings { io.printError("warning: " + redactor.redact(warning)) }
-            let step = try stepType.init(config: config)
             ProcessTermination.onStop { report in
                 let (status, error, code) = stopResult(report)
                 io.printError("error: " + invocation.redactor.redact(error.message))
                 emit(descriptor, status: status, result: nil, error: error, format: "json", exitCode: code, invocation)
                 return code
             }
-            let sink = StderrSink(io: io, step: descriptor.commandName)
             let context = StepContext(
-                settings: settings, keyStorage: invocation.keyStorage(parsed, settings: settings), redactor: redactor,
-                data: jobContext(io.environment), dryRun: parsed.has("dry-run"), log: sink)
-            let result = try await step.run(context)
+                settings: settings, keyStorage: invocation.keyStorage(parsed, settings: settings), redactor: invocation.redactor,
+                data: jobContext(io.environment), dryRun: parsed.has("dry-run"), log: StderrSink(io: io, step: descriptor.commandName))
+            let sources = ConfigSources(invocation: values, invocationLabel: label, settings: settings)
+            let result = try await StepRunner.run(stepType, sources: sources, context: context)
             emit(descriptor, status: parsed.has("dry-run") ? "dry-run" : "succeeded", result: result, error: nil, format: outputFormat, invocation)
             return ExitCode.success.rawValue
         } catch let error as UsageError {

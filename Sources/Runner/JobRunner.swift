@@ -446,13 +446,10 @@ public struct JobRunner: Sendable {
                 }
                 : state.data.expand(value, unresolved: .blank)
         }
-        let config = try ConfigResolver.resolve(stepType.descriptor, sources: ConfigSources(job: expanded, settings: settings), redactor: redactor)
-        for warning in config.warnings { log.emit(.log(context: number, level: .warn, message: warning)) }
-        let step = try stepType.init(config: config)
         let context = StepContext(
             settings: settings, keyStorage: keyStorage, redactor: redactor, data: state.data, dryRun: state.request.dryRun,
             log: log.sink(context: number))
-        let result = try await step.run(context)
+        let result = try await StepRunner.run(stepType, sources: ConfigSources(job: expanded, settings: settings), context: context)
         if !result.summary.isEmpty && !state.request.dryRun {
             log.emit(.log(context: number, level: .verbose, message: result.summary))
         }

@@ -94,8 +94,12 @@ struct JobValidator {
                 }
             }
             do {
-                let config = try ConfigResolver.resolve(stepType.descriptor, sources: ConfigSources(job: sample, settings: runner.settings))
-                if !unresolved { _ = try stepType.init(config: config) }
+                let sources = ConfigSources(job: sample, settings: runner.settings)
+                if unresolved {
+                    _ = try ConfigResolver.resolve(stepType.descriptor, sources: sources)
+                } else {
+                    _ = try StepRunner.prepare(stepType, sources: sources, redactor: nil)
+                }
             } catch {
                 problems.append("\(label) (\(type)): \(error.description)")
             }
