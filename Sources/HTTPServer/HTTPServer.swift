@@ -133,23 +133,27 @@ public final class HTTPServer: Sendable {
         return chosen
     }
 
-    /// Stops accepting and closes every connection.
+    /// Stops accepting and ends every connection. Descriptors are only shut down here, under the
+    /// lock, while their owners (the accept loop, each connection's thread) still hold them
+    /// open: a descriptor closed here could be reused at once by another socket of the process,
+    /// which a late `accept` or `shutdown` would then hit (an accept loop that had not started
+    /// yet once took and dropped another server's connections).
     public func stop() {
-        let (listener, connections) = state.withLock { state -> (Int32, Set<Int32>) in
+        state.withLock { state in
             state.stopped = true
-            let result = (state.listener, state.connections)
-            state.listener = -1
-            return result
+            if state.listener >= 0 { shutdown(state.listener, Int32(SHUT_RDWR)) }
+            for fd in state.connections { shutdown(fd, Int32(SHUT_RDWR)) }
         }
-        if listener >= 0 {
-            shutdown(listener, Int32(SHUT_RDWR))
-            close(listener)
-        }
-        for fd in connections { shutdown(fd, Int32(SHUT_RDWR)) }
     }
 
+    /// Accepts connections until `stop`; owns the listening descriptor and closes it on the way out.
     private func acceptLoop(_ listener: Int32) {
+        defer {
+            state.withLock { $0.listener = -1 }
+            close(listener)
+        }
         while true {
+            if state.withLock({ $0.stopped }) { return }
             let fd = accept(listener, nil, nil)
             if fd < 0 {
                 if errno == EINTR || errno == ECONNABORTED { continue }

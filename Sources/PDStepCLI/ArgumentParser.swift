@@ -1,3 +1,4 @@
+import Values
 import StepKit
 
 /// One option a command accepts.
@@ -43,9 +44,11 @@ struct ParsedArguments: Sendable {
 }
 
 /// A command-line usage error; exit code 2.
-struct UsageError: Error, Sendable, CustomStringConvertible {
+struct UsageError: ReportableError, Sendable {
     var description: String
     init(_ description: String) { self.description = description }
+
+    var exitCode: ExitCode { .invalidInput }
 }
 
 /// Parses arguments against a table of options. `--name value`, `--name=value`, `-o value`,

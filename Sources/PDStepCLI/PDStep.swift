@@ -71,36 +71,10 @@ public enum PDStep {
         }
     }
 
-    /// Prints an error (secrets masked) and answers its exit code.
+    /// Prints an error (secrets masked) and answers its exit code (`ReportableError`).
     static func report(_ error: any Error, _ invocation: Invocation) -> Int32 {
-        let code: ExitCode
-        let text: String
-        switch error {
-        case let error as StepError:
-            code = error.exitCode
-            text = error.description
-        case let error as KeyStorageError:
-            switch error.kind {
-            case .invalidPath, .wrongType: code = .invalidInput
-            // A full disk or an unreadable file is a failure of the machine, not bad input.
-            case .notFound, .unreadable, .writeFailed: code = .failed
-            }
-            text = error.description
-        case let error as SettingsError:
-            code = .invalidInput
-            text = error.description
-        case let error as SyntaxError:
-            code = .invalidInput
-            text = error.description
-        case let error as JobDefinitionError:
-            code = .invalidInput
-            text = error.description
-        default:
-            code = .failed
-            text = String(describing: error)
-        }
-        invocation.io.printError("error: " + invocation.redactor.redact(text))
-        return code.rawValue
+        invocation.io.printError("error: " + invocation.redactor.redact(String(describing: error)))
+        return ExitCode.of(error).rawValue
     }
 
     /// Every command, in the order `--help` lists them.

@@ -83,7 +83,7 @@ enum StepCommand {
             return error.exitCode.rawValue
         } catch {
             let code = PDStep.report(error, invocation)
-            emit(descriptor, status: "failed", result: nil, error: StepError(code == ExitCode.invalidInput.rawValue ? .invalidInput : .failed, "\(error)"), format: "json", invocation)
+            emit(descriptor, status: "failed", result: nil, error: StepError(error), format: "json", invocation)
             return code
         }
     }

@@ -48,7 +48,9 @@ public struct Outbox: Sendable {
         public var unreadable: [Unreadable] = []
     }
 
-    public struct OutboxError: Error, Sendable, CustomStringConvertible {
+    public struct OutboxError: ReportableError, Sendable {
+        /// The outbox folder cannot be written or read: a failure of the machine.
+        public var exitCode: ExitCode { .failed }
         public var description: String
     }
 

@@ -2,7 +2,7 @@ import Values
 
 /// Why a PagerDuty call failed: a kind (which decides retries and exit codes), a message a
 /// person reads, and every detail string PagerDuty sent.
-public struct PagerDutyError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct PagerDutyError: ReportableError, Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable {
         /// Found wrong before anything was sent (bad routing key, missing From, ...).
         case invalidRequest
@@ -44,6 +44,15 @@ public struct PagerDutyError: Error, Sendable, Hashable, CustomStringConvertible
         self.details = details
         self.httpStatus = httpStatus
         self.code = code
+    }
+
+    /// Found wrong before sending: invalid input; refused: failed; temporary: worth a retry.
+    public var exitCode: ExitCode {
+        switch kind {
+        case .invalidRequest: return .invalidInput
+        case .refused, .unauthorized, .forbidden, .notFound: return .failed
+        case .rateLimited, .temporary: return .temporary
+        }
     }
 
     public var description: String {

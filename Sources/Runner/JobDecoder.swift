@@ -2,9 +2,12 @@ import StepKit
 import Values
 
 /// Why a job definition could not be read. The message names the file, the job and the step.
-public struct JobDefinitionError: Error, Sendable, CustomStringConvertible {
+public struct JobDefinitionError: ReportableError, Sendable {
     public var description: String
     public init(_ description: String) { self.description = description }
+
+    /// A job file that cannot be run as written is invalid input.
+    public var exitCode: ExitCode { .invalidInput }
 }
 
 /// Turns a parsed Rundeck job document (YAML or JSON) into jobs, with Rundeck's rules: the root

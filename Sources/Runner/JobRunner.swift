@@ -226,9 +226,10 @@ public struct JobRunner: Sendable {
         return AttemptResult(state: .failed, status: nil, exitCode: exitCode(firstError), stepsRun: ran, failedSteps: failed, data: state.data)
     }
 
+    /// A failed run's exit code: its first error's (a failure never exits 0).
     private func exitCode(_ error: StepError?) -> ExitCode {
-        guard let error else { return .failed }
-        return error.exitCode == .success ? .failed : error.exitCode
+        let code = error?.exitCode ?? .failed
+        return code == .success ? .failed : code
     }
 
     // MARK: Steps
@@ -272,7 +273,7 @@ public struct JobRunner: Sendable {
         } catch let error as StepError {
             outcome = StepOutcome(error: error)
         } catch {
-            outcome = StepOutcome(error: StepError(.failed, "\(error)"))
+            outcome = StepOutcome(error: StepError(error))
         }
         merge(outcome, number: number, state: &state)
         return outcome

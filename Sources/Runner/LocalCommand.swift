@@ -1,4 +1,5 @@
 import Foundation
+import Values
 import Settings
 import StepKit
 import Synchronization
@@ -17,7 +18,8 @@ enum LocalCommand {
         var signalled: Bool
     }
 
-    struct SpawnError: Error, CustomStringConvertible {
+    struct SpawnError: ReportableError {
+        var exitCode: ExitCode { .failed }
         var description: String
     }
 

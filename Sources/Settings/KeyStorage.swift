@@ -1,8 +1,9 @@
 import Foundation
+import Values
 import Synchronization
 
 /// Why a key-storage operation failed. Messages name the path and, where it helps, the file.
-public struct KeyStorageError: Error, Sendable, CustomStringConvertible {
+public struct KeyStorageError: ReportableError, Sendable {
     /// What kind of failure, so callers can map it to an exit code.
     public enum Kind: Sendable { case invalidPath, notFound, wrongType, unreadable, writeFailed }
     public var kind: Kind
@@ -11,6 +12,15 @@ public struct KeyStorageError: Error, Sendable, CustomStringConvertible {
     public init(_ kind: Kind, _ description: String) {
         self.kind = kind
         self.description = description
+    }
+
+    /// A bad path or the wrong kind of key is invalid input; a missing key, an unreadable file or
+    /// a failed write (a full disk) is a failure of the machine.
+    public var exitCode: ExitCode {
+        switch kind {
+        case .invalidPath, .wrongType: return .invalidInput
+        case .notFound, .unreadable, .writeFailed: return .failed
+        }
     }
 }
 

@@ -2,9 +2,12 @@ import Foundation
 import Values
 
 /// Why settings could not be loaded. Each message names the file or flag.
-public struct SettingsError: Error, Sendable, CustomStringConvertible {
+public struct SettingsError: ReportableError, Sendable {
     public var description: String
     public init(_ description: String) { self.description = description }
+
+    /// A settings file that cannot be used is invalid input.
+    public var exitCode: ExitCode { .invalidInput }
 }
 
 /// Finds and reads the settings files.

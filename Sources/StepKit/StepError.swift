@@ -1,6 +1,8 @@
+import Values
+
 /// Why a step failed, as a value: a kind that maps to an exit code and to Rundeck's failure
 /// reasons, a message a person reads, and every detail string PagerDuty sent.
-public struct StepError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct StepError: ReportableError, Sendable, Hashable {
     /// The kinds of failure.
     public enum Kind: String, Sendable, Hashable {
         /// Bad configuration or input, found before anything was sent.
@@ -49,6 +51,22 @@ public struct StepError: Error, Sendable, Hashable, CustomStringConvertible {
         self.httpStatus = httpStatus
         self.remoteCode = remoteCode
         self.property = property
+    }
+
+    /// Any other error as a step failure of the kind its exit code implies.
+    public init(_ error: any Error) {
+        if let stepError = error as? StepError {
+            self = stepError
+            return
+        }
+        let kind: Kind
+        switch ExitCode.of(error) {
+        case .invalidInput: kind = .invalidInput
+        case .temporary: kind = .temporary
+        case .timedOut: kind = .timedOut
+        case .success, .failed: kind = .failed
+        }
+        self.init(kind, "\(error)")
     }
 
     /// Shorthand for invalid input about one property.

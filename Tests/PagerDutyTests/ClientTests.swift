@@ -236,6 +236,13 @@ final class NoteBox: Sendable {
         #expect(client.url(for: .deleteUser("../services/P1")).absoluteString == "https://api.pagerduty.com/users/%2E%2E%2Fservices%2FP1")
     }
 
+    /// PagerDuty's errors say their exit code like every other error (the one seam).
+    @Test func pagerDutyErrorsKnowTheirExitCodes() {
+        #expect(ExitCode.of(PagerDutyError(.invalidRequest, "x")) == .invalidInput)
+        #expect(ExitCode.of(PagerDutyError(.refused, "x")) == .failed && ExitCode.of(PagerDutyError(.notFound, "x")) == .failed)
+        #expect(ExitCode.of(PagerDutyError(.temporary, "x")) == .temporary && ExitCode.of(PagerDutyError(.rateLimited, "x")) == .temporary)
+    }
+
     @Test func plainHTTPIsRefusedExceptToLoopback() {
         #expect(throws: PagerDutyError.self) { try PagerDutyConfiguration.make(restURL: "http://api.example.com", userAgent: "t") }
         #expect(throws: Never.self) { try PagerDutyConfiguration.make(restURL: "http://127.0.0.1:8080", userAgent: "t") }

@@ -199,7 +199,7 @@ struct SandboxFixture {
         let s = try SandboxFixture()
         defer { s.sandbox.stop() }
         let first = await s.call("GET", "/users?limit=3&offset=0")
-        #expect(first.json["users"]?.arrayValue?.count == 3 && first.json["more"] == true)
+        #expect(first.json["users"]?.arrayValue?.count == 3 && first.json["more"] == true, "\(first.status) \(first.headers)")
         let second = await s.call("GET", "/users?limit=3&offset=3&total=true")
         #expect(second.json["users"]?.arrayValue?.count == 1 && second.json["more"] == false && second.json["total"] == 4)
         let ceiling = await s.call("GET", "/users?limit=100&offset=9950")
