@@ -179,13 +179,6 @@ extension PagerDutyClient {
         return (Self.eventResult(response, fallbackKey: dedupKey), warnings)
     }
 
-    /// Sends a change event.
-    public func send(_ event: ChangeEvent) async throws(PagerDutyError) -> (EventResult, warnings: [String]) {
-        let (request, warnings) = try Self.request(for: event)
-        let response = try await send(request, pacingKey: event.routingKey)
-        return (Self.eventResult(response, fallbackKey: nil), warnings)
-    }
-
     public static func eventResult(_ response: PagerDutyResponse, fallbackKey: String?) -> EventResult {
         EventResult(
             status: response.body["status"]?.text ?? "success", message: response.body["message"]?.text ?? "",

@@ -77,8 +77,8 @@ extension PagerDutyClient {
     public static let paginationCeiling = 10_000
 
     /// Every item of a paginated list (`key` is the plural, such as `incidents`), 100 per page,
-    /// up to `maximum` items. Throws when the 10,000 ceiling is reached before the end, unless
-    /// `stopAtCeiling` (then `ceilingReached` is set).
+    /// up to `maximum` items. When PagerDuty's 10,000 ceiling stops it before the end, it answers
+    /// what it has with `ceilingReached` set.
     public func listAll(_ request: PagerDutyRequest, key: String, maximum: Int = .max) async throws(PagerDutyError) -> (items: [Value], ceilingReached: Bool) {
         var items: [Value] = []
         var offset = 0

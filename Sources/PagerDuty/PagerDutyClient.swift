@@ -122,7 +122,7 @@ public struct PagerDutyClient: Sendable {
     }
 
     /// Checks what a real send would check first (a key, the From header), then answers the plan.
-    public func plan(_ request: PagerDutyRequest, strict: Bool) throws(PagerDutyError) -> Value {
+    public func checkedPlan(_ request: PagerDutyRequest) throws(PagerDutyError) -> Value {
         _ = try headers(for: request)
         return plan(request)
     }

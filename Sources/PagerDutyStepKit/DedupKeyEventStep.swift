@@ -22,6 +22,6 @@ public enum DedupKeyEventStep {
     public static func run(_ action: AlertEvent.Action, dedupKey: String, config: StepConfig, context: StepContext) async throws(StepError) -> StepResult {
         var event = AlertEvent(routingKey: "", action: action)
         event.dedupKey = dedupKey
-        return try await AlertEventStep.send(event, config: config, context: context)
+        return try await AlertEventDelivery.send(event, config: config, context: context)
     }
 }

@@ -5,7 +5,7 @@ import StepKit
 import Values
 
 /// What the three alert-event steps share: sending one alert event and describing it.
-public enum AlertEventStep {
+public enum AlertEventDelivery {
     /// The outputs every alert-event step returns.
     public static let outputs = [
         StepOutput("dedup_key", "The alert's dedup key, for later acknowledge and resolve events."),
@@ -17,7 +17,7 @@ public enum AlertEventStep {
     public static func send(_ event: AlertEvent, config: StepConfig, context: StepContext) async throws(StepError) -> StepResult {
         var event = event
         event.routingKey = try context.routingKey(config)
-        let (request, dedupKey, warnings) = try pagerDutyChecked { () throws(PagerDutyError) in try PagerDutyClient.request(for: event) }
+        let (request, dedupKey, warnings) = try checkPagerDuty { () throws(PagerDutyError) in try PagerDutyClient.request(for: event) }
         context.warn(warnings)
         let client = try context.eventsClient()
         if context.dryRun {

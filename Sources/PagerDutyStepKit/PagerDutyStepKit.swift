@@ -74,7 +74,7 @@ public enum SandboxSettings {
 
 /// The process's HTTP transports and pacer, shared by every step so connections are reused and
 /// pacing spans steps.
-enum Shared {
+enum ClientCaches {
     static let transports = TransportCache()
     static let pacers = PacerCache()
     static let tokens = TokenCache()
@@ -88,7 +88,7 @@ final class TokenCache: Sendable {
     func token(clientID: String, scope: String, host: String, fetch: () async throws(PagerDutyError) -> OAuthToken) async throws(StepError) -> String {
         let key = "\(host) \(clientID) \(scope)"
         if let cached = tokens.withLock({ $0[key] }), cached.expires.timeIntervalSinceNow > 60 { return cached.accessToken }
-        let fresh = try await pagerDuty { () throws(PagerDutyError) in try await fetch() }
+        let fresh = try await callPagerDuty { () throws(PagerDutyError) in try await fetch() }
         tokens.withLock { $0[key] = fresh }
         return fresh.accessToken
     }
@@ -147,7 +147,7 @@ extension StepContext {
         if let caBundle, !FileManager.default.isReadableFile(atPath: caBundle) {
             throw StepError.invalid("setting \(KnownSettings.caBundle.key): cannot read the CA file '\(caBundle)'")
         }
-        return try pagerDutyChecked { () throws(PagerDutyError) in
+        return try checkPagerDuty { () throws(PagerDutyError) in
             try PagerDutyConfiguration.make(
                 region: settings.value(KnownSettings.region.key) ?? KnownSettings.region.defaultValue,
                 restURL: settings.value(KnownSettings.apiURL.key), eventsURL: settings.value(KnownSettings.eventsURL.key),
@@ -174,7 +174,7 @@ extension StepContext {
             let secret = try readSecret(atPath: secretPath, property: "oauth_client_secret_path")
             let scope = config.string("oauth_scope") ?? ""
             let tokenClient = client(configuration, credentials: nil, from: nil)
-            let token = try await Shared.tokens.token(clientID: clientID, scope: scope, host: configuration.identityBase.absoluteString) { () throws(PagerDutyError) in
+            let token = try await ClientCaches.tokens.token(clientID: clientID, scope: scope, host: configuration.identityBase.absoluteString) { () throws(PagerDutyError) in
                 try await tokenClient.fetchOAuthToken(clientID: clientID, clientSecret: secret, scope: scope)
             }
             redactor.register(token)
@@ -195,8 +195,8 @@ extension StepContext {
     private func client(_ configuration: PagerDutyConfiguration, credentials: Credentials?, from: String?) -> PagerDutyClient {
         let log = self
         return PagerDutyClient(
-            configuration: configuration, credentials: credentials, fromEmail: from, transport: Shared.transports.transport(caBundle: configuration.caBundle),
-            pacer: Shared.pacers.pacer(limit: configuration.eventsRateLimit, window: configuration.eventsRateWindow),
+            configuration: configuration, credentials: credentials, fromEmail: from, transport: ClientCaches.transports.transport(caBundle: configuration.caBundle),
+            pacer: ClientCaches.pacers.pacer(limit: configuration.eventsRateLimit, window: configuration.eventsRateWindow),
             note: { log.log(.warn, $0) })
     }
 
@@ -241,7 +241,7 @@ extension StepError {
 }
 
 /// Runs a PagerDuty call, turning its error into a step error.
-public func pagerDuty<T>(_ body: () async throws(PagerDutyError) -> T) async throws(StepError) -> T {
+public func callPagerDuty<T>(_ body: () async throws(PagerDutyError) -> T) async throws(StepError) -> T {
     do {
         return try await body()
     } catch {
@@ -250,7 +250,7 @@ public func pagerDuty<T>(_ body: () async throws(PagerDutyError) -> T) async thr
 }
 
 /// The same, for calls that do not suspend (request building and validation).
-public func pagerDutyChecked<T>(_ body: () throws(PagerDutyError) -> T) throws(StepError) -> T {
+public func checkPagerDuty<T>(_ body: () throws(PagerDutyError) -> T) throws(StepError) -> T {
     do {
         return try body()
     } catch {

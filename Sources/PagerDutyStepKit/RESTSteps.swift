@@ -12,7 +12,7 @@ public enum IncidentProperties {
 }
 
 /// A REST step's plumbing: the client, dry-run plans, user lookups by email.
-public struct RESTCall: Sendable {
+public struct RESTSession: Sendable {
     public let context: StepContext
     public let client: PagerDutyClient
     private let planned = PlanLog()
@@ -26,11 +26,11 @@ public struct RESTCall: Sendable {
     public func send(_ request: PagerDutyRequest) async throws(StepError) -> PagerDutyResponse? {
         if context.dryRun {
             // Checks headers (key, From) exactly as a real send would, then shows the plan.
-            _ = try pagerDutyChecked { () throws(PagerDutyError) in try client.plan(request, strict: true) }
+            _ = try checkPagerDuty { () throws(PagerDutyError) in try client.checkedPlan(request) }
             planned.append(client.plan(request))
             return nil
         }
-        return try await pagerDuty { () throws(PagerDutyError) in try await client.send(request) }
+        return try await callPagerDuty { () throws(PagerDutyError) in try await client.send(request) }
     }
 
     /// Everything a dry run would have sent, for the step result.
@@ -44,7 +44,7 @@ public struct RESTCall: Sendable {
     /// The incident id for an id or number (a lookup, skipped in a dry run).
     public func incidentID(_ idOrNumber: String) async throws(StepError) -> String {
         if context.dryRun { return idOrNumber }
-        return try await pagerDuty { () throws(PagerDutyError) in try await client.incidentID(idOrNumber) }
+        return try await callPagerDuty { () throws(PagerDutyError) in try await client.incidentID(idOrNumber) }
     }
 
     /// User ids for a list of ids or emails (emails are looked up; skipped in a dry run).

@@ -41,7 +41,7 @@ public enum UserFields {
 }
 
 /// Listing steps (users, schedules, escalation policies): query, teams, all pages.
-public enum ListStep {
+public enum DirectoryListing {
     public static let properties = [
         StepProperty("query", title: "Query", description: "Only those whose name matches."),
         StepProperty("team_ids", title: "Teams", description: "Comma-separated team ids.", kind: .list, aliases: ["teams"], identifier: .id),
@@ -50,14 +50,14 @@ public enum ListStep {
 
     /// Fetches every page of `path` (`key` is the plural) and answers the result.
     public static func run(_ path: String, key: String, noun: String, include: [String] = [], config: StepConfig, context: StepContext) async throws(StepError) -> StepResult {
-        let call = try await RESTCall(context, config)
+        let call = try await RESTSession(context, config)
         let request = PagerDutyRequest.list(path, query: config.string("query"), teamIDs: try config.list("team_ids"), include: include)
         if context.dryRun {
             _ = try await call.send(request)
             return call.dryRunResult("list every \(noun)")
         }
         let client = call.client
-        let (items, _) = try await pagerDuty { () throws(PagerDutyError) in try await client.listAll(request, key: key) }
+        let (items, _) = try await callPagerDuty { () throws(PagerDutyError) in try await client.listAll(request, key: key) }
         let document = Value.object(ValueObject([(key, .array(items))]))
         try OutputFile.write(document, config: config)
         let outputs = [

@@ -51,7 +51,6 @@ public struct JobOption: Sendable, Hashable {
     public var valueExposed = false
     /// Key-storage path whose password is the default (secure options).
     public var storagePath: String?
-    public var hidden = false
 
     public init(name: String) { self.name = name }
 }
@@ -113,17 +112,6 @@ public final class WorkflowStep: Sendable {
         case .scriptFile(let path, _, _, _, _): return "scriptfile: " + path
         case .scriptURL(let url): return "scripturl: " + url
         case .jobRef(let ref): return "job: " + ref.displayName
-        case .plugin(let type, _, _): return type
-        }
-    }
-
-    /// The step type as Rundeck names it (`exec-command`, `script-inline`, a plugin type, ...).
-    public var typeName: String {
-        switch kind {
-        case .exec: return "exec-command"
-        case .script: return "script-inline"
-        case .scriptFile, .scriptURL: return "script-file-url"
-        case .jobRef: return "job-reference"
         case .plugin(let type, _, _): return type
         }
     }

@@ -14,13 +14,6 @@ public struct JobDefinitionError: ReportableError, Sendable {
 /// is a list of maps; options may be a list or a name → option map; `value` is an option's
 /// default; `keepgoingOnSuccess` belongs inside `errorhandler`.
 public enum JobDecoder {
-    /// Job fields that a Rundeck export carries and that mean nothing to pdstep.
-    static let ignoredJobFields: Set<String> = [
-        "defaultTab", "executionEnabled", "scheduleEnabled", "nodeFilterEditable", "schedule", "schedules",
-        "notification", "notifyAvgDurationThreshold", "multipleExecutions", "maxMultipleExecutions", "timeZone",
-        "nodesSelectedByDefault", "plugins", "loglimit", "loglimitAction", "loglimitStatus", "orchestrator", "tags",
-        "user", "id", "project", "dispatch", "successOnEmptyNodeFilter", "runnerSelector",
-    ]
     static let knownJobFields: Set<String> = [
         "name", "group", "description", "uuid", "loglevel", "options", "sequence", "timeout", "retry", "retryDelay",
         "nodefilters",
@@ -160,7 +153,6 @@ public enum JobDecoder {
             option.secure = truthy(map["secure"])
             option.valueExposed = truthy(map["valueExposed"])
             option.storagePath = map["storagePath"].flatMap(scalarText)
-            option.hidden = truthy(map["hidden"])
             if options.contains(where: { $0.name == name }) {
                 throw JobDefinitionError("\(label): option '\(name)' is defined twice")
             }

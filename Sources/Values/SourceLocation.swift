@@ -32,11 +32,4 @@ public struct SyntaxError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// `file:line:column: message`, the form compilers use, so editors can jump to it.
     public var description: String { "\(location): \(message)" }
-
-    /// The same error attributed to a file.
-    public func inFile(_ file: String?) -> SyntaxError {
-        var copy = self
-        copy.location.file = file
-        return copy
-    }
 }

@@ -34,7 +34,7 @@ public struct AddResponders: JobStep {
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
-        let call = try await RESTCall(context, config)
+        let call = try await RESTSession(context, config)
         let incident = try await call.incidentID(try config.requiredString("incident_id"))
         let users = try await call.userIDs(try config.list("users"), property: "users")
         let policies = try config.list("escalation_policies")

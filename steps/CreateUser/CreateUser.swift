@@ -20,7 +20,7 @@ public struct CreateUser: JobStep {
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
-        let call = try await RESTCall(context, config)
+        let call = try await RESTSession(context, config)
         guard let response = try await call.send(.createUser(UserFields.fields(config))) else {
             return call.dryRunResult("create the user \(config.string("email") ?? "")")
         }

@@ -20,7 +20,7 @@ public struct DeleteUser: JobStep {
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
-        let call = try await RESTCall(context, config)
+        let call = try await RESTSession(context, config)
         guard let id = try await call.userIDs([try config.requiredString("user_id")], property: "user_id").first else { throw StepError.invalid("no user", property: "user_id") }
         do {
             guard try await call.send(.deleteUser(id)) != nil else { return call.dryRunResult("delete user \(id)") }

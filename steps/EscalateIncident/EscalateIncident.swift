@@ -28,7 +28,7 @@ public struct EscalateIncident: JobStep {
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
-        let call = try await RESTCall(context, config)
+        let call = try await RESTSession(context, config)
         let incident = try await call.incidentID(try config.requiredString("incident_id"))
         guard let response = try await call.send(.updateIncident(incident, fields: ValueObject([("escalation_level", .int(level))]))) else {
             return call.dryRunResult("escalate incident \(incident) to level \(level)")

@@ -21,7 +21,7 @@ public struct ExportDirectory: JobStep {
     public init(config: StepConfig) throws(StepError) { self.config = config }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
-        let call = try await RESTCall(context, config)
+        let call = try await RESTSession(context, config)
         let schedulesRequest = PagerDutyRequest.list("/schedules", query: nil, teamIDs: [], include: ["schedule_layers"])
         let policiesRequest = PagerDutyRequest.list("/escalation_policies", query: nil, teamIDs: [], include: ["teams", "targets"])
         if context.dryRun {
@@ -30,8 +30,8 @@ public struct ExportDirectory: JobStep {
             return call.dryRunResult("export every schedule and escalation policy")
         }
         let client = call.client
-        let (schedules, _) = try await pagerDuty { () throws(PagerDutyError) in try await client.listAll(schedulesRequest, key: "schedules") }
-        let (policies, _) = try await pagerDuty { () throws(PagerDutyError) in try await client.listAll(policiesRequest, key: "escalation_policies") }
+        let (schedules, _) = try await callPagerDuty { () throws(PagerDutyError) in try await client.listAll(schedulesRequest, key: "schedules") }
+        let (policies, _) = try await callPagerDuty { () throws(PagerDutyError) in try await client.listAll(policiesRequest, key: "escalation_policies") }
         let records = (schedules.map { DirectoryRecord.schedule($0, subdomain: subdomain(for: $0)) } + policies.map { DirectoryRecord.policy($0, subdomain: subdomain(for: $0)) })
             .sorted { ($0["type"]?.text ?? "", $0["id"]?.text ?? "") < ($1["type"]?.text ?? "", $1["id"]?.text ?? "") }
         let lines = records.map { JSONWriter.write($0) + "\n" }.joined()

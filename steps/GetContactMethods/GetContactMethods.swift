@@ -23,7 +23,7 @@ public struct GetContactMethods: JobStep {
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
-        let call = try await RESTCall(context, config)
+        let call = try await RESTSession(context, config)
         let ids = try await call.userIDs(try config.list("user_ids"), property: "user_ids")
         var methods: [Value] = []
         var byUser = ValueObject()

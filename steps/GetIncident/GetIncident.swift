@@ -28,7 +28,7 @@ public struct GetIncident: JobStep {
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
-        let call = try await RESTCall(context, config)
+        let call = try await RESTSession(context, config)
         let id = try config.requiredString("incident_id")
         let include = try config.bool("include_first_trigger_log_entry") == true ? ["first_trigger_log_entries"] : []
         guard let response = try await call.send(.getIncident(id, include: include)), let incident = response.body["incident"] else {

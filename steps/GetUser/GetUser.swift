@@ -22,7 +22,7 @@ public struct GetUser: JobStep {
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
-        let call = try await RESTCall(context, config)
+        let call = try await RESTSession(context, config)
         let given = config.string("user_id") ?? config.string("email") ?? ""
         guard let id = try await call.userIDs([given], property: config.string("user_id") == nil ? "email" : "user_id").first,
             let response = try await call.send(.getUser(id, include: ["contact_methods"]))

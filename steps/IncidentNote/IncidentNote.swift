@@ -23,7 +23,7 @@ public struct IncidentNote: JobStep {
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
-        let call = try await RESTCall(context, config)
+        let call = try await RESTSession(context, config)
         let incident = try await call.incidentID(try config.requiredString("incident_id"))
         guard let response = try await call.send(.addNote(incident: incident, content: try config.requiredString("note"))) else {
             return call.dryRunResult("add a note to incident \(incident)")

@@ -5,12 +5,12 @@ import StepKit
 public struct ListEscalationPolicies: JobStep {
     public static let descriptor = StepDescriptor(
         name: "pagerduty-list-escalation-policies", title: "List Escalation Policies", summary: "List escalation policies (all pages), optionally by name query and teams.",
-        properties: PagerDutyProperties.rest + ListStep.properties, outputs: ListStep.outputs)
+        properties: PagerDutyProperties.rest + DirectoryListing.properties, outputs: DirectoryListing.outputs)
 
     let config: StepConfig
     public init(config: StepConfig) throws(StepError) { self.config = config }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
-        try await ListStep.run("/escalation_policies", key: "escalation_policies", noun: "escalation policy", config: config, context: context)
+        try await DirectoryListing.run("/escalation_policies", key: "escalation_policies", noun: "escalation policy", config: config, context: context)
     }
 }

@@ -24,7 +24,7 @@ public struct ListIncidentAlerts: JobStep {
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
-        let call = try await RESTCall(context, config)
+        let call = try await RESTSession(context, config)
         var alerts: [Value] = []
         for given in try config.list("incident_ids") {
             let id = try await call.incidentID(given)
@@ -33,7 +33,7 @@ public struct ListIncidentAlerts: JobStep {
                 continue
             }
             let client = call.client
-            let (items, _) = try await pagerDuty { () throws(PagerDutyError) in try await client.listAll(.incidentAlerts(id), key: "alerts") }
+            let (items, _) = try await callPagerDuty { () throws(PagerDutyError) in try await client.listAll(.incidentAlerts(id), key: "alerts") }
             alerts += items
         }
         if context.dryRun { return call.dryRunResult("list the alerts of \(try config.list("incident_ids").joined(separator: ", "))") }

@@ -74,7 +74,7 @@ public struct ListIncidents: JobStep {
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
-        let call = try await RESTCall(context, config)
+        let call = try await RESTSession(context, config)
         if context.dryRun {
             _ = try await call.send(PagerDutyRequest(method: "GET", path: "/incidents", query: try query(since: since, until: until) + [("limit", String(min(100, limit))), ("offset", "0")]))
             return call.dryRunResult("list up to \(limit) incidents")
@@ -95,11 +95,11 @@ public struct ListIncidents: JobStep {
     }
 
     /// One window; past the 10,000 ceiling it is split in two, each fetched in turn.
-    private func fetch(since: Date?, until: Date?, call: RESTCall, into incidents: inout [Value], seen: inout Set<String>, depth: Int) async throws(StepError) {
+    private func fetch(since: Date?, until: Date?, call: RESTSession, into incidents: inout [Value], seen: inout Set<String>, depth: Int) async throws(StepError) {
         let request = PagerDutyRequest(method: "GET", path: "/incidents", query: try query(since: since, until: until))
         let client = call.client
         let remaining = limit - incidents.count
-        let (items, ceiling) = try await pagerDuty { () throws(PagerDutyError) in try await client.listAll(request, key: "incidents", maximum: remaining) }
+        let (items, ceiling) = try await callPagerDuty { () throws(PagerDutyError) in try await client.listAll(request, key: "incidents", maximum: remaining) }
         if ceiling, depth < 16 {
             let end = until ?? Date()
             let start = since ?? end.addingTimeInterval(-30 * 86_400)

@@ -8,7 +8,7 @@ public struct ResolveEvent: JobStep {
         name: "pagerduty-resolve-event", title: "Resolve Event",
         summary: "Resolve an alert by its dedup key (Events API v2).",
         details: "Resolves the open alert with this dedup key on the integration's service. With no open alert, PagerDuty accepts the event and does nothing.",
-        properties: DedupKeyEventStep.properties, outputs: AlertEventStep.outputs)
+        properties: DedupKeyEventStep.properties, outputs: AlertEventDelivery.outputs)
 
     let config: StepConfig
     let dedupKey: String

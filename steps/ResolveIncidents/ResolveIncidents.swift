@@ -37,7 +37,7 @@ public struct ResolveIncidents: JobStep {
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
-        let call = try await RESTCall(context, config)
+        let call = try await RESTSession(context, config)
         var resolved: [String] = []
         var failures: [(String, String)] = []
         for start in stride(from: 0, to: ids.count, by: Self.batchSize) {

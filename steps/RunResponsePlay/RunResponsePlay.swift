@@ -26,7 +26,7 @@ public struct RunResponsePlay: JobStep {
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
-        let call = try await RESTCall(context, config)
+        let call = try await RESTSession(context, config)
         let play = try config.requiredString("response_play_id")
         let incident = try await call.incidentID(try config.requiredString("incident_id"))
         context.log(.warn, "response plays are retired by PagerDuty; pagerduty-start-incident-workflow replaces this step")

@@ -36,7 +36,7 @@ public struct SendChangeEvent: JobStep {
         event.timestamp = config.string("timestamp")
         event.customDetails = try EventFields.details(config, allowLines: true)
         event.links = try EventFields.links(config)
-        let (request, warnings) = try pagerDutyChecked { () throws(PagerDutyError) in try PagerDutyClient.request(for: event) }
+        let (request, warnings) = try checkPagerDuty { () throws(PagerDutyError) in try PagerDutyClient.request(for: event) }
         context.warn(warnings)
         let client = try context.eventsClient()
         if context.dryRun {

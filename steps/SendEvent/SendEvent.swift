@@ -33,7 +33,7 @@ public struct SendEvent: JobStep {
             StepProperty("client", title: "Client", description: "The name of the system sending the event.", default: "pdstep"),
             StepProperty("client_url", title: "Client URL", description: "A link back to that system."),
         ],
-        outputs: AlertEventStep.outputs)
+        outputs: AlertEventDelivery.outputs)
 
     let config: StepConfig
     let action: AlertEvent.Action
@@ -77,6 +77,6 @@ public struct SendEvent: JobStep {
         event.timestamp = config.string("timestamp")
         event.client = config.string("client")
         event.clientURL = config.string("client_url")
-        return try await AlertEventStep.send(event, config: config, context: context)
+        return try await AlertEventDelivery.send(event, config: config, context: context)
     }
 }

@@ -22,7 +22,7 @@ public struct StartIncidentWorkflow: JobStep {
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
-        let call = try await RESTCall(context, config)
+        let call = try await RESTSession(context, config)
         let workflow = try config.requiredString("workflow_id")
         let incident = try await call.incidentID(try config.requiredString("incident_id"))
         guard let response = try await call.send(.startWorkflow(workflow, incident: incident)) else {

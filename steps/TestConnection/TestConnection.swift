@@ -37,9 +37,9 @@ public struct TestConnection: JobStep {
                 fail(error.message)
             }
         }
-        let call: RESTCall
+        let call: RESTSession
         do {
-            call = try await RESTCall(context, config)
+            call = try await RESTSession(context, config)
         } catch {
             fail(error.message)
             throw StepError(.failed, "the connection test failed", details: failures)

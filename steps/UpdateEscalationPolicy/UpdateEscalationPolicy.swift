@@ -24,7 +24,7 @@ public struct UpdateEscalationPolicy: JobStep {
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
-        let call = try await RESTCall(context, config)
+        let call = try await RESTSession(context, config)
         let incident = try await call.incidentID(try config.requiredString("incident_id"))
         let policy = try config.requiredString("escalation_policy_id")
         let fields = ValueObject([("escalation_policy", ["id": .string(policy), "type": "escalation_policy_reference"])])

@@ -36,7 +36,7 @@ public struct UpdateIncident: JobStep {
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
-        let call = try await RESTCall(context, config)
+        let call = try await RESTSession(context, config)
         let incident = try await call.incidentID(try config.requiredString("incident_id"))
         var fields = ValueObject()
         for name in ["status", "resolution", "title", "urgency"] {

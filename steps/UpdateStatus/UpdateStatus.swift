@@ -28,7 +28,7 @@ public struct UpdateStatus: JobStep {
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
-        let call = try await RESTCall(context, config)
+        let call = try await RESTSession(context, config)
         let incident = try await call.incidentID(try config.requiredString("incident_id"))
         var outputs: [String: String] = ["incident_id": incident]
         var planned: [String] = []

@@ -23,7 +23,7 @@ public struct UpdateUser: JobStep {
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
-        let call = try await RESTCall(context, config)
+        let call = try await RESTSession(context, config)
         guard let id = try await call.userIDs([try config.requiredString("user_id")], property: "user_id").first else { throw StepError.invalid("no user", property: "user_id") }
         var fields = UserFields.fields(config)
         let changed = fields.keys.joined(separator: ", ")
