@@ -58,6 +58,9 @@ public enum EventLimits {
     public static let dedupKeyCharacters = 255
     public static let bodyBytes = 512 * 1024
     public static let routingKeyCharacters = 32
+    /// A routing key of the right shape, for checking an event's content before the real key is
+    /// known (it is read from key storage when the step runs).
+    public static let placeholderRoutingKey = String(repeating: "0", count: routingKeyCharacters)
 
     /// Problems with a routing key's shape (nil when it looks right).
     public static func routingKeyProblem(_ key: String) -> String? {
@@ -78,27 +81,27 @@ extension PagerDutyClient {
     public static func request(for event: AlertEvent) throws(PagerDutyError) -> (PagerDutyRequest, dedupKey: String?, warnings: [String]) {
         var warnings: [String] = []
         if let problem = EventLimits.routingKeyProblem(event.routingKey) {
-            throw PagerDutyError(.invalidRequest, "the routing key \(problem)")
+            throw PagerDutyError.invalid("routing_key", "the routing key \(problem)")
         }
         var body = ValueObject()
         body["routing_key"] = .string(event.routingKey)
         body["event_action"] = .string(event.action.rawValue)
         var dedupKey = event.dedupKey.flatMap { $0.isEmpty ? nil : $0 }
         if event.action != .trigger && dedupKey == nil {
-            throw PagerDutyError(.invalidRequest, "an \(event.action.rawValue) event needs the dedup_key of the alert it \(event.action == .acknowledge ? "acknowledges" : "resolves")")
+            throw PagerDutyError.invalid("dedup_key", "an \(event.action.rawValue) event needs the dedup_key of the alert it \(event.action == .acknowledge ? "acknowledges" : "resolves")")
         }
         if event.action == .trigger && dedupKey == nil {
             dedupKey = UUID().uuidString.lowercased()
         }
         if let key = dedupKey {
             guard key.count <= EventLimits.dedupKeyCharacters else {
-                throw PagerDutyError(.invalidRequest, "dedup_key is \(key.count) characters; PagerDuty allows at most \(EventLimits.dedupKeyCharacters)")
+                throw PagerDutyError.invalid("dedup_key", "dedup_key is \(key.count) characters; PagerDuty allows at most \(EventLimits.dedupKeyCharacters)")
             }
             body["dedup_key"] = .string(key)
         }
         if event.action == .trigger {
-            guard var summary = event.summary, !summary.isEmpty else { throw PagerDutyError(.invalidRequest, "a trigger needs a summary") }
-            guard let source = event.source, !source.isEmpty else { throw PagerDutyError(.invalidRequest, "a trigger needs a source") }
+            guard var summary = event.summary, !summary.isEmpty else { throw PagerDutyError.invalid("summary", "a trigger needs a summary") }
+            guard let source = event.source, !source.isEmpty else { throw PagerDutyError.invalid("source", "a trigger needs a source") }
             if summary.count > EventLimits.summaryCharacters {
                 warnings.append("summary was \(summary.count) characters; cut to \(EventLimits.summaryCharacters), PagerDuty's limit")
                 summary = String(summary.prefix(EventLimits.summaryCharacters - 1)) + "…"
@@ -112,7 +115,7 @@ extension PagerDutyClient {
             if let group = event.group, !group.isEmpty { payload["group"] = .string(group) }
             if let eventClass = event.eventClass, !eventClass.isEmpty { payload["class"] = .string(eventClass) }
             if let details = event.customDetails {
-                guard case .object = details else { throw PagerDutyError(.invalidRequest, "custom_details must be a JSON object") }
+                guard case .object = details else { throw PagerDutyError.invalid("custom_details", "custom_details must be a JSON object") }
                 payload["custom_details"] = details
             }
             body["payload"] = .object(payload)
@@ -121,11 +124,11 @@ extension PagerDutyClient {
         }
         for image in event.images {
             guard let src = image["src"]?.stringValue, src.lowercased().hasPrefix("https://") else {
-                throw PagerDutyError(.invalidRequest, "image src must be an https:// URL (PagerDuty shows only HTTPS images), got \(image["src"]?.text ?? "none")")
+                throw PagerDutyError.invalid("images", "image src must be an https:// URL (PagerDuty shows only HTTPS images), got \(image["src"]?.text ?? "none")")
             }
         }
         for link in event.links where link["href"]?.stringValue?.isEmpty != false {
-            throw PagerDutyError(.invalidRequest, "each link needs an href")
+            throw PagerDutyError.invalid("links", "each link needs an href")
         }
         if !event.images.isEmpty { body["images"] = .array(event.images) }
         if !event.links.isEmpty { body["links"] = .array(event.links) }
@@ -138,14 +141,14 @@ extension PagerDutyClient {
     /// accepts change events only on service integration keys.
     public static func request(for event: ChangeEvent) throws(PagerDutyError) -> (PagerDutyRequest, warnings: [String]) {
         if let problem = EventLimits.routingKeyProblem(event.routingKey) {
-            throw PagerDutyError(.invalidRequest, "the routing key \(problem)")
+            throw PagerDutyError.invalid("routing_key", "the routing key \(problem)")
         }
         if event.routingKey.hasPrefix("R") {
-            throw PagerDutyError(.invalidRequest, "the routing key starts with R, which makes it a ruleset (event orchestration) key; change events need a service's Events API v2 integration key")
+            throw PagerDutyError.invalid("routing_key", "the routing key starts with R, which makes it a ruleset (event orchestration) key; change events need a service's Events API v2 integration key")
         }
         var warnings: [String] = []
         var summary = event.summary
-        guard !summary.isEmpty else { throw PagerDutyError(.invalidRequest, "a change event needs a summary") }
+        guard !summary.isEmpty else { throw PagerDutyError.invalid("summary", "a change event needs a summary") }
         if summary.count > EventLimits.summaryCharacters {
             warnings.append("summary was \(summary.count) characters; cut to \(EventLimits.summaryCharacters), PagerDuty's limit")
             summary = String(summary.prefix(EventLimits.summaryCharacters - 1)) + "…"
@@ -154,7 +157,7 @@ extension PagerDutyClient {
         if let source = event.source, !source.isEmpty { payload["source"] = .string(source) }
         if let timestamp = event.timestamp, !timestamp.isEmpty { payload["timestamp"] = .string(timestamp) }
         if let details = event.customDetails {
-            guard case .object = details else { throw PagerDutyError(.invalidRequest, "custom_details must be a JSON object") }
+            guard case .object = details else { throw PagerDutyError.invalid("custom_details", "custom_details must be a JSON object") }
             payload["custom_details"] = details
         }
         var body = ValueObject([("routing_key", .string(event.routingKey)), ("payload", .object(payload))])
@@ -168,7 +171,7 @@ extension PagerDutyClient {
     static func checkSize(_ body: Value) throws(PagerDutyError) {
         let size = JSONWriter.write(body).utf8.count
         if size > EventLimits.bodyBytes {
-            throw PagerDutyError(.invalidRequest, "the event is \(size / 1024) KB; the Events API takes at most 512 KB (trim custom_details)")
+            throw PagerDutyError.invalid(nil, "the event is \(size / 1024) KB; the Events API takes at most 512 KB (trim custom_details)")
         }
     }
 

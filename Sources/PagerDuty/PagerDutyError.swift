@@ -27,12 +27,22 @@ public struct PagerDutyError: ReportableError, Sendable, Hashable {
     public var httpStatus: Int?
     /// PagerDuty's `error.code`.
     public var code: Int?
+    /// The request field at fault, for errors found before sending (`dedup_key`, `images`,
+    /// `routing_key`, ...), so a caller can name its own setting for it.
+    public var field: String?
     /// The answer's body was PagerDuty's own error shape (REST `error` object, Events `status`
     /// and `message`), not a proxy's page or an empty body.
     public var fromPagerDuty = false
     /// The request went out and no clear answer came back (a timeout, a broken connection, a
     /// 5xx): it may have taken effect.
     public var mayHaveTakenEffect = false
+
+    /// A request found invalid before sending, naming the field at fault.
+    public static func invalid(_ field: String?, _ message: String) -> PagerDutyError {
+        var error = PagerDutyError(.invalidRequest, message)
+        error.field = field
+        return error
+    }
 
     /// PagerDuty itself refused the request as invalid (HTTP 400 with its own error body): the
     /// same request will never succeed, so it is not worth keeping.

@@ -13,6 +13,31 @@ public enum AlertEventDelivery {
         StepOutput("event_action", "trigger, acknowledge or resolve."),
     ]
 
+    /// Checks an event's content by the client's own rules (`PagerDutyClient.request(for:)`),
+    /// before anything is sent: with the step's literal routing key when it has one, else a
+    /// placeholder of the right shape (the key itself is read when the step runs). A problem
+    /// names the step's property, with exit 2.
+    public static func check(_ event: AlertEvent, config: StepConfig) throws(StepError) {
+        var event = event
+        event.routingKey = config.string("integration_key") ?? EventLimits.placeholderRoutingKey
+        do {
+            _ = try PagerDutyClient.request(for: event)
+        } catch {
+            throw StepError.invalidEvent(error, config: config)
+        }
+    }
+
+    /// The same for a change event.
+    public static func check(_ event: ChangeEvent, config: StepConfig) throws(StepError) {
+        var event = event
+        event.routingKey = config.string("integration_key") ?? EventLimits.placeholderRoutingKey
+        do {
+            _ = try PagerDutyClient.request(for: event)
+        } catch {
+            throw StepError.invalidEvent(error, config: config)
+        }
+    }
+
     /// Sends `event` (or, in a dry run, shows the request); answers the step result.
     public static func send(_ event: AlertEvent, config: StepConfig, context: StepContext) async throws(StepError) -> StepResult {
         var event = event
@@ -104,17 +129,15 @@ public enum EventFields {
     public static func details(_ config: StepConfig, _ name: String = "custom_details", allowLines: Bool = false) throws(StepError) -> Value? {
         guard let text = config.string(name)?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return nil }
         if text.hasPrefix("{") || !allowLines {
-            guard case .object? = try? JSONParser.parse(text) else {
-                let problem: String
-                do {
-                    _ = try JSONParser.parse(text)
-                    problem = "must be a JSON object ({\"key\": \"value\"})"
-                } catch {
-                    problem = "is not valid JSON: \(error.description)"
-                }
-                throw StepError.invalid("\(config.step): property '\(name)' \(problem)\(allowLines ? ", or key=value lines" : "")", property: name)
+            let problem: String
+            do {
+                let value = try JSONParser.parse(text)
+                if case .object = value { return value }
+                problem = "must be a JSON object ({\"key\": \"value\"})"
+            } catch {
+                problem = "is not valid JSON: \(error.description)"
             }
-            return try? JSONParser.parse(text)
+            throw StepError.invalid("\(config.step): property '\(name)' \(problem)\(allowLines ? ", or key=value lines" : "")", property: name)
         }
         var object = ValueObject()
         for line in text.split(whereSeparator: \.isNewline) where !line.trimmingCharacters(in: .whitespaces).isEmpty {
@@ -135,7 +158,8 @@ public enum EventFields {
         return items
     }
 
-    /// `images`: comma-separated URLs, or a JSON list of {src, href, alt}.
+    /// `images`: comma-separated URLs, or a JSON list of {src, href, alt}. (That they are https
+    /// is the client's rule, checked with the rest of the event by `AlertEventDelivery.check`.)
     public static func images(_ config: StepConfig) throws(StepError) -> [Value] {
         guard let text = config.string("images")?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return [] }
         let items: [Value]
@@ -147,9 +171,15 @@ public enum EventFields {
         } else {
             items = text.split(separator: ",").map { ["src": .string($0.trimmingCharacters(in: .whitespaces))] }
         }
-        for item in items where item["src"]?.stringValue?.lowercased().hasPrefix("https://") != true {
-            throw StepError.invalid("\(config.step): property 'images': each image src must be an https:// URL, got '\(item["src"]?.text ?? "")'", property: "images")
-        }
         return items
+    }
+}
+
+extension StepError {
+    /// An event the client found invalid, as a configuration error naming the step's property.
+    static func invalidEvent(_ error: PagerDutyError, config: StepConfig) -> StepError {
+        let converted = StepError(error)
+        let property = converted.property
+        return StepError.invalid("\(config.step): \(property.map { "property '\($0)': " } ?? "")\(error.message)", property: property)
     }
 }

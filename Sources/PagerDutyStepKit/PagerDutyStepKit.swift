@@ -237,6 +237,8 @@ extension StepError {
         case .temporary: kind = .temporary
         }
         self.init(kind, error.message, details: error.details, httpStatus: error.httpStatus, remoteCode: error.code)
+        // The event fields are the steps' property names, but for the routing key.
+        property = error.field.map { $0 == "routing_key" ? "integration_key" : $0 }
     }
 }
 

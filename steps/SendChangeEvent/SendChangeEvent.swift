@@ -19,23 +19,25 @@ public struct SendChangeEvent: JobStep {
         outputs: [StepOutput("status", "PagerDuty's answer (success).")])
 
     let config: StepConfig
+    /// The change event as configured and checked; the routing key and the source default are
+    /// filled in when it runs.
+    let event: ChangeEvent
 
     public init(config: StepConfig) throws(StepError) {
         self.config = config
-        _ = try config.requiredString("summary")
-        _ = try EventFields.details(config, allowLines: true)
-        _ = try EventFields.links(config)
-        if let key = config.string("integration_key"), key.hasPrefix("R") {
-            throw StepError.invalid("\(config.step): the integration key starts with R, which makes it a ruleset (event orchestration) key; change events need a service's Events API v2 integration key", property: "integration_key")
-        }
-    }
-
-    public func run(_ context: StepContext) async throws(StepError) -> StepResult {
-        var event = ChangeEvent(routingKey: try context.routingKey(config), summary: try config.requiredString("summary"))
-        event.source = config.string("source") ?? context.data.groups["job"]?["name"] ?? "pdstep"
+        var event = ChangeEvent(routingKey: "", summary: try config.requiredString("summary"))
+        event.source = config.string("source")
         event.timestamp = config.string("timestamp")
         event.customDetails = try EventFields.details(config, allowLines: true)
         event.links = try EventFields.links(config)
+        try AlertEventDelivery.check(event, config: config)
+        self.event = event
+    }
+
+    public func run(_ context: StepContext) async throws(StepError) -> StepResult {
+        var event = self.event
+        event.routingKey = try context.routingKey(config)
+        event.source = event.source ?? context.data.groups["job"]?["name"] ?? "pdstep"
         let (request, warnings) = try checkPagerDuty { () throws(PagerDutyError) in try PagerDutyClient.request(for: event) }
         context.warn(warnings)
         let client = try context.eventsClient()

@@ -36,38 +36,21 @@ public struct SendEvent: JobStep {
         outputs: AlertEventDelivery.outputs)
 
     let config: StepConfig
-    let action: AlertEvent.Action
-    let severity: AlertEvent.Severity
-    let dedupKey: String?
+    /// The event as configured, checked by the client's rules; the routing key, and the summary
+    /// and source defaults that come from the job, are filled in when it runs.
+    let event: AlertEvent
 
     public init(config: StepConfig) throws(StepError) {
         self.config = config
-        action = AlertEvent.Action(rawValue: try config.requiredString("event_action")) ?? .trigger
-        severity = try SeverityMap.severity(config)
+        var event = AlertEvent(routingKey: "", action: AlertEvent.Action(rawValue: try config.requiredString("event_action")) ?? .trigger)
         if let text = config.string("dedup_from"), !text.isEmpty {
-            dedupKey = SHA256.hex(text)
+            event.dedupKey = SHA256.hex(text)
         } else {
-            dedupKey = config.string("dedup_key")
+            event.dedupKey = config.string("dedup_key")
         }
-        if action != .trigger && (dedupKey ?? "").isEmpty {
-            throw StepError.invalid("\(config.step): property 'dedup_key' is required to \(action.rawValue) an alert (it names the alert)", property: "dedup_key")
-        }
-        if let key = dedupKey, key.count > EventLimits.dedupKeyCharacters {
-            throw StepError.invalid("\(config.step): property 'dedup_key' is \(key.count) characters; PagerDuty allows at most \(EventLimits.dedupKeyCharacters)", property: "dedup_key")
-        }
-        _ = try EventFields.details(config)
-        _ = try EventFields.links(config)
-        _ = try EventFields.images(config)
-    }
-
-    public func run(_ context: StepContext) async throws(StepError) -> StepResult {
-        var event = AlertEvent(routingKey: "", action: action)
-        event.dedupKey = dedupKey
-        let job = context.data.groups["job"] ?? [:]
-        let jobName = job["name"].flatMap { $0.isEmpty ? nil : $0 } ?? "pdstep"
-        event.summary = config.string("summary") ?? "\(jobName) execution \(job["execid"] ?? "")".trimmingCharacters(in: .whitespaces)
-        event.source = config.string("source") ?? jobName
-        event.severity = severity
+        event.summary = config.string("summary")
+        event.source = config.string("source")
+        event.severity = try SeverityMap.severity(config)
         event.component = config.string("component")
         event.group = config.string("group")
         event.eventClass = config.string("class")
@@ -77,6 +60,19 @@ public struct SendEvent: JobStep {
         event.timestamp = config.string("timestamp")
         event.client = config.string("client")
         event.clientURL = config.string("client_url")
+        var checked = event
+        checked.summary = checked.summary ?? "default"
+        checked.source = checked.source ?? "default"
+        try AlertEventDelivery.check(checked, config: config)
+        self.event = event
+    }
+
+    public func run(_ context: StepContext) async throws(StepError) -> StepResult {
+        var event = self.event
+        let job = context.data.groups["job"] ?? [:]
+        let jobName = job["name"].flatMap { $0.isEmpty ? nil : $0 } ?? "pdstep"
+        event.summary = event.summary ?? "\(jobName) execution \(job["execid"] ?? "")".trimmingCharacters(in: .whitespaces)
+        event.source = event.source ?? jobName
         return try await AlertEventDelivery.send(event, config: config, context: context)
     }
 }
