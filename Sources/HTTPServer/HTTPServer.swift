@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import Synchronization
 
 #if canImport(Glibc)
@@ -28,7 +32,8 @@ public struct HTTPRequest: Sendable {
 
     /// The first header with this name (case-insensitive).
     public func header(_ name: String) -> String? {
-        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+        let wanted = name.lowercased()
+        return headers.first { $0.name.lowercased() == wanted }?.value
     }
 
     /// The fields of an `application/x-www-form-urlencoded` body, percent-decoded, in order.
@@ -99,7 +104,7 @@ public final class HTTPServer: Sendable {
         if ipv6 {
             v6.sin6_family = sa_family_t(AF_INET6)
             v6.sin6_port = requested.bigEndian
-            guard inet_pton(AF_INET6, host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), &v6.sin6_addr) == 1 else {
+            guard inet_pton(AF_INET6, String(host.drop { $0 == "[" }.reversed().drop { $0 == "]" }.reversed()), &v6.sin6_addr) == 1 else {
                 throw StartError(description: "cannot listen on '\(host)': not an IPv6 address")
             }
         } else {
@@ -129,7 +134,7 @@ public final class HTTPServer: Sendable {
         let chosen = UInt16(bigEndian: actual.sin6_port)
         port.withLock { $0 = chosen }
         state.withLock { $0.listener = fd }
-        Thread.detachNewThread { [self] in acceptLoop(fd) }
+        startThread { [self] in acceptLoop(fd) }
         return chosen
     }
 
@@ -170,7 +175,7 @@ public final class HTTPServer: Sendable {
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            Thread.detachNewThread { [self] in
+            startThread { [self] in
                 serve(fd)
                 state.withLock { _ = $0.connections.remove(fd) }
                 close(fd)
@@ -282,7 +287,7 @@ enum RequestParser {
             guard let colon = line.firstIndex(of: ":"), colon != line.startIndex,
                 !line[..<colon].contains(where: { $0 == " " || $0 == "\t" }), !(line.first == " " || line.first == "\t")
             else { return .bad(400, "malformed header line") }
-            headers.append((String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+            headers.append((String(line[..<colon]), trimmingBlanks(line[line.index(after: colon)...])))
         }
         func header(_ name: String) -> [String] { headers.filter { $0.name.lowercased() == name }.map(\.value) }
         if !header("transfer-encoding").isEmpty { return .bad(501, "Transfer-Encoding is not supported; send Content-Length") }
@@ -334,17 +339,67 @@ enum RequestParser {
 
     static func splitTarget(_ target: String) -> (String, [(name: String, value: String)]) {
         let pieces = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        let path = String(pieces[0]).removingPercentEncoding ?? String(pieces[0])
+        let path = percentDecoded(pieces[0])
         var query: [(name: String, value: String)] = []
         if pieces.count > 1 {
             for pair in pieces[1].split(separator: "&") where !pair.isEmpty {
                 let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                func decode(_ s: Substring) -> String {
-                    String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s)
-                }
+                func decode(_ s: Substring) -> String { percentDecoded(s, plusIsSpace: true) }
                 query.append((decode(kv[0]), kv.count > 1 ? decode(kv[1]) : ""))
             }
         }
         return (path, query)
+    }
+}
+
+/// Runs `body` on a thread of its own (a connection, the accept loop).
+func startThread(_ body: @escaping @Sendable () -> Void) {
+    final class Box: @unchecked Sendable {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+    let box = Unmanaged.passRetained(Box(body)).toOpaque()
+    var thread = pthread_t()
+    let started = pthread_create(&thread, nil, { raw in
+        guard let raw else { return nil }
+        let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
+        box.body()
+        return nil
+    }, box)
+    if started == 0 {
+        pthread_detach(thread)
+    } else {
+        Unmanaged<Box>.fromOpaque(box).release()
+    }
+}
+
+/// Text without the spaces and tabs around it.
+func trimmingBlanks(_ text: Substring) -> String {
+    String(text.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+}
+
+/// `%XX` sequences decoded (and `+` as a space, in query strings); a malformed sequence or
+/// bytes that are not UTF-8 leave the text as it was.
+func percentDecoded(_ text: Substring, plusIsSpace: Bool = false) -> String {
+    var bytes: [UInt8] = []
+    var utf8 = Array(text.utf8)[...]
+    while let byte = utf8.popFirst() {
+        if byte == UInt8(ascii: "%") {
+            guard utf8.count >= 2, let high = hexValue(utf8[utf8.startIndex]), let low = hexValue(utf8[utf8.startIndex + 1]) else { return String(text) }
+            bytes.append(high << 4 | low)
+            utf8 = utf8.dropFirst(2)
+        } else {
+            bytes.append(plusIsSpace && byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
+        }
+    }
+    return String(validating: bytes, as: UTF8.self) ?? String(text)
+}
+
+private func hexValue(_ byte: UInt8) -> UInt8? {
+    switch byte {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+    default: return nil
     }
 }
