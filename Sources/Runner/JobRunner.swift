@@ -163,11 +163,12 @@ public struct JobRunner: Sendable {
 
     // MARK: Workflow
 
-    /// Runs the steps of a workflow. `context` prefixes step numbers inside job references.
+    /// Runs the steps of a workflow, applying `WorkflowRules` to each ending. `context`
+    /// prefixes step numbers inside job references.
     func runWorkflow(_ workflow: Workflow, context prefix: String, state: inout RunState) async -> AttemptResult {
         let total = workflow.steps.count
+        var rules = WorkflowRules(keepgoing: workflow.keepgoing, dryRun: state.request.dryRun)
         var failed: [String] = []
-        var firstError: StepError?
         var ran = 0
         for (index, step) in workflow.steps.enumerated() {
             if Task.isCancelled { break }
@@ -175,61 +176,42 @@ public struct JobRunner: Sendable {
             ran += 1
             log.emit(.stepStarted(context: number, total: total, label: step.label))
             let started = DispatchTime.now()
-            var outcome = await execute(step, number: number, workflow: workflow, state: &state)
-            var stepState: StepState = outcome.error == nil ? (state.request.dryRun ? .planned : .succeeded) : .failed
-            var message = outcome.error?.description ?? (state.request.dryRun ? outcome.summary : nil)
-            var keepGoing = workflow.keepgoing
-            if let error = outcome.error, let handler = step.errorHandler, !state.request.dryRun {
+            let outcome = await execute(step, number: number, workflow: workflow, state: &state)
+            var halt = outcome.halt
+            var handler = WorkflowRules.Handler.notRun
+            if let error = outcome.error, let errorHandler = step.errorHandler, !state.request.dryRun {
                 // The handler sees why the step failed.
                 var handlerState = state
                 handlerState.data.groups["result"] = [
                     "reason": error.rundeckReason, "message": error.message,
                     "resultCode": outcome.resultCode.map(String.init) ?? "",
                 ]
-                log.emit(.log(context: number, level: .normal, message: "running the error handler: \(handler.label)"))
-                let handled = await execute(handler, number: number, workflow: workflow, state: &handlerState)
+                log.emit(.log(context: number, level: .normal, message: "running the error handler: \(errorHandler.label)"))
+                let handled = await execute(errorHandler, number: number, workflow: workflow, state: &handlerState)
                 state.data = handlerState.data
                 state.data.groups["result"] = nil
-                if let halt = handled.halt { outcome.halt = halt }
-                if handled.error == nil && (workflow.keepgoing || step.keepgoingOnSuccess) {
-                    // keepgoing: the handler's result replaces the step's; otherwise only
-                    // keepgoingOnSuccess lets a successful handler count.
-                    outcome.error = nil
-                    stepState = .recovered
-                    keepGoing = true
-                    message = "handled: " + (error.message)
-                } else if let handlerError = handled.error {
+                halt = handled.halt ?? halt
+                handler = handled.error == nil ? .succeeded : .failed
+                if let handlerError = handled.error {
                     log.emit(.log(context: number, level: .error, message: "the error handler failed too: \(handlerError.description)"))
                 }
             }
+            let verdict = rules.stepEnded(
+                error: outcome.error.map(\.exitCode), handler: handler, keepgoingOnSuccess: step.keepgoingOnSuccess, halt: halt)
+            let message: String?
+            switch verdict.state {
+            case .recovered: message = "handled: " + (outcome.error?.message ?? "")
+            case .failed: message = outcome.error?.description
+            case .planned: message = outcome.summary
+            case .succeeded: message = nil
+            }
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
-            log.emit(.stepFinished(context: number, total: total, label: step.label, state: stepState, milliseconds: elapsed, message: message))
-            if let error = outcome.error {
-                failed.append("[\(number)] \(step.label)")
-                firstError = firstError ?? error
-            }
-            if let halt = outcome.halt {
-                let haltState: JobState = halt.status != nil ? .other : (halt.fail ? .failed : .succeeded)
-                let code: ExitCode = haltState == .succeeded && failed.isEmpty ? .success : .failed
-                return AttemptResult(
-                    state: failed.isEmpty ? haltState : .failed, status: halt.status, exitCode: failed.isEmpty ? code : exitCode(firstError),
-                    stepsRun: ran, failedSteps: failed, data: state.data)
-            }
-            if outcome.error != nil && !keepGoing { break }
+            log.emit(.stepFinished(context: number, total: total, label: step.label, state: verdict.state, milliseconds: elapsed, message: message))
+            if verdict.failed { failed.append("[\(number)] \(step.label)") }
+            if !verdict.goOn { break }
         }
-        if Task.isCancelled && failed.isEmpty && ran < total {
-            return AttemptResult(state: .timedout, status: nil, exitCode: .timedOut, stepsRun: ran, failedSteps: [], data: state.data)
-        }
-        if failed.isEmpty {
-            return AttemptResult(state: .succeeded, status: nil, exitCode: .success, stepsRun: ran, failedSteps: [], data: state.data)
-        }
-        return AttemptResult(state: .failed, status: nil, exitCode: exitCode(firstError), stepsRun: ran, failedSteps: failed, data: state.data)
-    }
-
-    /// A failed run's exit code: its first error's (a failure never exits 0).
-    private func exitCode(_ error: StepError?) -> ExitCode {
-        let code = error?.exitCode ?? .failed
-        return code == .success ? .failed : code
+        let end = rules.end(cancelled: Task.isCancelled, ranAll: ran == total)
+        return AttemptResult(state: end.state, status: end.status, exitCode: end.exitCode, stepsRun: ran, failedSteps: failed, data: state.data)
     }
 
     // MARK: Steps
@@ -293,243 +275,6 @@ public struct JobRunner: Sendable {
                 log.emit(.dataCaptured(context: number, key: "\(group).\(key)", value: value))
             }
         }
-    }
-
-    /// A command as the log and dry runs show it: values in place, quoted as one word each, a
-    /// secret value masked whatever its length. Never run; the command that runs carries its
-    /// values out of band (`ShellSubstitution`).
-    func displayCommand(_ text: String, _ data: DataContext) -> String {
-        VariableExpander.expand(text, unresolved: .blankOptionsOnly, resolve: data.resolve) { reference, value, _ in
-            if redactor.isSecret(value) { return SecretRedactor.mask }
-            return reference.group == "unquotedoption" ? value : ShellSubstitution.shellWord(value)
-        }
-    }
-
-    private func shellChecked<T>(_ body: () throws(ShellSubstitution.Refusal) -> T) throws(StepError) -> T {
-        do {
-            return try body()
-        } catch {
-            // A runtime value (an option, data from an earlier step): steps may have run already.
-            throw StepError(.failed, error.description)
-        }
-    }
-
-    private func runScript(
-        _ body: String, expandTokens: Bool, args: String, interpreter: String?, quoted: Bool, ext: String?, number: String,
-        filters: inout OutputFilters, state: RunState
-    ) async throws -> StepOutcome {
-        let shebang = Self.shebang(body)
-        var values = ShellSubstitution()
-        var script = body
-        if expandTokens {
-            // `@option.x@` tokens: out of band when a POSIX shell runs the script; other
-            // interpreters get the text, as Rundeck gives it (see README, Security).
-            if Self.runsInShell(interpreter: interpreter, shebang: shebang) {
-                script = try shellChecked { () throws(ShellSubstitution.Refusal) in try values.expandShellScript(body, resolve: state.data.resolve) }
-            } else {
-                script = VariableExpander.expandScriptTokens(body, resolve: state.data.resolve)
-            }
-        }
-        let argsInline = quoted && !(interpreter ?? "").isEmpty
-        let expandedArgs = try shellChecked { () throws(ShellSubstitution.Refusal) in
-            try values.expandCommand(args, inline: argsInline, resolve: state.data.resolve)
-        }
-        let displayArgs = displayCommand(args, state.data)
-        let display = "script" + (displayArgs.isEmpty ? "" : " " + displayArgs)
-        if state.request.dryRun { return StepOutcome(summary: "would run: \(display)") }
-
-        let folder = try PrivateFolder(environment: state.request.environment)
-        defer { folder.remove() }
-        let file = folder.path + "/step-\(number.replacing("/", with: "-"))-script" + (ext.map { $0.hasPrefix(".") ? $0 : "." + $0 } ?? "")
-        if let why = Self.writeScript(Array(script.utf8), to: file) {
-            throw StepError(.failed, "cannot write the script to \(file): \(why)")
-        }
-        let quotedFile = ShellSubstitution.shellWord(file)
-        let command: String
-        if let interpreter, !interpreter.isEmpty {
-            // interpreterArgsQuoted: the interpreter gets "file args" as one argument (sudo -c
-            // style), and the shell it starts parses them: values are quoted text there.
-            command = quoted ? "\(interpreter) \(ShellSubstitution.shellWord(file + (expandedArgs.isEmpty ? "" : " " + expandedArgs)))" : "\(interpreter) \(quotedFile) \(expandedArgs)"
-        } else if let shebang {
-            // The interpreter line is run as the kernel would run it, rather than executing the
-            // file: that works where the temporary folder is mounted noexec, and cannot fail
-            // with "Text file busy" when another thread forks while the file is being written.
-            command = (shebang + [file]).map(ShellSubstitution.shellWord).joined(separator: " ") + " \(expandedArgs)"
-        } else {
-            command = "/bin/sh \(quotedFile) \(expandedArgs)"
-        }
-        return try await runCommand(["/bin/sh", "-c", command], display: display, values: values.variables, number: number, filters: &filters, state: state)
-    }
-
-    /// Whether a POSIX shell reads the script: no interpreter and no `#!` line (`/bin/sh`), or
-    /// one naming sh, bash, dash, ksh, zsh or ash (directly or through `env`).
-    static func runsInShell(interpreter: String?, shebang: [String]?) -> Bool {
-        let words: [String]
-        if let interpreter, !interpreter.isEmpty {
-            words = interpreter.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-        } else if let shebang {
-            words = shebang.flatMap { $0.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init) }
-        } else {
-            return true
-        }
-        func name(_ word: String) -> String { String(word.split(separator: "/").last ?? "") }
-        var program = words.first.map(name) ?? ""
-        if program == "env", let next = words.dropFirst().first(where: { !$0.hasPrefix("-") }) { program = name(next) }
-        return ["sh", "bash", "dash", "ksh", "zsh", "ash", "mksh"].contains(program)
-    }
-
-    /// A script's `#!` line split as Linux splits it: the program, then everything after it
-    /// (trimmed) as one argument. nil without one.
-    static func shebang(_ body: String) -> [String]? {
-        let bytes = Array(body.utf8.prefix { $0 != UInt8(ascii: "\n") })
-        guard bytes.starts(with: Array("#!".utf8)) else { return nil }
-        let line = String(decoding: bytes.dropFirst(2), as: UTF8.self).trimmingCharacters(in: .whitespaces.union(CharacterSet(charactersIn: "\r")))
-        guard let program = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).first else { return nil }
-        let argument = line.dropFirst(program.count).trimmingCharacters(in: .whitespaces)
-        return [String(program)] + (argument.isEmpty ? [] : [argument])
-    }
-
-    /// Writes a script owner-only, through a descriptor closed on exec (a command spawned by
-    /// another thread meanwhile does not inherit it). Answers why not, or nil.
-    static func writeScript(_ bytes: [UInt8], to path: String) -> String? {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o700)
-        guard fd >= 0 else { return String(cString: strerror(errno)) }
-        defer { close(fd) }
-        var written = 0
-        while written < bytes.count {
-            let count = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { return String(cString: strerror(errno)) }
-            written += count
-        }
-        return nil
-    }
-
-    /// Runs a command; `values` are the out-of-band values its text refers to.
-    private func runCommand(
-        _ argv: [String], display: String, values: [String: String], number: String, filters: inout OutputFilters, state: RunState
-    ) async throws -> StepOutcome {
-        if state.request.dryRun {
-            return StepOutcome(summary: "would run: \(display)")
-        }
-        var environment = state.request.environment
-        environment.merge(state.data.environment()) { $1 }
-        environment.merge(values) { $1 }
-        let box = FilterBox(filters)
-        let log = self.log
-        let result = try await LocalCommand.run(
-            argv, environment: environment, directory: state.request.directory,
-            onStdout: { line in
-                if box.process(line) { log.emit(.log(context: number, level: .normal, message: line)) }
-            },
-            onStderr: { line in log.emit(.log(context: number, level: .error, message: line)) })
-        filters = box.filters
-        if Task.isCancelled { throw StepError(.timedOut, "interrupted: the job ran out of time") }
-        guard result.exitCode == 0 else {
-            var error = StepError(.failed, result.signalled ? "the command was killed by signal \(result.exitCode)" : "the command exited with code \(result.exitCode)")
-            error.reason = "NonZeroResultCode"
-            var outcome = StepOutcome(error: error)
-            outcome.resultCode = result.exitCode
-            return outcome
-        }
-        return StepOutcome(summary: "exit 0")
-    }
-
-    private func runPlugin(_ type: String, configuration: [String: String], number: String, state: RunState) async throws(StepError) -> StepOutcome {
-        guard let stepType = catalog.step(type: type) else {
-            throw StepError.invalid("unknown step type '\(type)'")
-        }
-        var expanded: [String: String] = [:]
-        for (key, value) in configuration {
-            expanded[key] = state.request.dryRun
-                ? VariableExpander.expand(value, unresolved: .blank) { reference in
-                    state.data.resolve(reference) ?? (reference.group == "data" || reference.group == "export" ? "${\(reference.group).\(reference.key)}" : nil)
-                }
-                : state.data.expand(value, unresolved: .blank)
-        }
-        let context = StepContext(
-            settings: settings, keyStorage: keyStorage, redactor: redactor, data: state.data, dryRun: state.request.dryRun,
-            log: log.sink(context: number))
-        let result = try await StepRunner.run(stepType, sources: ConfigSources(job: expanded, settings: settings), context: context)
-        if !result.summary.isEmpty && !state.request.dryRun {
-            log.emit(.log(context: number, level: .verbose, message: result.summary))
-        }
-        if state.request.dryRun, let plan = result.response {
-            log.emit(.log(context: number, level: .normal, message: JSONWriter.write(redactor.redact(plan), options: .pretty)))
-        }
-        var outcome = StepOutcome(summary: result.summary)
-        outcome.data = result.outputs.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-        outcome.variables = result.variables
-        outcome.halt = result.halt
-        return outcome
-    }
-
-    private func runReference(_ reference: JobReference, number: String, state: inout RunState) async throws(StepError) -> StepOutcome {
-        guard let target = JobValidator.find(reference, in: jobs) else {
-            throw StepError.invalid("referenced job \(reference.displayName) is not in this file")
-        }
-        guard state.depth < 8 else { throw StepError.invalid("job references nest deeper than 8 levels (does a job reference itself?)") }
-        // Arguments: `-name value` pairs, expanded first.
-        let words = LocalCommand.splitArguments(state.data.expand(reference.args, unresolved: .blankOptionsOnly))
-        var supplied: [String: String] = [:]
-        var i = 0
-        while i < words.count {
-            guard words[i].hasPrefix("-"), words[i].count > 1 else {
-                throw StepError.invalid("job reference arguments are '-option value' pairs; '\(words[i])' is not an option name")
-            }
-            let name = String(words[i].dropFirst())
-            supplied[name] = i + 1 < words.count && !words[i + 1].hasPrefix("-") ? words[i + 1] : ""
-            i += supplied[name]?.isEmpty == false ? 2 : 1
-        }
-        if state.request.dryRun {
-            log.emit(.log(context: number, level: .normal, message: "would run job \(target.fullName) with \(supplied.map { "-\($0.key) \($0.value)" }.sorted().joined(separator: " "))"))
-        }
-        var child = RunState(job: target, execution: state.execution, attempt: state.attempt, request: state.request)
-        child.depth = state.depth + 1
-        child.data.groups["job"] = jobContext(target, execution: state.execution, attempt: state.attempt)
-        child.data.groups["globals"] = state.data.groups["globals"]
-        child.data.groups["node"] = state.data.groups["node"]
-        let options = try OptionResolver(options: target.options, keyStorage: keyStorage, redactor: redactor)
-            .resolve(supplied, globals: state.data.groups["globals"] ?? [:], job: child.data.groups["job"] ?? [:])
-        child.data.groups["option"] = options.visible
-        let result = await runWorkflow(target.workflow, context: number, state: &child)
-        var outcome = StepOutcome(summary: "job \(target.fullName) \(result.state.rawValue)")
-        // The `export` group travels up to the calling job, as in Rundeck.
-        if let exported = child.data.groups["export"] { outcome.variables["export"] = exported }
-        if result.state != .succeeded {
-            outcome.error = StepError(.failed, "referenced job \(target.fullName) \(result.status ?? result.state.rawValue)")
-        }
-        return outcome
-    }
-
-    // MARK: Context
-
-    func jobContext(_ job: Job, execution: Execution, attempt: Int) -> [String: String] {
-        let user = ProcessInfo.processInfo.environment["USER"] ?? "pdstep"
-        return [
-            "name": job.name, "group": job.group, "id": job.uuid ?? "", "execid": execution.id, "executionUuid": execution.uuid,
-            "project": settings.value("project.name") ?? "pdstep", "username": user, "user.name": user,
-            "loglevel": job.logLevel == .normal ? "INFO" : job.logLevel.description,
-            "retryAttempt": String(attempt), "wasRetry": attempt > 0 ? "true" : "false",
-        ]
-    }
-
-    /// `framework.globals.X`, overridden by `project.globals.X`.
-    func globals() -> [String: String] {
-        var globals: [String: String] = [:]
-        for prefix in ["framework.globals.", "project.globals."] {
-            for setting in settings.all where setting.key.hasPrefix(prefix) {
-                globals[String(setting.key.dropFirst(prefix.count))] = setting.value
-            }
-        }
-        return globals
-    }
-
-    func nodeContext(_ environment: [String: String]) -> [String: String] {
-        [
-            "name": "localhost", "hostname": "localhost", "username": environment["USER"] ?? "",
-            "os-family": "unix", "os-name": "Linux", "description": "the local node", "tags": "",
-        ]
     }
 }
 

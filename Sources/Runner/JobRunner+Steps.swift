@@ -1,0 +1,74 @@
+import Foundation
+import Settings
+import StepKit
+import Values
+
+/// Plugin steps (PagerDuty steps, Rundeck's built-ins) and job references.
+extension JobRunner {
+    func runPlugin(_ type: String, configuration: [String: String], number: String, state: RunState) async throws(StepError) -> StepOutcome {
+        guard let stepType = catalog.step(type: type) else {
+            throw StepError.invalid("unknown step type '\(type)'")
+        }
+        var expanded: [String: String] = [:]
+        for (key, value) in configuration {
+            expanded[key] = state.request.dryRun
+                ? VariableExpander.expand(value, unresolved: .blank) { reference in
+                    state.data.resolve(reference) ?? (reference.group == "data" || reference.group == "export" ? "${\(reference.group).\(reference.key)}" : nil)
+                }
+                : state.data.expand(value, unresolved: .blank)
+        }
+        let context = StepContext(
+            settings: settings, keyStorage: keyStorage, redactor: redactor, data: state.data, dryRun: state.request.dryRun,
+            log: log.sink(context: number))
+        let result = try await StepRunner.run(stepType, sources: ConfigSources(job: expanded, settings: settings), context: context)
+        if !result.summary.isEmpty && !state.request.dryRun {
+            log.emit(.log(context: number, level: .verbose, message: result.summary))
+        }
+        if state.request.dryRun, let plan = result.response {
+            log.emit(.log(context: number, level: .normal, message: JSONWriter.write(redactor.redact(plan), options: .pretty)))
+        }
+        var outcome = StepOutcome(summary: result.summary)
+        outcome.data = result.outputs.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        outcome.variables = result.variables
+        outcome.halt = result.halt
+        return outcome
+    }
+
+    func runReference(_ reference: JobReference, number: String, state: inout RunState) async throws(StepError) -> StepOutcome {
+        guard let target = JobValidator.find(reference, in: jobs) else {
+            throw StepError.invalid("referenced job \(reference.displayName) is not in this file")
+        }
+        guard state.depth < 8 else { throw StepError.invalid("job references nest deeper than 8 levels (does a job reference itself?)") }
+        // Arguments: `-name value` pairs, expanded first.
+        let words = LocalCommand.splitArguments(state.data.expand(reference.args, unresolved: .blankOptionsOnly))
+        var supplied: [String: String] = [:]
+        var i = 0
+        while i < words.count {
+            guard words[i].hasPrefix("-"), words[i].count > 1 else {
+                throw StepError.invalid("job reference arguments are '-option value' pairs; '\(words[i])' is not an option name")
+            }
+            let name = String(words[i].dropFirst())
+            supplied[name] = i + 1 < words.count && !words[i + 1].hasPrefix("-") ? words[i + 1] : ""
+            i += supplied[name]?.isEmpty == false ? 2 : 1
+        }
+        if state.request.dryRun {
+            log.emit(.log(context: number, level: .normal, message: "would run job \(target.fullName) with \(supplied.map { "-\($0.key) \($0.value)" }.sorted().joined(separator: " "))"))
+        }
+        var child = RunState(job: target, execution: state.execution, attempt: state.attempt, request: state.request)
+        child.depth = state.depth + 1
+        child.data.groups["job"] = jobContext(target, execution: state.execution, attempt: state.attempt)
+        child.data.groups["globals"] = state.data.groups["globals"]
+        child.data.groups["node"] = state.data.groups["node"]
+        let options = try OptionResolver(options: target.options, keyStorage: keyStorage, redactor: redactor)
+            .resolve(supplied, globals: state.data.groups["globals"] ?? [:], job: child.data.groups["job"] ?? [:])
+        child.data.groups["option"] = options.visible
+        let result = await runWorkflow(target.workflow, context: number, state: &child)
+        var outcome = StepOutcome(summary: "job \(target.fullName) \(result.state.rawValue)")
+        // The `export` group travels up to the calling job, as in Rundeck.
+        if let exported = child.data.groups["export"] { outcome.variables["export"] = exported }
+        if result.state != .succeeded {
+            outcome.error = StepError(.failed, "referenced job \(target.fullName) \(result.status ?? result.state.rawValue)")
+        }
+        return outcome
+    }
+}
