@@ -5,7 +5,7 @@ import Values
 
 /// The variables a run starts with: `${job.*}`, `${globals.*}`, `${node.*}`.
 extension JobRunner {
-
+    /// `${job.*}` for one attempt of an execution (the validator uses it with a stand-in execution).
     func jobContext(_ job: Job, execution: Execution, attempt: Int) -> [String: String] {
         let user = ProcessInfo.processInfo.environment["USER"] ?? "pdstep"
         return [
@@ -27,6 +27,7 @@ extension JobRunner {
         return globals
     }
 
+    /// `${node.*}`: the local node, the only one pdstep runs on.
     func nodeContext(_ environment: [String: String]) -> [String: String] {
         [
             "name": "localhost", "hostname": "localhost", "username": environment["USER"] ?? "",
