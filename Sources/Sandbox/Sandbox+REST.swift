@@ -61,142 +61,28 @@ extension Sandbox {
         }
     }
 
+    /// Hands a request to its resource's routes (one file each); unknown paths are 404.
     func route(_ method: String, _ parts: [String], _ request: HTTPRequest, _ body: Value, identity: Identity, actor: String?, state: inout SandboxState) -> HTTPResponse {
-        let notFound = Self.restError(404, "Not Found", code: 2100)
-        switch (method, parts.first ?? "", parts.count) {
-        case ("GET", "abilities", 1):
-            return Self.json(200, ["abilities": .array(state.abilities.map(Value.string))])
-        case ("GET", "abilities", 2):
-            return state.abilities.contains(parts[1]) ? HTTPResponse(status: 204) : Self.restError(402, "Account does not have the ability \(parts[1])", code: 2014)
-        case ("GET", "users", 2) where parts[1] == "me":
-            guard case .user(let id) = identity, let user = state.users.first(where: { $0.id == id }) else {
-                return Self.restError(400, "Invalid Input Provided", code: 2001, errors: ["This endpoint needs a user-level API key or user OAuth token; it was called with an account-level access token"])
-            }
-            return Self.json(200, ["user": state.user(user)])
-        case ("GET", "users", 1):
-            let query = request.queryValue("query")?.lowercased() ?? ""
-            let teams = request.queryValues("team_ids[]")
-            let include = request.queryValues("include[]")
-            let users = state.users.filter { user in
-                (query.isEmpty || user.name.lowercased().contains(query) || user.email.lowercased().contains(query))
-                    && (teams.isEmpty || user.teamIDs.contains(where: teams.contains))
-            }
-            return Self.page(request, "users", users.map { state.user($0, include: include) })
-        case ("POST", "users", 1):
-            return createUser(body, &state)
-        case ("GET", "users", 2):
-            guard let user = state.users.first(where: { $0.id == parts[1] }) else { return notFound }
-            return Self.json(200, ["user": state.user(user, include: request.queryValues("include[]"))])
-        case ("PUT", "users", 2):
-            return updateUser(parts[1], body, &state)
-        case ("DELETE", "users", 2):
-            guard let index = state.users.firstIndex(where: { $0.id == parts[1] }) else { return notFound }
-            let open = state.incidents.filter { $0.status != "resolved" && $0.assigneeIDs.contains(parts[1]) }
-            if !open.isEmpty {
-                return Self.restError(400, "Invalid Input Provided", code: 2001, errors: ["The user cannot be deleted as they have \(open.count) open incident\(open.count == 1 ? "" : "s") assigned (\(open.map { "#\($0.number)" }.joined(separator: ", "))). Resolve or reassign them first."])
-            }
-            state.users.remove(at: index)
-            return HTTPResponse(status: 204)
-        case ("GET", "users", 3) where parts[2] == "contact_methods":
-            guard let user = state.users.first(where: { $0.id == parts[1] }) else { return notFound }
-            return Self.json(200, ["contact_methods": .array(user.contactMethods)])
-        case ("GET", "teams", 1):
-            return Self.page(request, "teams", state.teams.map { ["id": .string($0.id), "type": "team", "name": .string($0.name), "summary": .string($0.name)] })
-        case ("GET", "services", 1):
-            return Self.page(request, "services", state.services.map {
-                ["id": .string($0.id), "type": "service", "name": .string($0.name), "summary": .string($0.name),
-                 "escalation_policy": state.reference("escalation_policy", $0.escalationPolicyID, summary: "", path: "escalation_policies")]
-            })
-        case ("GET", "schedules", 1):
-            let query = request.queryValue("query")?.lowercased() ?? ""
-            let teams = request.queryValues("team_ids[]")
-            let found = state.schedules.filter { (query.isEmpty || $0.name.lowercased().contains(query)) && (teams.isEmpty || $0.teamIDs.contains(where: teams.contains)) }
-            return Self.page(request, "schedules", found.map(state.schedule))
-        case ("GET", "escalation_policies", 1):
-            let query = request.queryValue("query")?.lowercased() ?? ""
-            let teams = request.queryValues("team_ids[]")
-            let found = state.policies.filter { (query.isEmpty || $0.name.lowercased().contains(query)) && (teams.isEmpty || $0.teamIDs.contains(where: teams.contains)) }
-            return Self.page(request, "escalation_policies", found.map(state.escalationPolicy))
-        case ("GET", "incidents", 1):
-            return listIncidents(request, state)
-        case ("PUT", "incidents", 1):
-            return bulkUpdate(body, actor: actor, &state)
-        case ("GET", "incidents", 2):
-            guard let incident = state.findIncident(parts[1]) else { return notFound }
-            return Self.json(200, ["incident": state.incident(state.incidents[incident])])
-        case ("PUT", "incidents", 2):
-            guard let index = state.findIncident(parts[1]) else { return notFound }
-            guard case .object(let fields)? = body["incident"] else {
-                return Self.restError(400, "Invalid Input Provided", code: 2001, errors: ["incident is required"])
-            }
-            if let problem = state.update(index, fields, actor: actor) { return problem }
-            return Self.json(200, ["incident": state.incident(state.incidents[index])])
-        case ("POST", "incidents", 3) where parts[2] == "notes":
-            guard let index = state.findIncident(parts[1]) else { return notFound }
-            guard let content = body["note"]?["content"]?.stringValue, !content.isEmpty else {
-                return Self.restError(400, "Invalid Input Provided", code: 2001, errors: ["Note content cannot be empty"])
-            }
-            guard state.incidents[index].notes.count < 2000 else {
-                return Self.restError(400, "Invalid Input Provided", code: 2001, errors: ["An incident can have at most 2000 notes"])
-            }
-            let note: Value = [
-                "id": .string(state.nextID("PNOTE")), "user": state.userReference(actor ?? "PUSR001"),
-                "channel": ["summary": "The PagerDuty API"], "content": .string(content),
-                "created_at": .string(SandboxState.now()), "updated_at": .string(SandboxState.now()),
-            ]
-            state.incidents[index].notes.append(note)
-            state.incidents[index].logEntries.append(SandboxLogEntry(type: "annotate_log_entry", createdAt: SandboxState.now(), summary: "Note added"))
-            return Self.json(200, ["note": note])
-        case ("GET", "incidents", 3) where parts[2] == "notes":
-            guard let index = state.findIncident(parts[1]) else { return notFound }
-            return Self.json(200, ["notes": .array(state.incidents[index].notes)])
-        case ("POST", "incidents", 3) where parts[2] == "status_updates":
-            guard let index = state.findIncident(parts[1]) else { return notFound }
-            guard let message = body["message"]?.stringValue, !message.isEmpty else {
-                return Self.restError(400, "Invalid Input Provided", code: 2001, errors: ["message is required"])
-            }
-            let update: Value = [
-                "id": .string(state.nextID("PSTU")), "message": .string(message), "created_at": .string(SandboxState.now()),
-                "sender": state.userReference(actor ?? "PUSR001"),
-            ]
-            state.incidents[index].statusUpdates.append(update)
-            state.incidents[index].logEntries.append(SandboxLogEntry(type: "status_update_log_entry", createdAt: SandboxState.now(), summary: message))
-            return Self.json(200, ["status_update": update])
-        case ("POST", "incidents", 3) where parts[2] == "responder_requests":
-            guard let index = state.findIncident(parts[1]) else { return notFound }
-            return responderRequest(index, body, &state)
-        case ("GET", "incidents", 3) where parts[2] == "alerts":
-            guard let index = state.findIncident(parts[1]) else { return notFound }
-            let id = state.incidents[index].id
-            let statuses = request.queryValues("statuses[]")
-            let found = state.alerts.filter { $0.incidentID == id && (statuses.isEmpty || statuses.contains($0.status)) }
-            return Self.page(request, "alerts", found.map(state.alert))
-        case ("GET", "incidents", 3) where parts[2] == "log_entries":
-            guard let index = state.findIncident(parts[1]) else { return notFound }
-            let entries = state.incidents[index].logEntries.map { entry -> Value in
-                ["type": .string(entry.type), "summary": .string(entry.summary), "created_at": .string(entry.createdAt)]
-            }
-            return Self.page(request, "log_entries", entries)
-        case ("POST", "incident_workflows", 3) where parts[2] == "instances":
-            guard state.abilities.contains("incident_workflows") else { return Self.restError(402, "Account does not have the ability incident_workflows", code: 2014) }
-            guard state.workflows.contains(where: { $0.id == parts[1] }) else { return notFound }
-            guard let incidentID = body["incident_workflow_instance"]?["incident"]?["id"]?.stringValue, let index = state.findIncident(incidentID) else {
-                return Self.restError(400, "Invalid Input Provided", code: 2001, errors: ["incident_workflow_instance.incident.id must name an incident of this account"])
-            }
-            let instance: Value = [
-                "id": .string(body["incident_workflow_instance"]?["id"]?.stringValue ?? state.nextID("PWFI")), "type": "incident_workflow_instance",
-                "incident": state.reference("incident", state.incidents[index].id, summary: state.incidents[index].title, path: "incidents"),
-            ]
-            state.incidents[index].workflowInstances.append(["workflow": .string(parts[1]), "instance": instance])
-            state.incidents[index].logEntries.append(SandboxLogEntry(type: "workflow_log_entry", createdAt: SandboxState.now(), summary: "Incident workflow \(parts[1]) started"))
-            return Self.json(201, ["incident_workflow_instance": instance])
-        case ("POST", "response_plays", 3) where parts[2] == "run":
-            // PagerDuty removed response plays (2025-09-09); the sandbox answers as the API now does.
-            return notFound
-        default:
-            return notFound
+        let call = RESTCall(method: method, parts: parts, request: request, body: body, identity: identity, actor: actor)
+        switch parts.first ?? "" {
+        case "users": return routeUsers(call, &state)
+        case "abilities", "teams", "services", "schedules", "escalation_policies": return routeDirectory(call, &state)
+        case "incidents", "incident_workflows", "response_plays": return routeIncidents(call, &state)
+        default: return Self.notFound
         }
     }
+
+    /// One REST request, as the routes see it.
+    struct RESTCall {
+        var method: String
+        var parts: [String]
+        var request: HTTPRequest
+        var body: Value
+        var identity: Identity
+        var actor: String?
+    }
+
+    static let notFound = restError(404, "Not Found", code: 2100)
 
     /// A classic offset page of `items`.
     static func page(_ request: HTTPRequest, _ key: String, _ items: [Value]) -> HTTPResponse {
