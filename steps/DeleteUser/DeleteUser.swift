@@ -13,15 +13,16 @@ public struct DeleteUser: JobStep {
         outputs: [StepOutput("user_id", "The deleted user's id.")])
 
     let config: StepConfig
+    let user: String
 
     public init(config: StepConfig) throws(StepError) {
         self.config = config
-        _ = try config.requiredString("user_id")
+        user = try config.requiredString("user_id")
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
         let call = try await RESTSession(context, config)
-        guard let id = try await call.userIDs([try config.requiredString("user_id")], property: "user_id").first else { throw StepError.invalid("no user", property: "user_id") }
+        guard let id = try await call.userIDs([user], property: "user_id").first else { throw StepError.invalid("no user", property: "user_id") }
         do {
             guard try await call.send(.deleteUser(id)) != nil else { return call.dryRunResult("delete user \(id)") }
         } catch where error.httpStatus == 400 && (error.details.joined() + error.message).lowercased().contains("incident") {

@@ -16,15 +16,16 @@ public struct GetContactMethods: JobStep {
         ])
 
     let config: StepConfig
+    let users: [String]
 
     public init(config: StepConfig) throws(StepError) {
         self.config = config
-        _ = try config.requiredList("user_ids")
+        users = try config.requiredList("user_ids")
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
         let call = try await RESTSession(context, config)
-        let ids = try await call.userIDs(try config.list("user_ids"), property: "user_ids")
+        let ids = try await call.userIDs(users, property: "user_ids")
         var methods: [Value] = []
         var byUser = ValueObject()
         for id in ids {

@@ -21,16 +21,17 @@ public struct GetIncident: JobStep {
         ])
 
     let config: StepConfig
+    let id: String
+    let include: [String]
 
     public init(config: StepConfig) throws(StepError) {
         self.config = config
-        _ = try config.requiredString("incident_id")
+        id = try config.requiredString("incident_id")
+        include = try config.bool("include_first_trigger_log_entry") == true ? ["first_trigger_log_entries"] : []
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
         let call = try await RESTSession(context, config)
-        let id = try config.requiredString("incident_id")
-        let include = try config.bool("include_first_trigger_log_entry") == true ? ["first_trigger_log_entries"] : []
         guard let response = try await call.send(.getIncident(id, include: include)), let incident = response.body["incident"] else {
             return call.dryRunResult("read incident \(id)")
         }

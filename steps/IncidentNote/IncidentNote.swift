@@ -15,17 +15,19 @@ public struct IncidentNote: JobStep {
         outputs: [StepOutput("note_id", "The new note's id."), StepOutput("incident_id", "The incident's id.")])
 
     let config: StepConfig
+    let incident: String
+    let note: String
 
     public init(config: StepConfig) throws(StepError) {
         self.config = config
-        _ = try config.requiredString("incident_id")
-        _ = try config.requiredString("note")
+        incident = try config.requiredString("incident_id")
+        note = try config.requiredString("note")
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
         let call = try await RESTSession(context, config)
-        let incident = try await call.incidentID(try config.requiredString("incident_id"))
-        guard let response = try await call.send(.addNote(incident: incident, content: try config.requiredString("note"))) else {
+        let incident = try await call.incidentID(self.incident)
+        guard let response = try await call.send(.addNote(incident: incident, content: note)) else {
             return call.dryRunResult("add a note to incident \(incident)")
         }
         let id = response.body["note"]?["id"]?.text ?? ""

@@ -17,16 +17,17 @@ public struct ListIncidentAlerts: JobStep {
         ])
 
     let config: StepConfig
+    let incidents: [String]
 
     public init(config: StepConfig) throws(StepError) {
         self.config = config
-        _ = try config.requiredList("incident_ids")
+        incidents = try config.requiredList("incident_ids")
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
         let call = try await RESTSession(context, config)
         var alerts: [Value] = []
-        for given in try config.list("incident_ids") {
+        for given in incidents {
             let id = try await call.incidentID(given)
             if context.dryRun {
                 _ = try await call.send(.incidentAlerts(id))
@@ -36,7 +37,7 @@ public struct ListIncidentAlerts: JobStep {
             let (items, _) = try await callPagerDuty { () throws(PagerDutyError) in try await client.listAll(.incidentAlerts(id), key: "alerts") }
             alerts += items
         }
-        if context.dryRun { return call.dryRunResult("list the alerts of \(try config.list("incident_ids").joined(separator: ", "))") }
+        if context.dryRun { return call.dryRunResult("list the alerts of \(incidents.joined(separator: ", "))") }
         let outputs = [
             "alert_ids": alerts.compactMap { $0["id"]?.stringValue }.joined(separator: ","),
             "dedup_keys": alerts.compactMap { $0["alert_key"]?.stringValue }.joined(separator: ","),

@@ -18,17 +18,18 @@ public struct RunResponsePlay: JobStep {
         outputs: [StepOutput("status", "PagerDuty's answer.")])
 
     let config: StepConfig
+    let play: String
+    let incident: String
 
     public init(config: StepConfig) throws(StepError) {
         self.config = config
-        _ = try config.requiredString("response_play_id")
-        _ = try config.requiredString("incident_id")
+        play = try config.requiredString("response_play_id")
+        incident = try config.requiredString("incident_id")
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
         let call = try await RESTSession(context, config)
-        let play = try config.requiredString("response_play_id")
-        let incident = try await call.incidentID(try config.requiredString("incident_id"))
+        let incident = try await call.incidentID(self.incident)
         context.log(.warn, "response plays are retired by PagerDuty; pagerduty-start-incident-workflow replaces this step")
         do {
             guard let response = try await call.send(.runResponsePlay(play, incident: incident)) else {

@@ -14,17 +14,18 @@ public struct StartIncidentWorkflow: JobStep {
         outputs: [StepOutput("instance_id", "The workflow instance's id."), StepOutput("incident_id", "The incident's id.")])
 
     let config: StepConfig
+    let workflow: String
+    let incident: String
 
     public init(config: StepConfig) throws(StepError) {
         self.config = config
-        _ = try config.requiredString("workflow_id")
-        _ = try config.requiredString("incident_id")
+        workflow = try config.requiredString("workflow_id")
+        incident = try config.requiredString("incident_id")
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
         let call = try await RESTSession(context, config)
-        let workflow = try config.requiredString("workflow_id")
-        let incident = try await call.incidentID(try config.requiredString("incident_id"))
+        let incident = try await call.incidentID(self.incident)
         guard let response = try await call.send(.startWorkflow(workflow, incident: incident)) else {
             return call.dryRunResult("start incident workflow \(workflow) on incident \(incident)")
         }

@@ -16,17 +16,18 @@ public struct UpdateEscalationPolicy: JobStep {
         outputs: IncidentOutputs.descriptors)
 
     let config: StepConfig
+    let incident: String
+    let policy: String
 
     public init(config: StepConfig) throws(StepError) {
         self.config = config
-        _ = try config.requiredString("incident_id")
-        _ = try config.requiredString("escalation_policy_id")
+        incident = try config.requiredString("incident_id")
+        policy = try config.requiredString("escalation_policy_id")
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
         let call = try await RESTSession(context, config)
-        let incident = try await call.incidentID(try config.requiredString("incident_id"))
-        let policy = try config.requiredString("escalation_policy_id")
+        let incident = try await call.incidentID(self.incident)
         let fields = ValueObject([("escalation_policy", ["id": .string(policy), "type": "escalation_policy_reference"])])
         guard let response = try await call.send(.updateIncident(incident, fields: fields)) else {
             return call.dryRunResult("move incident \(incident) to escalation policy \(policy)")
