@@ -137,12 +137,12 @@ public enum EventFields {
             } catch {
                 problem = "is not valid JSON: \(error.description)"
             }
-            throw StepError.invalid("\(config.step): property '\(name)' \(problem)\(allowLines ? ", or key=value lines" : "")", property: name)
+            throw config.invalid(name, problem + (allowLines ? ", or key=value lines" : ""))
         }
         var object = ValueObject()
         for line in text.split(whereSeparator: \.isNewline) where !line.trimmingCharacters(in: .whitespaces).isEmpty {
             guard let equals = line.firstIndex(of: "=") else {
-                throw StepError.invalid("\(config.step): property '\(name)': the line '\(line)' is not key=value", property: name)
+                throw config.invalid(name, "has the line '\(line)', which is not key=value")
             }
             object[line[..<equals].trimmingCharacters(in: .whitespaces)] = .string(line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces))
         }
@@ -153,7 +153,7 @@ public enum EventFields {
     public static func links(_ config: StepConfig) throws(StepError) -> [Value] {
         guard let text = config.string("links")?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return [] }
         guard case .array(let items)? = try? JSONParser.parse(text), items.allSatisfy({ $0["href"]?.stringValue != nil }) else {
-            throw StepError.invalid("\(config.step): property 'links' must be a JSON list of {\"href\": ..., \"text\": ...}", property: "links")
+            throw config.invalid("links", "must be a JSON list of {\"href\": ..., \"text\": ...}")
         }
         return items
     }
@@ -165,7 +165,7 @@ public enum EventFields {
         let items: [Value]
         if text.hasPrefix("[") {
             guard case .array(let list)? = try? JSONParser.parse(text) else {
-                throw StepError.invalid("\(config.step): property 'images' is not a valid JSON list", property: "images")
+                throw config.invalid("images", "is not a valid JSON list")
             }
             items = list.map { $0.stringValue.map { ["src": .string($0)] } ?? $0 }
         } else {

@@ -14,7 +14,7 @@ public enum SeverityMap {
         let raw = (config.string("severity") ?? "error").trimmingCharacters(in: .whitespaces)
         guard let mapText = config.string("severity_map")?.trimmingCharacters(in: .whitespacesAndNewlines), !mapText.isEmpty else {
             guard let severity = AlertEvent.Severity(rawValue: raw.lowercased()) else {
-                throw StepError.invalid("\(config.step): property 'severity' must be one of critical, error, warning, info, got '\(raw)' (set severity_map to translate other values)", property: "severity")
+                throw config.invalid("severity", "must be one of critical, error, warning, info, got '\(raw)' (set severity_map to translate other values)")
             }
             return severity
         }
@@ -25,12 +25,12 @@ public enum SeverityMap {
             mapName = "the detection preset (CRITICAL, HIGH, MEDIUM, LOW)"
         } else {
             guard case .object(let object)? = try? JSONParser.parse(mapText) else {
-                throw StepError.invalid("\(config.step): property 'severity_map' must be 'detection' or a JSON object such as {\"P1\": \"critical\"}", property: "severity_map")
+                throw config.invalid("severity_map", "must be 'detection' or a JSON object such as {\"P1\": \"critical\"}")
             }
             var custom: [String: AlertEvent.Severity] = [:]
             for entry in object {
                 guard let severity = entry.value.stringValue.flatMap({ AlertEvent.Severity(rawValue: $0.lowercased()) }) else {
-                    throw StepError.invalid("\(config.step): property 'severity_map' maps '\(entry.key)' to '\(entry.value.text)', which is not critical, error, warning or info", property: "severity_map")
+                    throw config.invalid("severity_map", "maps '\(entry.key)' to '\(entry.value.text)', which is not critical, error, warning or info")
                 }
                 custom[entry.key.lowercased()] = severity
             }

@@ -22,7 +22,9 @@ public struct StepConfig: Sendable {
         self.warnings = warnings
     }
 
-    private func invalid(_ name: String, _ problem: String) -> StepError {
+    /// An invalid-input error about one property, in the form every step uses:
+    /// `STEP: property 'NAME' PROBLEM`.
+    public func invalid(_ name: String, _ problem: String) -> StepError {
         StepError.invalid("\(step): property '\(name)' \(problem)", property: name)
     }
 

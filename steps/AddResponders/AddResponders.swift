@@ -18,31 +18,34 @@ public struct AddResponders: JobStep {
         outputs: [StepOutput("incident_id", "The incident's id."), StepOutput("responders", "The requested targets, comma-separated.")])
 
     let config: StepConfig
+    let incident: String
+    let message: String
+    let users: [String]
+    let policies: [String]
 
     public init(config: StepConfig) throws(StepError) {
         self.config = config
-        _ = try config.requiredString("incident_id")
-        _ = try config.requiredString("message")
-        let users = try config.list("users")
-        let policies = try config.list("escalation_policies")
+        incident = try config.requiredString("incident_id")
+        message = try config.requiredString("message")
+        users = try config.list("users")
+        policies = try config.list("escalation_policies")
         if users.isEmpty && policies.isEmpty {
             throw StepError.invalid("\(config.step): name at least one responder in 'users' or 'escalation_policies'", property: "users")
         }
         if config.string("requester") == nil && config.string("from_email") == nil {
-            throw StepError.invalid("\(config.step): property 'requester' is required (a user id or email), or set from_email", property: "requester")
+            throw config.invalid("requester", "is required (a user id or email), or set from_email")
         }
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
         let call = try await RESTSession(context, config)
-        let incident = try await call.incidentID(try config.requiredString("incident_id"))
-        let users = try await call.userIDs(try config.list("users"), property: "users")
-        let policies = try config.list("escalation_policies")
+        let incident = try await call.incidentID(self.incident)
+        let users = try await call.userIDs(self.users, property: "users")
         let requesterText = config.string("requester") ?? config.string("from_email") ?? ""
         guard let requester = try await call.userIDs([requesterText], property: "requester").first else {
-            throw StepError.invalid("\(config.step): property 'requester' is required", property: "requester")
+            throw config.invalid("requester", "is required")
         }
-        let request = PagerDutyRequest.responderRequest(incident: incident, requesterID: requester, message: try config.requiredString("message"), userIDs: users, policyIDs: policies)
+        let request = PagerDutyRequest.responderRequest(incident: incident, requesterID: requester, message: message, userIDs: users, policyIDs: policies)
         let targets = (users + policies).joined(separator: ",")
         guard let response = try await call.send(request) else {
             return call.dryRunResult("ask \(targets) to join incident \(incident)")

@@ -14,9 +14,9 @@ public struct CreateUser: JobStep {
     public init(config: StepConfig) throws(StepError) {
         self.config = config
         let name = try config.requiredString("name")
-        if name.count > 100 { throw StepError.invalid("\(config.step): property 'name' may be at most 100 characters", property: "name") }
+        if name.count > 100 { throw config.invalid("name", "may be at most 100 characters") }
         let email = try config.requiredString("email")
-        if !email.contains("@") { throw StepError.invalid("\(config.step): property 'email' is not an email address: '\(email)'", property: "email") }
+        if !email.contains("@") { throw config.invalid("email", "is not an email address: '\(email)'") }
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {

@@ -16,20 +16,21 @@ public struct EscalateIncident: JobStep {
         outputs: IncidentOutputs.descriptors + [StepOutput("escalation_level", "The level the incident is now at.")])
 
     let config: StepConfig
+    let incident: String
     let level: Int
 
     public init(config: StepConfig) throws(StepError) {
         self.config = config
-        _ = try config.requiredString("incident_id")
+        incident = try config.requiredString("incident_id")
         guard let level = try config.int("escalation_level"), level >= 1 else {
-            throw StepError.invalid("\(config.step): property 'escalation_level' must be 1 or more", property: "escalation_level")
+            throw config.invalid("escalation_level", "must be 1 or more")
         }
         self.level = level
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
         let call = try await RESTSession(context, config)
-        let incident = try await call.incidentID(try config.requiredString("incident_id"))
+        let incident = try await call.incidentID(self.incident)
         guard let response = try await call.send(.updateIncident(incident, fields: ValueObject([("escalation_level", .int(level))]))) else {
             return call.dryRunResult("escalate incident \(incident) to level \(level)")
         }

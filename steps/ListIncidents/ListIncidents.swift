@@ -45,7 +45,7 @@ public struct ListIncidents: JobStep {
         guard (1...100_000).contains(limit) else { throw StepError.invalid("\(config.step): 'limit' must be from 1 to 100000", property: "limit") }
         for (name, allowed) in [("statuses", ["triggered", "acknowledged", "resolved"]), ("urgencies", ["high", "low"])] {
             for value in try config.list(name) where !allowed.contains(value) {
-                throw StepError.invalid("\(config.step): property '\(name)': '\(value)' is not one of \(allowed.joined(separator: ", "))", property: name)
+                throw config.invalid(name, "has '\(value)', which is not one of \(allowed.joined(separator: ", "))")
             }
         }
     }
@@ -56,7 +56,7 @@ public struct ListIncidents: JobStep {
             Date.ISO8601FormatStyle(), Date.ISO8601FormatStyle(includingFractionalSeconds: true), Date.ISO8601FormatStyle().year().month().day(),
         ]
         for form in forms { if let date = try? form.parse(text) { return date } }
-        throw StepError.invalid("\(config.step): property '\(name)' must be an ISO 8601 time such as 2026-11-01T00:00:00Z, got '\(text)'", property: name)
+        throw config.invalid(name, "must be an ISO 8601 time such as 2026-11-01T00:00:00Z, got '\(text)'")
     }
 
     func query(since: Date?, until: Date?) throws(StepError) -> [(String, String)] {

@@ -21,28 +21,30 @@ public struct UpdateIncident: JobStep {
         outputs: IncidentOutputs.descriptors)
 
     let config: StepConfig
+    let incident: String
+    let level: Int?
 
     public init(config: StepConfig) throws(StepError) {
         self.config = config
-        _ = try config.requiredString("incident_id")
+        incident = try config.requiredString("incident_id")
         if config.string("resolution") != nil && config.string("status") != "resolved" {
-            throw StepError.invalid("\(config.step): property 'resolution' is only used with status resolved", property: "resolution")
+            throw config.invalid("resolution", "is only used with status resolved")
         }
         let fields = ["status", "resolution", "assignees", "title", "urgency", "escalation_level"]
         if fields.allSatisfy({ config.string($0) == nil }) {
             throw StepError.invalid("\(config.step): nothing to change; set one of \(fields.joined(separator: ", "))", property: "status")
         }
-        _ = try config.int("escalation_level")
+        level = try config.int("escalation_level")
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
         let call = try await RESTSession(context, config)
-        let incident = try await call.incidentID(try config.requiredString("incident_id"))
+        let incident = try await call.incidentID(self.incident)
         var fields = ValueObject()
         for name in ["status", "resolution", "title", "urgency"] {
             if let value = config.string(name) { fields[name] = .string(value) }
         }
-        if let level = try config.int("escalation_level") { fields["escalation_level"] = .int(level) }
+        if let level { fields["escalation_level"] = .int(level) }
         let assignees = try await call.userIDs(try config.list("assignees"), property: "assignees")
         if !assignees.isEmpty {
             fields["assignments"] = .array(assignees.map { ["assignee": ["id": .string($0), "type": "user_reference"]] })

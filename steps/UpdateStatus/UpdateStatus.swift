@@ -18,10 +18,11 @@ public struct UpdateStatus: JobStep {
         outputs: IncidentOutputs.descriptors + [StepOutput("status_update_id", "The status update's id, when a message was posted.")])
 
     let config: StepConfig
+    let incident: String
 
     public init(config: StepConfig) throws(StepError) {
         self.config = config
-        _ = try config.requiredString("incident_id")
+        incident = try config.requiredString("incident_id")
         if config.string("status") == nil && config.string("message") == nil {
             throw StepError.invalid("\(config.step): set 'status' (acknowledged or resolved), 'message', or both", property: "status")
         }
@@ -29,7 +30,7 @@ public struct UpdateStatus: JobStep {
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
         let call = try await RESTSession(context, config)
-        let incident = try await call.incidentID(try config.requiredString("incident_id"))
+        let incident = try await call.incidentID(self.incident)
         var outputs: [String: String] = ["incident_id": incident]
         var planned: [String] = []
         var done: [String] = []

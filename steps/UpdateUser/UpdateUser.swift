@@ -13,10 +13,11 @@ public struct UpdateUser: JobStep {
         outputs: UserFields.outputs)
 
     let config: StepConfig
+    let user: String
 
     public init(config: StepConfig) throws(StepError) {
         self.config = config
-        _ = try config.requiredString("user_id")
+        user = try config.requiredString("user_id")
         if UserFields.fields(config).isEmpty {
             throw StepError.invalid("\(config.step): nothing to change; set one of name, email, role, color, title, description, time_zone", property: "name")
         }
@@ -24,7 +25,7 @@ public struct UpdateUser: JobStep {
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
         let call = try await RESTSession(context, config)
-        guard let id = try await call.userIDs([try config.requiredString("user_id")], property: "user_id").first else { throw StepError.invalid("no user", property: "user_id") }
+        guard let id = try await call.userIDs([user], property: "user_id").first else { throw StepError.invalid("no user", property: "user_id") }
         var fields = UserFields.fields(config)
         let changed = fields.keys.joined(separator: ", ")
         // PagerDuty's schema requires name and email in every update; the current values are
