@@ -1,4 +1,5 @@
 import Foundation
+import PagerDutyStepKit
 import Values
 import Settings
 import StepKit
@@ -45,6 +46,14 @@ struct Invocation: Sendable {
         return try SettingsLoader.load(
             frameworkFile: arguments.value("framework-properties"), projectFile: arguments.value("project-properties"),
             overrides: overrides, directory: io.directory)
+    }
+
+    /// What every step of this command shares: one PagerDuty client factory for the settings
+    /// (pointed at the sandbox with `--sandbox`).
+    func services(_ arguments: ParsedArguments, settings: Settings) -> StepServices {
+        var services = StepServices()
+        services.add(PagerDutyClientFactory(settings: settings, sandbox: arguments.has("sandbox") ? SandboxSession.keys : nil))
+        return services
     }
 
     /// Key storage at `--storage`, else the setting `pdstep.storage.dir`, else `./storage`.

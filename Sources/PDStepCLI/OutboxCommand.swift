@@ -64,12 +64,13 @@ extension PDStep {
             }
             return listing.unreadable.isEmpty ? .success : .failed
         case "flush":
-            let log = LogForwarder(io: io, redactor: invocation.redactor)
-            let context = StepContext(settings: settings, keyStorage: invocation.keyStorage(arguments, settings: settings), redactor: invocation.redactor, log: log)
             for entry in outbox.entries() {
                 if let key = entry.body["routing_key"]?.stringValue { invocation.redactor.register(key) }
             }
-            let client = try context.eventsClient()
+            let redactor = invocation.redactor
+            let client = try PagerDutyClientFactory(settings: settings).client(credentials: nil, fromEmail: nil) { note in
+                io.printError(redactor.redact(note))
+            }
             let result = await outbox.flush(with: client, includeUncertain: arguments.has("include-uncertain"))
             let redact: (String) -> String = invocation.redactor.redact
             for file in result.delivered { io.printError("delivered \(file)") }
@@ -88,11 +89,4 @@ extension PDStep {
             throw UsageError("unknown outbox action '\(action)'; use list or flush")
         }
     }
-}
-
-/// Log lines from a client used outside a step, to stderr.
-struct LogForwarder: StepLogSink {
-    let io: CommandIO
-    let redactor: SecretRedactor
-    func write(_ level: LogLevel, _ message: String) { io.printError(redactor.redact(message)) }
 }

@@ -100,7 +100,8 @@ extension PDStep {
         }
         let runner = JobRunner(
             catalog: invocation.catalog, settings: settings, keyStorage: invocation.keyStorage(arguments, settings: settings),
-            log: ExecutionLog(renderer: renderer, redactor: invocation.redactor), jobs: loaded.all)
+            log: ExecutionLog(renderer: renderer, redactor: invocation.redactor), jobs: loaded.all,
+            services: invocation.services(arguments, settings: settings))
         return (job, runner)
     }
 }

@@ -8,6 +8,10 @@ import Values
 /// A sandbox started for one command (`--sandbox`): the server, and the key storage and
 /// settings that point every step at it.
 struct SandboxSession {
+    /// Where the session's key storage keeps the demo keys; the client factory of a run with
+    /// `--sandbox` uses them whatever key paths the job names.
+    static let keys = PagerDutyClientFactory.SandboxKeys(apiKeyPath: "keys/pd/api", routingKeyPath: "keys/pd/routing_key")
+
     let sandbox: Sandbox
     let url: String
     let storage: String
@@ -19,8 +23,8 @@ struct SandboxSession {
         let url = try sandbox.start(port: port)
         let storage = NSTemporaryDirectory() + "pdstep-sandbox-\(getpid())-\(UUID().uuidString.prefix(8))"
         let keys = KeyStorage(base: storage)
-        try keys.putPassword(SandboxSettings.apiKeyPath, secret: Array(Sandbox.demo.apiKey.utf8))
-        try keys.putPassword(SandboxSettings.routingKeyPath, secret: Array(Sandbox.demo.routingKey.utf8))
+        try keys.putPassword(Self.keys.apiKeyPath, secret: Array(Sandbox.demo.apiKey.utf8))
+        try keys.putPassword(Self.keys.routingKeyPath, secret: Array(Sandbox.demo.routingKey.utf8))
         try keys.putPassword("keys/pd/oauth/client_id", secret: Array(Sandbox.demo.oauthClientID.utf8))
         try keys.putPassword("keys/pd/oauth/client_secret", secret: Array(Sandbox.demo.oauthClientSecret.utf8))
         return SandboxSession(sandbox: sandbox, url: url, storage: storage)
@@ -39,10 +43,9 @@ struct SandboxSession {
     /// `--property` overrides that point every client at the sandbox.
     var overrides: [String] {
         [
-            "\(SandboxSettings.enabled)=true",
             "\(KnownSettings.apiURL.key)=\(url)", "\(KnownSettings.eventsURL.key)=\(url)", "\(KnownSettings.identityURL.key)=\(url)",
-            "\(KnownSettings.apiKeyPath.key)=\(SandboxSettings.apiKeyPath)",
-            "\(KnownSettings.routingKeyPath.key)=\(SandboxSettings.routingKeyPath)",
+            "\(KnownSettings.apiKeyPath.key)=\(Self.keys.apiKeyPath)",
+            "\(KnownSettings.routingKeyPath.key)=\(Self.keys.routingKeyPath)",
             "\(KnownSettings.fromEmail.key)=\(Sandbox.demo.fromEmail)",
             "\(KnownSettings.subdomain.key)=sandbox",
         ]

@@ -68,7 +68,8 @@ enum StepCommand {
             }
             let context = StepContext(
                 settings: settings, keyStorage: invocation.keyStorage(parsed, settings: settings), redactor: invocation.redactor,
-                data: jobContext(io.environment), dryRun: parsed.has("dry-run"), log: StderrSink(io: io, step: descriptor.commandName))
+                data: jobContext(io.environment), dryRun: parsed.has("dry-run"), services: invocation.services(parsed, settings: settings),
+                log: StderrSink(io: io, step: descriptor.commandName))
             let sources = ConfigSources(invocation: values, invocationLabel: label, settings: settings)
             let result = try await StepRunner.run(stepType, sources: sources, context: context)
             emit(descriptor, status: parsed.has("dry-run") ? "dry-run" : "succeeded", result: result, error: nil, format: outputFormat, invocation)

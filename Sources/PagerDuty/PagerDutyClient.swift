@@ -110,13 +110,17 @@ public struct PagerDutyClient: Sendable {
         guard request.api == .rest else { return headers }
         headers["Accept"] = "application/vnd.pagerduty+json;version=2"
         guard let credentials else {
-            throw PagerDutyError(.invalidRequest, "no PagerDuty API key: set api_key_path in the step, or pagerduty.api_key_path in framework.properties (a key-storage path such as keys/pd/api)")
+            var error = PagerDutyError(.invalidRequest, "no PagerDuty API key")
+            error.cause = .noCredentials
+            throw error
         }
         headers["Authorization"] = credentials.header
         if let fromEmail, request.method != "GET" {
             headers["From"] = fromEmail
         } else if request.requiresFrom {
-            throw PagerDutyError(.invalidRequest, "PagerDuty requires a From header (the email of a PagerDuty user) for \(request.operation); set from_email in the step or pagerduty.from_email in framework.properties")
+            var error = PagerDutyError(.invalidRequest, "PagerDuty requires a From header (the email of a PagerDuty user) for \(request.operation)")
+            error.cause = .fromRequired
+            throw error
         }
         return headers
     }
@@ -160,7 +164,9 @@ public struct PagerDutyClient: Sendable {
             } else if request.api == .rest {
                 let pause = pacer.restWait()
                 if pause > policy.maxSeconds - (Pacer.now() - started) {
-                    throw PagerDutyError(.rateLimited, "PagerDuty's REST rate limit for this key resets in \(Int(pause)) s, later than pagerduty.retry.max_seconds=\(Int(policy.maxSeconds)) allows; try again later")
+                    var error = PagerDutyError(.rateLimited, "PagerDuty's REST rate limit for this key resets in \(Int(pause)) s, later than the retry budget of \(Int(policy.maxSeconds)) s allows; try again later")
+                    error.cause = .retryBudget
+                    throw error
                 }
                 if pause > 0 { try? await Task.sleep(nanoseconds: boundedNanoseconds(pause)) }
             }
@@ -204,7 +210,8 @@ public struct PagerDutyClient: Sendable {
             if attempt >= policy.maxAttempts || elapsed + wait > policy.maxSeconds {
                 var final = failure
                 final.kind = failure.kind == .rateLimited ? .rateLimited : .temporary
-                final.message += " (gave up after \(attempt) attempt\(attempt == 1 ? "" : "s") in \(String(format: "%.1f", elapsed)) s; pagerduty.retry.max_attempts=\(policy.maxAttempts), pagerduty.retry.max_seconds=\(Int(policy.maxSeconds)))"
+                final.message += " (gave up after \(attempt) attempt\(attempt == 1 ? "" : "s") in \(String(format: "%.1f", elapsed)) s; at most \(policy.maxAttempts) attempts in \(Int(policy.maxSeconds)) s)"
+                final.cause = .retryBudget
                 throw final
             }
             note("\(request.operation): \(failure.httpStatus.map { "HTTP \($0)" } ?? failure.message); retrying in \(String(format: "%.1f", wait)) s (attempt \(attempt + 1) of \(policy.maxAttempts))")

@@ -27,6 +27,19 @@ public struct PagerDutyError: ReportableError, Sendable, Hashable {
     public var httpStatus: Int?
     /// PagerDuty's `error.code`.
     public var code: Int?
+    /// Why, where the caller can say what to change in its own terms (the client knows no
+    /// step properties or settings).
+    public enum Cause: Sendable, Hashable {
+        /// A REST request with no credentials.
+        case noCredentials
+        /// PagerDuty requires a From header here and none was given.
+        case fromRequired
+        /// The retry budget (attempts or seconds) ran out, or a rate-limit wait would pass it.
+        case retryBudget
+    }
+
+    public var cause: Cause?
+
     /// The request field at fault, for errors found before sending (`dedup_key`, `images`,
     /// `routing_key`, ...), so a caller can name its own setting for it.
     public var field: String?

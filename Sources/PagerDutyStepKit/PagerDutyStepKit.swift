@@ -63,106 +63,20 @@ public enum PagerDutyProperties {
     public static let events: [StepProperty] = [integrationKeyPath, integrationKey]
 }
 
-/// How `--sandbox` points steps at the embedded sandbox: the setting `pdstep.sandbox=true`, and
-/// a fresh key storage holding the demo account's keys at these paths. In sandbox mode every
-/// step uses the demo keys, whatever key paths the job names, so any job runs end to end.
-public enum SandboxSettings {
-    public static let enabled = "pdstep.sandbox"
-    public static let apiKeyPath = "keys/pd/api"
-    public static let routingKeyPath = "keys/pd/routing_key"
-}
-
-/// The process's HTTP transports and pacer, shared by every step so connections are reused and
-/// pacing spans steps.
-enum ClientCaches {
-    static let transports = TransportCache()
-    static let pacers = PacerCache()
-    static let tokens = TokenCache()
-}
-
-/// OAuth access tokens, kept in memory (never on disk, never logged) until shortly before they
-/// expire.
-final class TokenCache: Sendable {
-    private let tokens = Mutex<[String: OAuthToken]>([:])
-
-    func token(clientID: String, scope: String, host: String, fetch: () async throws(PagerDutyError) -> OAuthToken) async throws(StepError) -> String {
-        let key = "\(host) \(clientID) \(scope)"
-        if let cached = tokens.withLock({ $0[key] }), cached.expires.timeIntervalSinceNow > 60 { return cached.accessToken }
-        let fresh = try await callPagerDuty { () throws(PagerDutyError) in try await fetch() }
-        tokens.withLock { $0[key] = fresh }
-        return fresh.accessToken
-    }
-}
-
-/// One transport per CA bundle (nearly always just one: the system's CAs).
-final class TransportCache: Sendable {
-    private let transports = Mutex<[String: StandardTransport]>([:])
-    func transport(caBundle: String?) -> StandardTransport {
-        transports.withLock { cached in
-            if let transport = cached[caBundle ?? ""] { return transport }
-            let transport = StandardTransport(caBundle: caBundle)
-            cached[caBundle ?? ""] = transport
-            return transport
-        }
-    }
-}
-
-final class PacerCache: Sendable {
-    private let pacer: Mutex<(key: String, pacer: Pacer)?> = Mutex(nil)
-    func pacer(limit: Int, window: Double) -> Pacer {
-        pacer.withLock { cached in
-            let key = "\(limit)/\(window)"
-            if let cached, cached.key == key { return cached.pacer }
-            let fresh = Pacer(limit: limit, window: window)
-            cached = (key, fresh)
-            return fresh
-        }
-    }
-}
-
 extension StepContext {
-    /// The client configuration from settings: region, host overrides, timeout, retries, pacing.
-    public func pagerDutyConfiguration() throws(StepError) -> PagerDutyConfiguration {
-        /// A setting's number, checked against its range (every number from a file is bounded).
-        func number(_ setting: KnownSetting, in range: ClosedRange<Double>, whole: Bool = false) throws(StepError) -> Double {
-            let text = settings.value(setting.key).flatMap { $0.isEmpty ? nil : $0 } ?? setting.defaultValue
-            let where_ = settings.setting(setting.key).map { " (\($0.origin))" } ?? ""
-            guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite, !whole || value == value.rounded() else {
-                throw StepError.invalid("setting \(setting.key)\(where_) must be a\(whole ? " whole" : "") number, got '\(text)'")
-            }
-            guard range.contains(value) else {
-                throw StepError.invalid("setting \(setting.key)\(where_) must be between \(format(range.lowerBound)) and \(format(range.upperBound)), got '\(text)'")
-            }
-            return value
-        }
-        func format(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) : String(value) }
-        let timeout = try number(KnownSettings.timeout, in: 0.1...3_600)
-        let retry = RetryPolicy(
-            maxAttempts: Int(try number(KnownSettings.retryMaxAttempts, in: 1...100, whole: true)),
-            maxSeconds: try number(KnownSettings.retryMaxSeconds, in: 1...86_400),
-            initialDelay: try number(KnownSettings.retryInitialDelay, in: 0.01...600))
-        let rateLimit = Int(try number(KnownSettings.eventsRateLimit, in: 1...1_000_000, whole: true))
-        let rateWindow = try number(KnownSettings.eventsRateWindow, in: 0.1...86_400)
-        let caBundle = settings.value(KnownSettings.caBundle.key).flatMap { $0.isEmpty ? nil : $0 }
-        if let caBundle, !FileManager.default.isReadableFile(atPath: caBundle) {
-            throw StepError.invalid("setting \(KnownSettings.caBundle.key): cannot read the CA file '\(caBundle)'")
-        }
-        return try checkPagerDuty { () throws(PagerDutyError) in
-            try PagerDutyConfiguration.make(
-                region: settings.value(KnownSettings.region.key) ?? KnownSettings.region.defaultValue,
-                restURL: settings.value(KnownSettings.apiURL.key), eventsURL: settings.value(KnownSettings.eventsURL.key),
-                identityURL: settings.value(KnownSettings.identityURL.key), timeout: timeout, retry: retry,
-                eventsRateLimit: rateLimit, eventsRateWindow: rateWindow, userAgent: "pdstep/\(pdstepVersion)", caBundle: caBundle)
-        }
+    /// The run's client factory (from `services`), or, for a context built without one, a
+    /// factory for this context's settings alone.
+    public func pagerDutyClients() -> PagerDutyClientFactory {
+        services.get(PagerDutyClientFactory.self) ?? PagerDutyClientFactory(settings: settings)
     }
 
     /// A REST client with the step's credentials (`api_key_path`, `api_key` or `oauth_token`)
     /// and From email. Reading the key registers it as a secret.
     public func restClient(_ config: StepConfig) async throws(StepError) -> PagerDutyClient {
-        let configuration = try pagerDutyConfiguration()
+        let clients = pagerDutyClients()
         let credentials: Credentials?
-        if settings.bool(SandboxSettings.enabled, default: false) {
-            credentials = .apiToken(try readSecret(atPath: SandboxSettings.apiKeyPath, property: "api_key_path"))
+        if let sandbox = clients.sandbox {
+            credentials = .apiToken(try readSecret(atPath: sandbox.apiKeyPath, property: "api_key_path"))
         } else if let token = config.string("oauth_token"), !token.isEmpty {
             redactor.register(token)
             credentials = .oauth(token)
@@ -173,8 +87,9 @@ extension StepContext {
             let clientID = try readSecret(atPath: idPath, property: "oauth_client_id_path")
             let secret = try readSecret(atPath: secretPath, property: "oauth_client_secret_path")
             let scope = config.string("oauth_scope") ?? ""
-            let tokenClient = client(configuration, credentials: nil, from: nil)
-            let token = try await ClientCaches.tokens.token(clientID: clientID, scope: scope, host: configuration.identityBase.absoluteString) { () throws(PagerDutyError) in
+            let tokenClient = try client(clients, credentials: nil, from: nil)
+            let host = try clients.configuration().identityBase.absoluteString
+            let token = try await clients.tokens.token(clientID: clientID, scope: scope, host: host) { () throws(PagerDutyError) in
                 try await tokenClient.fetchOAuthToken(clientID: clientID, clientSecret: secret, scope: scope)
             }
             redactor.register(token)
@@ -184,26 +99,23 @@ extension StepContext {
         } else {
             credentials = nil
         }
-        return client(configuration, credentials: credentials, from: config.string("from_email"))
+        return try client(clients, credentials: credentials, from: config.string("from_email"))
     }
 
     /// A client for the Events API (no REST credentials).
     public func eventsClient() throws(StepError) -> PagerDutyClient {
-        client(try pagerDutyConfiguration(), credentials: nil, from: nil)
+        try client(pagerDutyClients(), credentials: nil, from: nil)
     }
 
-    private func client(_ configuration: PagerDutyConfiguration, credentials: Credentials?, from: String?) -> PagerDutyClient {
+    private func client(_ clients: PagerDutyClientFactory, credentials: Credentials?, from: String?) throws(StepError) -> PagerDutyClient {
         let log = self
-        return PagerDutyClient(
-            configuration: configuration, credentials: credentials, fromEmail: from, transport: ClientCaches.transports.transport(caBundle: configuration.caBundle),
-            pacer: ClientCaches.pacers.pacer(limit: configuration.eventsRateLimit, window: configuration.eventsRateWindow),
-            note: { log.log(.warn, $0) })
+        return try clients.client(credentials: credentials, fromEmail: from, note: { log.log(.warn, $0) })
     }
 
     /// The routing key: `integration_key` given directly, else read from `integration_key_path`.
     public func routingKey(_ config: StepConfig) throws(StepError) -> String {
-        if settings.bool(SandboxSettings.enabled, default: false) {
-            return try readSecret(atPath: SandboxSettings.routingKeyPath, property: "integration_key_path")
+        if let sandbox = pagerDutyClients().sandbox {
+            return try readSecret(atPath: sandbox.routingKeyPath, property: "integration_key_path")
         }
         if let key = config.string("integration_key"), !key.isEmpty {
             redactor.register(key)
@@ -236,7 +148,15 @@ extension StepError {
         case .rateLimited: kind = .rateLimited
         case .temporary: kind = .temporary
         }
-        self.init(kind, error.message, details: error.details, httpStatus: error.httpStatus, remoteCode: error.code)
+        // What to change, in the step's own terms: its properties and pdstep's settings.
+        let hint: String
+        switch error.cause {
+        case .noCredentials?: hint = "; set api_key_path in the step, or pagerduty.api_key_path in framework.properties (a key-storage path such as keys/pd/api)"
+        case .fromRequired?: hint = "; set from_email in the step or pagerduty.from_email in framework.properties"
+        case .retryBudget?: hint = " (pagerduty.retry.max_attempts and pagerduty.retry.max_seconds set the budget)"
+        case nil: hint = ""
+        }
+        self.init(kind, error.message + hint, details: error.details, httpStatus: error.httpStatus, remoteCode: error.code)
         // The event fields are the steps' property names, but for the routing key.
         property = error.field.map { $0 == "routing_key" ? "integration_key" : $0 }
     }

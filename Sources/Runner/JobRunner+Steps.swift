@@ -19,7 +19,7 @@ extension JobRunner {
         }
         let context = StepContext(
             settings: settings, keyStorage: keyStorage, redactor: redactor, data: state.data, dryRun: state.request.dryRun,
-            log: log.sink(context: number))
+            services: services, log: log.sink(context: number))
         let result = try await StepRunner.run(stepType, sources: ConfigSources(job: expanded, settings: settings), context: context)
         if !result.summary.isEmpty && !state.request.dryRun {
             log.emit(.log(context: number, level: .verbose, message: result.summary))

@@ -51,8 +51,11 @@ public struct JobRunner: Sendable {
     public let log: ExecutionLog
     /// Every job of the file (or folder) the job came from, for job references.
     public let jobs: [Job]
+    /// What every step of the run shares (the PagerDuty client factory), built by the host.
+    public let services: StepServices
 
-    public init(catalog: StepCatalog, settings: Settings, keyStorage: KeyStorage, log: ExecutionLog, jobs: [Job]) {
+    public init(catalog: StepCatalog, settings: Settings, keyStorage: KeyStorage, log: ExecutionLog, jobs: [Job], services: StepServices = StepServices()) {
+        self.services = services
         self.catalog = catalog.adding(BuiltInSteps.all)
         self.settings = settings
         self.keyStorage = keyStorage

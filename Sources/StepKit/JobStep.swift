@@ -70,12 +70,15 @@ public struct StepContext: Sendable {
     public var data: DataContext
     /// Send nothing; describe what would be done.
     public var dryRun: Bool
+    /// What the host built once for the run (the PagerDuty client factory).
+    public var services: StepServices
     private let sink: any StepLogSink
 
     public init(
         settings: Settings = Settings(), keyStorage: KeyStorage, redactor: SecretRedactor = SecretRedactor(),
-        data: DataContext = DataContext(), dryRun: Bool = false, log: any StepLogSink
+        data: DataContext = DataContext(), dryRun: Bool = false, services: StepServices = StepServices(), log: any StepLogSink
     ) {
+        self.services = services
         self.settings = settings
         self.keyStorage = keyStorage
         self.redactor = redactor

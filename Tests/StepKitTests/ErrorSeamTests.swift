@@ -33,3 +33,24 @@ import Values
         #expect(SettingsError("x").rundeckReason == "ConfigurationFailure" && KeyStorageError(.notFound, "x").rundeckReason == "PluginFailed")
     }
 }
+
+/// Services the host lends every step, by type.
+@Suite struct StepServicesTests {
+    final class Factory: Sendable {}
+
+    @Test func aServiceIsFoundByItsTypeAndReplaced() {
+        var services = StepServices()
+        #expect(services.get(Factory.self) == nil)
+        let first = Factory(), second = Factory()
+        services.add(first)
+        #expect(services.get(Factory.self) === first)
+        services.add(second)
+        #expect(services.get(Factory.self) === second)
+        let context = StepContext(keyStorage: KeyStorage(base: "/nonexistent"), services: services, log: NullSink())
+        #expect(context.services.get(Factory.self) === second)
+    }
+
+    struct NullSink: StepLogSink {
+        func write(_ level: LogLevel, _ message: String) {}
+    }
+}

@@ -85,9 +85,12 @@ struct StepFixture {
     /// Runs the first job of `yaml`.
     func run(_ yaml: String, options: [String: String] = [:], dryRun: Bool = false) async throws -> RunOutcome {
         let jobs = try JobDecoder.decode(try YAMLParser.parse(yaml), file: "test.yaml")
+        // As pdstep run does: one client factory for the whole run.
+        var services = StepServices()
+        services.add(PagerDutyClientFactory(settings: settings))
         let runner = JobRunner(
             catalog: catalog, settings: settings, keyStorage: KeyStorage(base: storage),
-            log: ExecutionLog(renderer: log, redactor: redactor), jobs: jobs)
+            log: ExecutionLog(renderer: log, redactor: redactor), jobs: jobs, services: services)
         return await runner.run(jobs[0], RunRequest(options: options, dryRun: dryRun, directory: storage, environment: ["PATH": "/usr/bin:/bin"]))
     }
 

@@ -20,7 +20,7 @@ public struct TestConnection: JobStep {
     public init(config: StepConfig) throws(StepError) { self.config = config }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
-        let configuration = try context.pagerDutyConfiguration()
+        let configuration = try context.pagerDutyClients().configuration()
         var outputs = ["region": configuration.region]
         var failures: [String] = []
         func pass(_ text: String) { context.log(.normal, "ok: " + text) }
