@@ -106,6 +106,51 @@ extension PagerDutyClient {
         return id
     }
 
+    /// The query of `GET /incidents` for a time window and filters (`statuses[]`, ...).
+    public static func incidentsQuery(since: Date?, until: Date?, filters: [(String, String)]) -> [(String, String)] {
+        var query: [(String, String)] = []
+        let format = Date.ISO8601FormatStyle()
+        if let since { query.append(("since", format.format(since))) }
+        if let until { query.append(("until", format.format(until))) }
+        return query + filters
+    }
+
+    /// Every incident of a window matching `filters`, up to `maximum`: all pages, and past
+    /// PagerDuty's 10,000-result ceiling the window split in halves (up to 16 times deep), each
+    /// fetched in turn, with incidents seen twice kept once. `note` hears about each split.
+    public func listIncidents(
+        since: Date?, until: Date?, filters: [(String, String)], maximum: Int, note: (String) -> Void = { _ in }
+    ) async throws(PagerDutyError) -> [Value] {
+        var seen: Set<String> = []
+        var incidents: [Value] = []
+        try await fetchIncidents(since: since, until: until, filters: filters, maximum: maximum, note: note, into: &incidents, seen: &seen, depth: 0)
+        return incidents
+    }
+
+    private func fetchIncidents(
+        since: Date?, until: Date?, filters: [(String, String)], maximum: Int, note: (String) -> Void,
+        into incidents: inout [Value], seen: inout Set<String>, depth: Int
+    ) async throws(PagerDutyError) {
+        let request = PagerDutyRequest(method: "GET", path: "/incidents", query: Self.incidentsQuery(since: since, until: until, filters: filters))
+        let (items, ceiling) = try await listAll(request, key: "incidents", maximum: maximum - incidents.count)
+        if ceiling, depth < 16 {
+            let end = until ?? Date()
+            let start = since ?? end.addingTimeInterval(-30 * 86_400)
+            let middle = start.addingTimeInterval(end.timeIntervalSince(start) / 2)
+            note("more than 10,000 incidents in the window; splitting it at \(Date.ISO8601FormatStyle().format(middle))")
+            try await fetchIncidents(since: start, until: middle, filters: filters, maximum: maximum, note: note, into: &incidents, seen: &seen, depth: depth + 1)
+            if incidents.count < maximum {
+                try await fetchIncidents(since: middle, until: end, filters: filters, maximum: maximum, note: note, into: &incidents, seen: &seen, depth: depth + 1)
+            }
+            return
+        }
+        for item in items {
+            guard let id = item["id"]?.stringValue, !seen.contains(id), incidents.count < maximum else { continue }
+            seen.insert(id)
+            incidents.append(item)
+        }
+    }
+
     /// The incident's id, when `idOrNumber` may be an incident number.
     public func incidentID(_ idOrNumber: String) async throws(PagerDutyError) -> String {
         guard !idOrNumber.isEmpty, idOrNumber.allSatisfy(\.isNumber) else { return idOrNumber }

@@ -59,11 +59,9 @@ public struct ListIncidents: JobStep {
         throw config.invalid(name, "must be an ISO 8601 time such as 2026-11-01T00:00:00Z, got '\(text)'")
     }
 
-    func query(since: Date?, until: Date?) throws(StepError) -> [(String, String)] {
+    /// The filters besides the time window, as `GET /incidents` takes them.
+    func filters() throws(StepError) -> [(String, String)] {
         var query: [(String, String)] = []
-        let format = Date.ISO8601FormatStyle()
-        if let since { query.append(("since", format.format(since))) }
-        if let until { query.append(("until", format.format(until))) }
         for (name, key) in [("statuses", "statuses[]"), ("urgencies", "urgencies[]"), ("service_ids", "service_ids[]"), ("team_ids", "team_ids[]"), ("include", "include[]")] {
             for value in try config.list(name) { query.append((key, value)) }
         }
@@ -75,13 +73,17 @@ public struct ListIncidents: JobStep {
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
         let call = try await RESTSession(context, config)
+        let filters = try filters()
         if context.dryRun {
-            _ = try await call.send(PagerDutyRequest(method: "GET", path: "/incidents", query: try query(since: since, until: until) + [("limit", String(min(100, limit))), ("offset", "0")]))
+            let query = PagerDutyClient.incidentsQuery(since: since, until: until, filters: filters) + [("limit", String(min(100, limit))), ("offset", "0")]
+            _ = try await call.send(PagerDutyRequest(method: "GET", path: "/incidents", query: query))
             return call.dryRunResult("list up to \(limit) incidents")
         }
-        var seen: Set<String> = []
-        var incidents: [Value] = []
-        try await fetch(since: since, until: until, call: call, into: &incidents, seen: &seen, depth: 0)
+        let client = call.client
+        let (since, until, limit) = (self.since, self.until, self.limit)
+        let incidents = try await callPagerDuty { () throws(PagerDutyError) in
+            try await client.listIncidents(since: since, until: until, filters: filters, maximum: limit) { context.log(.verbose, $0) }
+        }
         let ids = incidents.compactMap { $0["id"]?.stringValue }
         let document = Value.object(ValueObject([("incidents", .array(incidents))]))
         if let file = config.string("output_file") {
@@ -92,27 +94,5 @@ public struct ListIncidents: JobStep {
             }
         }
         return StepResult(outputs: ["incident_ids": ids.joined(separator: ","), "count": String(ids.count)], summary: "\(ids.count) incident\(ids.count == 1 ? "" : "s")", response: document)
-    }
-
-    /// One window; past the 10,000 ceiling it is split in two, each fetched in turn.
-    private func fetch(since: Date?, until: Date?, call: RESTSession, into incidents: inout [Value], seen: inout Set<String>, depth: Int) async throws(StepError) {
-        let request = PagerDutyRequest(method: "GET", path: "/incidents", query: try query(since: since, until: until))
-        let client = call.client
-        let remaining = limit - incidents.count
-        let (items, ceiling) = try await callPagerDuty { () throws(PagerDutyError) in try await client.listAll(request, key: "incidents", maximum: remaining) }
-        if ceiling, depth < 16 {
-            let end = until ?? Date()
-            let start = since ?? end.addingTimeInterval(-30 * 86_400)
-            let middle = start.addingTimeInterval(end.timeIntervalSince(start) / 2)
-            call.context.log(.verbose, "more than 10,000 incidents in the window; splitting it at \(Date.ISO8601FormatStyle().format(middle))")
-            try await fetch(since: start, until: middle, call: call, into: &incidents, seen: &seen, depth: depth + 1)
-            if incidents.count < limit { try await fetch(since: middle, until: end, call: call, into: &incidents, seen: &seen, depth: depth + 1) }
-            return
-        }
-        for item in items {
-            guard let id = item["id"]?.stringValue, !seen.contains(id), incidents.count < limit else { continue }
-            seen.insert(id)
-            incidents.append(item)
-        }
     }
 }
