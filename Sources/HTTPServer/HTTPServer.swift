@@ -11,6 +11,7 @@ import Synchronization
 
 /// One HTTP request as the server read it.
 public struct HTTPRequest: Sendable {
+    /// The request method (`GET`, `POST`, ...).
     public var method: String
     /// The request target as sent (`/incidents?limit=10`).
     public var target: String
@@ -18,9 +19,12 @@ public struct HTTPRequest: Sendable {
     public var path: String
     /// Query parameters in order, percent-decoded (`statuses[]` repeats).
     public var query: [(name: String, value: String)]
+    /// Headers in the order received (names as sent).
     public var headers: [(name: String, value: String)]
+    /// The body (at most `HTTPServer.maximumBodyBytes`).
     public var body: [UInt8]
 
+    /// A request, as the server reads it (tests build them directly).
     public init(method: String, target: String, path: String, query: [(name: String, value: String)], headers: [(name: String, value: String)], body: [UInt8]) {
         self.method = method
         self.target = target
@@ -43,17 +47,22 @@ public struct HTTPRequest: Sendable {
 
     /// Every value of a query parameter.
     public func queryValues(_ name: String) -> [String] { query.filter { $0.name == name }.map(\.value) }
+    /// The first value of a query parameter.
     public func queryValue(_ name: String) -> String? { query.first { $0.name == name }?.value }
 }
 
 /// What to answer.
 public struct HTTPResponse: Sendable {
+    /// The HTTP status.
     public var status: Int
+    /// Headers to send (Content-Length and Connection are the server's).
     public var headers: [(name: String, value: String)]
+    /// The body.
     public var body: [UInt8]
     /// Close the connection without answering (fault injection: a dropped connection).
     public var drop: Bool
 
+    /// An answer.
     public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = [], drop: Bool = false) {
         self.status = status
         self.headers = headers
@@ -61,10 +70,12 @@ public struct HTTPResponse: Sendable {
         self.drop = drop
     }
 
+    /// A text answer.
     public static func text(_ status: Int, _ text: String, contentType: String = "text/plain; charset=utf-8") -> HTTPResponse {
         HTTPResponse(status: status, headers: [("Content-Type", contentType)], body: Array(text.utf8))
     }
 
+    /// No answer: the connection is closed (fault injection).
     public static let dropped = HTTPResponse(status: 0, drop: true)
 }
 
@@ -72,6 +83,7 @@ public struct HTTPResponse: Sendable {
 /// on header and body size, and a read timeout, so that no malformed or slow request can crash or
 /// hang it. It listens where it is told (127.0.0.1 unless asked otherwise).
 public final class HTTPServer: Sendable {
+    /// Answers one request; called on the connection's thread.
     public typealias Handler = @Sendable (HTTPRequest) -> HTTPResponse
 
     /// Largest request head (request line and headers).
@@ -86,11 +98,14 @@ public final class HTTPServer: Sendable {
     /// The port it listens on (after `start`).
     public let port: Mutex<UInt16> = Mutex(0)
 
+    /// A server that answers every request with `handler` (after `start`).
     public init(handler: @escaping Handler) {
         self.handler = handler
     }
 
+    /// The server could not listen.
     public struct StartError: Error, CustomStringConvertible {
+        /// Why, naming the address.
         public var description: String
     }
 

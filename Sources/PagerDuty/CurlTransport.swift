@@ -14,11 +14,13 @@ public final class CurlTransport: HTTPTransport {
     let proxies: ProxyVariables
     private let idleHandles = Mutex<[Handle]>([])
 
+    /// A libcurl transport trusting the system's CAs or `caBundle`, with proxies from `environment`.
     public init(caBundle: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.caBundle = caBundle
         proxies = ProxyVariables(environment)
     }
 
+    /// Sends one request through libcurl (loaded on first use).
     public func send(_ request: TransportRequest, timeout: Double) async throws(TransportFailure) -> TransportResponse {
         if let failure = request.unsendableHeader { throw failure }
         let exchange = Exchange(request: request, timeout: timeout, caBundle: caBundle, proxies: proxies)

@@ -3,25 +3,43 @@ import Values
 
 /// An Events API v2 alert event (trigger, acknowledge or resolve).
 public struct AlertEvent: Sendable {
+    /// What the event does to the alert.
     public enum Action: String, Sendable, CaseIterable { case trigger, acknowledge, resolve }
+    /// How bad it is (sets the incident's urgency by the service's rules).
     public enum Severity: String, Sendable, CaseIterable { case critical, error, warning, info }
 
+    /// The service integration's routing (integration) key.
     public var routingKey: String
+    /// Trigger, acknowledge or resolve.
     public var action: Action
+    /// Names the alert; a trigger without one gets one before sending.
     public var dedupKey: String?
+    /// The alert's title (a trigger needs one; cut at 1024 characters).
     public var summary: String?
+    /// The affected system (a trigger needs one).
     public var source: String?
+    /// How bad it is (default error).
     public var severity: Severity?
+    /// When it was detected (ISO 8601).
     public var timestamp: String?
+    /// The affected part of the source.
     public var component: String?
+    /// A logical grouping of sources.
     public var group: String?
+    /// The kind of event (`class` in the payload).
     public var eventClass: String?
+    /// A JSON object of extra fields.
     public var customDetails: Value?
+    /// Images ({src, href, alt}); src must be https.
     public var images: [Value] = []
+    /// Links ({href, text}).
     public var links: [Value] = []
+    /// The sending system's name.
     public var client: String?
+    /// A link back to the sending system.
     public var clientURL: String?
 
+    /// An event with no fields set yet.
     public init(routingKey: String, action: Action) {
         self.routingKey = routingKey
         self.action = action
@@ -30,13 +48,20 @@ public struct AlertEvent: Sendable {
 
 /// An Events API v2 change event.
 public struct ChangeEvent: Sendable {
+    /// The service integration's routing key (ruleset keys are refused).
     public var routingKey: String
+    /// What changed (cut at 1024 characters).
     public var summary: String
+    /// Where it changed.
     public var source: String?
+    /// When it changed (ISO 8601).
     public var timestamp: String?
+    /// A JSON object of extra fields.
     public var customDetails: Value?
+    /// Links ({href, text}).
     public var links: [Value] = []
 
+    /// A change event.
     public init(routingKey: String, summary: String) {
         self.routingKey = routingKey
         self.summary = summary
@@ -45,18 +70,25 @@ public struct ChangeEvent: Sendable {
 
 /// What PagerDuty answered to an event.
 public struct EventResult: Sendable {
+    /// PagerDuty's status (`success`).
     public var status: String
+    /// PagerDuty's message.
     public var message: String
     /// The dedup key the alert is known by (ours, or the one PagerDuty made).
     public var dedupKey: String?
+    /// The whole answer.
     public var response: PagerDutyResponse
 }
 
 /// The Events API's limits, checked before anything is sent.
 public enum EventLimits {
+    /// Longest summary PagerDuty keeps.
     public static let summaryCharacters = 1024
+    /// Longest dedup key PagerDuty accepts.
     public static let dedupKeyCharacters = 255
+    /// Largest event body PagerDuty accepts.
     public static let bodyBytes = 512 * 1024
+    /// Length of an Events API v2 routing key.
     public static let routingKeyCharacters = 32
     /// A routing key of the right shape, for checking an event's content before the real key is
     /// known (it is read from key storage when the step runs).
@@ -182,6 +214,7 @@ extension PagerDutyClient {
         return (Self.eventResult(response, fallbackKey: dedupKey), warnings)
     }
 
+    /// The result of an accepted event, with the dedup key PagerDuty answered (or ours).
     public static func eventResult(_ response: PagerDutyResponse, fallbackKey: String?) -> EventResult {
         EventResult(
             status: response.body["status"]?.text ?? "success", message: response.body["message"]?.text ?? "",

@@ -2,9 +2,13 @@ import Foundation
 
 /// One HTTP exchange, as the client sees it.
 public struct TransportRequest: Sendable {
+    /// The HTTP method.
     public var method: String
+    /// Where it goes (http or https).
     public var url: URL
+    /// Headers to send (a value with a line break is refused).
     public var headers: [String: String]
+    /// The body bytes, if any.
     public var body: [UInt8]?
     /// Safe to send twice. A request that is not goes only over a new connection, so that a
     /// kept connection the server drops cannot make a transport send it again unseen.
@@ -20,6 +24,7 @@ public struct TransportRequest: Sendable {
     }
 }
 
+/// An HTTP answer, whatever its status.
 public struct TransportResponse: Sendable {
     /// The largest body a transport accepts; a bigger one is refused rather than held in memory
     /// (PagerDuty's largest pages are a few MB).
@@ -27,14 +32,17 @@ public struct TransportResponse: Sendable {
     /// The most bytes of status line and headers accepted (libcurl's own limit is about 300 KB).
     static let maxHeaderBytes = 300 << 10
 
+    /// The HTTP status.
     public var status: Int
     /// Header names lowercased.
     public var headers: [String: String]
+    /// The body bytes (at most `maxBodyBytes`).
     public var body: [UInt8]
 }
 
 /// Why no answer came back.
 public struct TransportFailure: Error, Sendable {
+    /// Whether the request may have arrived.
     public enum Kind: Sendable {
         /// The connection was refused or the host not found: the request surely did not arrive.
         case notSent
@@ -42,7 +50,9 @@ public struct TransportFailure: Error, Sendable {
         case uncertain
     }
 
+    /// Whether the request may have arrived (decides whether a write is retried).
     public var kind: Kind
+    /// What happened, naming the host.
     public var message: String
 
     static func tooLarge(_ host: String) -> TransportFailure {

@@ -3,7 +3,9 @@ import Values
 
 /// An OAuth access token and when it stops working.
 public struct OAuthToken: Sendable {
+    /// The token, sent as `Authorization: Bearer`.
     public var accessToken: String
+    /// When PagerDuty stops accepting it.
     public var expires: Date
 }
 

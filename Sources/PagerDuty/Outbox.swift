@@ -16,47 +16,63 @@ import Values
 /// harmless (its dedup key updates the same alert); resending an uncertain change event could
 /// record it twice, so `flush` leaves those until asked (`includeUncertain`).
 public struct Outbox: Sendable {
+    /// The outbox folder.
     public let directory: String
 
+    /// The outbox in `directory` (made on first write, mode 0700).
     public init(directory: String) {
         self.directory = directory
     }
 
     /// One queued event.
     public struct Entry: Sendable {
+        /// The entry's file name in the outbox.
         public var file: String
+        /// When it was written (ISO 8601).
         public var created: String
         /// The request path (`/v2/enqueue` or `/v2/change/enqueue`).
         public var path: String
+        /// The exact request body, sent again as it is.
         public var body: Value
+        /// Why it is here (the last failure, or that it was being sent).
         public var reason: String
         /// It may have been recorded already; see `Outbox`.
         public var uncertain: Bool
+        /// The alert's dedup key (nil for a change event).
         public var dedupKey: String? { body["dedup_key"]?.stringValue }
+        /// The event's summary, for listings.
         public var summary: String { body["payload"]?["summary"]?.stringValue ?? "" }
     }
 
     /// A file in the outbox that is not a readable entry, and why.
     public struct Unreadable: Sendable {
+        /// The file's name in the outbox.
         public var file: String
+        /// Why it cannot be read.
         public var reason: String
     }
 
     /// What the outbox holds.
     public struct Listing: Sendable {
+        /// Readable entries, oldest first.
         public var entries: [Entry] = []
+        /// Files that are not readable entries.
         public var unreadable: [Unreadable] = []
     }
 
+    /// The outbox could not be written or read.
     public struct OutboxError: ReportableError, Sendable {
         /// The outbox folder cannot be written or read: a failure of the machine.
         public var exitCode: ExitCode { .failed }
+        /// What failed, naming the folder.
         public var description: String
     }
 
     /// An event written before its first attempt and locked while it is being sent.
     public final class Held: Sendable {
+        /// The entry's file name.
         public let file: String
+        /// The entry's full path.
         public let path: String
         let request: PagerDutyRequest
         private let descriptor: Int32
@@ -138,6 +154,7 @@ public struct Outbox: Sendable {
 
     /// What one flush did.
     public struct FlushResult: Sendable {
+        /// Entries PagerDuty accepted (now removed).
         public var delivered: [String] = []
         /// Entries PagerDuty refused for good (a 400 with its own error body), now in `rejected/`.
         public var rejected: [(file: String, reason: String)] = []
@@ -147,6 +164,7 @@ public struct Outbox: Sendable {
         public var skipped: [String] = []
         /// Uncertain entries left alone (no `includeUncertain`).
         public var uncertain: [String] = []
+        /// Files that could not be read (left in place).
         public var unreadable: [Unreadable] = []
         /// Entries not reached because the flush stopped.
         public var notTried: Int = 0

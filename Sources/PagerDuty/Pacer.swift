@@ -21,6 +21,7 @@ public final class Pacer: Sendable {
 
     private let margin: Double
 
+    /// A pacer allowing `limit` events per routing key in any `window` seconds.
     public init(limit: Int, window: Double) {
         self.limit = max(1, limit)
         self.window = window

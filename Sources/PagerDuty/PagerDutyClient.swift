@@ -18,11 +18,15 @@ public enum Credentials: Sendable, Hashable {
 
 /// One request, built before it is sent (and printed instead in a dry run).
 public struct PagerDutyRequest: Sendable {
+    /// Which API (host) the request goes to.
     public var api: API
+    /// `GET`, `POST`, `PUT` or `DELETE`.
     public var method: String
     /// Path under the API's base (`/incidents/PABC/notes`).
     public var path: String
+    /// Query parameters in order (`statuses[]` may repeat).
     public var query: [(String, String)]
+    /// The JSON body, encoded afresh for every attempt.
     public var body: Value?
     /// PagerDuty's schema marks the `From` header required on this operation.
     public var requiresFrom: Bool
@@ -32,6 +36,7 @@ public struct PagerDutyRequest: Sendable {
     /// A form-encoded body instead of JSON (the OAuth token request).
     public var form: [(String, String)]?
 
+    /// A request; POST is taken as not idempotent unless said otherwise.
     public init(api: API = .rest, method: String, path: String, query: [(String, String)] = [], body: Value? = nil, requiresFrom: Bool = false, idempotent: Bool? = nil) {
         self.api = api
         self.method = method
@@ -48,7 +53,9 @@ public struct PagerDutyRequest: Sendable {
 
 /// A decoded answer.
 public struct PagerDutyResponse: Sendable {
+    /// The HTTP status (2xx).
     public var status: Int
+    /// The answer's headers, names lowercased.
     public var headers: [String: String]
     /// The JSON body (null for 204 and empty bodies).
     public var body: Value
@@ -58,7 +65,9 @@ public struct PagerDutyResponse: Sendable {
 
 /// The PagerDuty client every step uses: REST and Events, regions, retries, pacing, errors.
 public struct PagerDutyClient: Sendable {
+    /// Hosts, timeouts, retries and pacing.
     public let configuration: PagerDutyConfiguration
+    /// How REST requests authenticate (nil for the Events API).
     public let credentials: Credentials?
     /// The email sent as `From` on writes that need one.
     public let fromEmail: String?
@@ -67,6 +76,7 @@ public struct PagerDutyClient: Sendable {
     /// Receives notes about retries and pacing (never secrets).
     let note: @Sendable (String) -> Void
 
+    /// A client; `pacer` defaults to one of the configuration's event rate, `note` receives retry and pacing notes.
     public init(
         configuration: PagerDutyConfiguration, credentials: Credentials?, fromEmail: String?, transport: any HTTPTransport,
         pacer: Pacer? = nil, note: @escaping @Sendable (String) -> Void = { _ in }

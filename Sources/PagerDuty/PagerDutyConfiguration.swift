@@ -4,15 +4,19 @@ import Foundation
 public struct PagerDutyConfiguration: Sendable {
     /// `us` or `eu`.
     public var region: String
+    /// The REST API host (`https://api.pagerduty.com`, or the EU one, or an override).
     public var restBase: URL
+    /// The Events API host (`https://events.pagerduty.com`, or the EU one, or an override).
     public var eventsBase: URL
     /// The OAuth token host (`identity.pagerduty.com`).
     public var identityBase: URL
     /// Seconds one HTTP request may take.
     public var timeout: Double
+    /// How temporary failures are retried.
     public var retry: RetryPolicy
     /// Events per window per routing key that the client paces itself to.
     public var eventsRateLimit: Int
+    /// Seconds of the window `eventsRateLimit` counts over.
     public var eventsRateWindow: Double
     /// `User-Agent`.
     public var userAgent: String
@@ -78,8 +82,10 @@ public struct RetryPolicy: Sendable, Hashable {
     public var maxSeconds: Double
     /// First backoff delay; each later one doubles (with jitter), up to `maxDelay`.
     public var initialDelay: Double
+    /// The longest backoff between two attempts.
     public var maxDelay: Double
 
+    /// A policy; the defaults are pdstep's (5 attempts, 120 s, 1 s first delay, 30 s longest).
     public init(maxAttempts: Int = 5, maxSeconds: Double = 120, initialDelay: Double = 1, maxDelay: Double = 30) {
         self.maxAttempts = max(1, maxAttempts)
         self.maxSeconds = maxSeconds

@@ -3,6 +3,7 @@ import Values
 /// Why a PagerDuty call failed: a kind (which decides retries and exit codes), a message a
 /// person reads, and every detail string PagerDuty sent.
 public struct PagerDutyError: ReportableError, Sendable, Hashable {
+    /// What kind of failure (decides retries and exit codes).
     public enum Kind: String, Sendable, Hashable {
         /// Found wrong before anything was sent (bad routing key, missing From, ...).
         case invalidRequest
@@ -19,11 +20,14 @@ public struct PagerDutyError: ReportableError, Sendable, Hashable {
         case temporary
     }
 
+    /// What kind of failure.
     public var kind: Kind
+    /// What went wrong, for a person; PagerDuty's own message included.
     public var message: String
     /// PagerDuty's `error.errors[]` (REST) or `errors[]` (Events), or the raw body when it was
     /// not JSON.
     public var details: [String]
+    /// The HTTP status, when an answer came.
     public var httpStatus: Int?
     /// PagerDuty's `error.code`.
     public var code: Int?
@@ -38,6 +42,7 @@ public struct PagerDutyError: ReportableError, Sendable, Hashable {
         case retryBudget
     }
 
+    /// Why, where the caller can say what to change.
     public var cause: Cause?
 
     /// The request field at fault, for errors found before sending (`dedup_key`, `images`,
@@ -61,6 +66,7 @@ public struct PagerDutyError: ReportableError, Sendable, Hashable {
     /// same request will never succeed, so it is not worth keeping.
     public var isPagerDutyRefusal: Bool { httpStatus == 400 && fromPagerDuty }
 
+    /// An error of this kind.
     public init(_ kind: Kind, _ message: String, details: [String] = [], httpStatus: Int? = nil, code: Int? = nil) {
         self.kind = kind
         self.message = message
@@ -78,6 +84,7 @@ public struct PagerDutyError: ReportableError, Sendable, Hashable {
         }
     }
 
+    /// The message, then each detail on its own line.
     public var description: String {
         var text = message
         for detail in details { text += "\n  - \(detail)" }

@@ -21,12 +21,14 @@ public final class SocketTransport: HTTPTransport {
     /// The most idle connections kept per server.
     private let keepPerServer = 4
 
+    /// A transport with no connections yet.
     public init() {}
 
     deinit {
         for fds in idle.withLock({ $0 }).values { for fd in fds { close(fd) } }
     }
 
+    /// Sends one request and reads the answer, within `timeout` seconds in all.
     public func send(_ request: TransportRequest, timeout: Double) async throws(TransportFailure) -> TransportResponse {
         let cancel = CancelFlag()
         let result = await runBlocking {

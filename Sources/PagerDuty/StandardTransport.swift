@@ -15,6 +15,7 @@ public final class StandardTransport: HTTPTransport {
         curl = CurlTransport(caBundle: caBundle, environment: environment)
     }
 
+    /// Sends over the transport that fits the URL (own client for http, libcurl for https).
     public func send(_ request: TransportRequest, timeout: Double) async throws(TransportFailure) -> TransportResponse {
         // Plain http is left to libcurl only when a proxy may apply to it.
         if request.url.scheme?.lowercased() == "http" && curl.proxies.proxy(for: request.url) == nil {

@@ -30,6 +30,7 @@ extension DedupKeyEventStep {
             properties: dedupKeyProperties, outputs: AlertEventDelivery.outputs)
     }
 
+    /// Builds the event from the dedup key and checks it by the client's rules.
     public init(config: StepConfig) throws(StepError) {
         var event = AlertEvent(routingKey: "", action: Self.action)
         event.dedupKey = try config.requiredString("dedup_key")
@@ -37,6 +38,7 @@ extension DedupKeyEventStep {
         self.init(config: config, event: event)
     }
 
+    /// Sends the event (queued in the outbox when it cannot be delivered).
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
         try await AlertEventDelivery.send(event, config: config, context: context)
     }

@@ -14,15 +14,19 @@ import Values
 public final class PagerDutyClientFactory: Sendable {
     /// Where the sandbox keeps its demo keys; every step uses them, whatever paths the job names.
     public struct SandboxKeys: Sendable {
+        /// The demo account's REST key.
         public var apiKeyPath: String
+        /// The demo service's routing key.
         public var routingKeyPath: String
 
+        /// The sandbox's key paths.
         public init(apiKeyPath: String, routingKeyPath: String) {
             self.apiKeyPath = apiKeyPath
             self.routingKeyPath = routingKeyPath
         }
     }
 
+    /// The settings the configuration is read from.
     public let settings: Settings
     /// Set when the run is against the embedded sandbox.
     public let sandbox: SandboxKeys?

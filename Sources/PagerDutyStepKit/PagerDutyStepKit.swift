@@ -48,10 +48,12 @@ public enum PagerDutyProperties {
         "oauth_client_id_path", title: "OAuth client id (key storage path)",
         description: "Key-storage path of a scoped OAuth app's client id; with oauth_client_secret_path, pdstep fetches and caches an access token.",
         kind: .storagePath, settingsKeys: [KnownSettings.oauthClientIDPath.key])
+    /// Key-storage path of the OAuth app's client secret.
     public static let oauthClientSecretPath = StepProperty(
         "oauth_client_secret_path", title: "OAuth client secret (key storage path)",
         description: "Key-storage path of the OAuth app's client secret.",
         kind: .storagePath, settingsKeys: [KnownSettings.oauthClientSecretPath.key])
+    /// The scopes the OAuth token asks for.
     public static let oauthScope = StepProperty(
         "oauth_scope", title: "OAuth scope",
         description: "Scopes to ask for, space-separated, e.g. 'as_account-us.mycompany incidents.write users.read'.",

@@ -13,10 +13,13 @@ public enum IncidentProperties {
 
 /// A REST step's plumbing: the client, dry-run plans, user lookups by email.
 public struct RESTSession: Sendable {
+    /// The step's context (dry run, log, secrets).
     public let context: StepContext
+    /// The client, with the step's credentials and From.
     public let client: PagerDutyClient
     private let planned = PlanLog()
 
+    /// A session for one step run: reads the key (registering it as a secret) and builds the client.
     public init(_ context: StepContext, _ config: StepConfig) async throws(StepError) {
         self.context = context
         client = try await context.restClient(config)
@@ -71,6 +74,7 @@ final class PlanLog: Sendable {
 
 /// The outputs most incident steps return, from an incident object.
 public enum IncidentOutputs {
+    /// The outputs every incident step returns.
     public static let descriptors = [
         StepOutput("incident_id", "The incident's id."),
         StepOutput("incident_number", "The incident's number."),
@@ -78,6 +82,7 @@ public enum IncidentOutputs {
         StepOutput("html_url", "The incident's page."),
     ]
 
+    /// Those outputs from an incident object.
     public static func of(_ incident: Value?) -> [String: String] {
         guard let incident else { return [:] }
         var outputs: [String: String] = [:]

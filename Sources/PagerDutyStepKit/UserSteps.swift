@@ -5,6 +5,7 @@ import Values
 
 /// The fields the user steps share.
 public enum UserFields {
+    /// The user fields a create or update step takes.
     public static func properties(nameRequired: Bool) -> [StepProperty] {
         [
             StepProperty("name", title: "Name", description: "The user's name (up to 100 characters).", required: nameRequired),
@@ -26,11 +27,13 @@ public enum UserFields {
         return fields
     }
 
+    /// The outputs every user step returns.
     public static let outputs = [
         StepOutput("user_id", "The user's id."), StepOutput("name", "The user's name."), StepOutput("email", "The user's email."),
         StepOutput("role", "The user's role."), StepOutput("html_url", "The user's page."),
     ]
 
+    /// Those outputs from a user object.
     public static func outputs(_ user: Value?) -> [String: String] {
         guard let user else { return [:] }
         return [
@@ -42,6 +45,7 @@ public enum UserFields {
 
 /// Listing steps (users, schedules, escalation policies): query, teams, all pages.
 public enum DirectoryListing {
+    /// The properties every listing step takes.
     public static let properties = [
         StepProperty("query", title: "Query", description: "Only those whose name matches."),
         StepProperty("team_ids", title: "Teams", description: "Comma-separated team ids.", kind: .list, aliases: ["teams"], identifier: .id),
@@ -68,6 +72,7 @@ public enum DirectoryListing {
         return StepResult(outputs: outputs, summary: "\(items.count) \(noun)\(items.count == 1 ? "" : "s")", response: document)
     }
 
+    /// The outputs every listing step returns.
     public static let outputs = [
         StepOutput("ids", "The ids, comma-separated."), StepOutput("names", "The names, comma-separated."), StepOutput("count", "How many."),
     ]
@@ -75,11 +80,13 @@ public enum DirectoryListing {
 
 /// The `output_file` property: write a JSON document there.
 public enum OutputFile {
+    /// Writes the listing to `output_file`, when the step has one.
     public static func write(_ document: Value, config: StepConfig) throws(StepError) {
         guard let file = config.string("output_file"), !file.isEmpty else { return }
         try write(text: JSONWriter.write(document, options: .pretty) + "\n", to: file)
     }
 
+    /// Writes text to a file, as a step failure naming the file when it cannot.
     public static func write(text: String, to file: String) throws(StepError) {
         guard FileManager.default.createFile(atPath: file, contents: Data(text.utf8)) else {
             throw StepError(.failed, "cannot write \(file)", property: "output_file")

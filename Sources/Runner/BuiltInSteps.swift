@@ -3,6 +3,7 @@ import Values
 
 /// Rundeck's built-in workflow steps that real jobs use, run by pdstep the same way.
 public enum BuiltInSteps {
+    /// Rundeck's built-in workflow steps pdstep runs itself.
     public static let all: [any JobStep.Type] = [FlowControlStep.self, ExportVarStep.self, LogDataStep.self]
 }
 

@@ -47,6 +47,7 @@ public protocol ExecutionRenderer: Sendable {
 /// to every observer in the order they were added (swift-log's `MultiplexLogHandler` is the
 /// model). Each execution has its own log and so its own `SecretRedactor`.
 public final class ExecutionLog: Sendable {
+    /// This execution's secrets; every event is masked with it before observers see it.
     public let redactor: SecretRedactor
     private let observers: Mutex<[any ExecutionRenderer]>
     private let threshold = Mutex(LogLevel.normal)
@@ -74,6 +75,7 @@ public final class ExecutionLog: Sendable {
     /// Log lines above this level are dropped (the job's `loglevel`).
     public func setLevel(_ level: LogLevel) { threshold.withLock { $0 = level } }
 
+    /// Masks secrets in the event, drops log lines above the level, and hands it to every observer.
     public func emit(_ event: ExecutionEvent) {
         let r: (String) -> String = redactor.redact
         switch event {
@@ -111,8 +113,10 @@ private struct ContextSink: StepLogSink {
 public struct TextRenderer: ExecutionRenderer {
     let write: @Sendable (String) -> Void
 
+    /// A renderer writing text through `write`.
     public init(write: @escaping @Sendable (String) -> Void) { self.write = write }
 
+    /// Writes the event as lines for a terminal.
     public func render(_ event: ExecutionEvent) {
         switch event {
         case .jobStarted(let job, let execid, let attempt, let dryRun):
@@ -159,8 +163,10 @@ func formatDuration(_ ms: Double) -> String {
 public struct JSONLinesRenderer: ExecutionRenderer {
     let write: @Sendable (String) -> Void
 
+    /// A renderer writing JSON lines through `write`.
     public init(write: @escaping @Sendable (String) -> Void) { self.write = write }
 
+    /// Writes the event as one JSON object on a line.
     public func render(_ event: ExecutionEvent) {
         var o = ValueObject()
         o["time"] = .string(Self.timestamp())

@@ -3,16 +3,23 @@ import Values
 
 /// One job of a Rundeck job definition file.
 public struct Job: Sendable {
+    /// The job's name.
     public var name: String
     /// `/`-separated group path, empty for none.
     public var group: String
+    /// What the job does (Rundeck's description).
     public var description: String
+    /// Rundeck's job uuid, when the file has one.
     public var uuid: String?
+    /// The job's `loglevel`: lines above it are not shown.
     public var logLevel: LogLevel
+    /// The options the job declares.
     public var options: [JobOption]
+    /// The steps and how failures are handled.
     public var workflow: Workflow
     /// Rundeck duration text (`1h30m`, `120`, `${option.t}`), expanded and parsed at run time.
     public var timeout: String?
+    /// How often, and after what delay, a failed job runs again.
     public var retry: RetryPolicy?
     /// The node filter, when the job has one (pdstep runs only on the local node).
     public var nodeFilter: String?
@@ -35,30 +42,46 @@ public struct RetryPolicy: Sendable, Hashable {
 
 /// A job option (`options:` entry), with Rundeck's validation rules.
 public struct JobOption: Sendable, Hashable {
+    /// The option's name (`${option.NAME}`).
     public var name: String
+    /// What the option is for.
     public var description: String = ""
+    /// A label for people.
     public var label: String?
     /// The default (`value:` in the YAML), applied only when the option is not given at all.
     public var defaultValue: String?
+    /// Allowed or suggested values.
     public var values: [String] = []
+    /// How `values` was split when given as one string.
     public var valuesListDelimiter: String = ","
+    /// The run needs a value (from `-o` or the default).
     public var required = false
+    /// Only `values` are accepted.
     public var enforced = false
+    /// A value must match this whole (unless enforced).
     public var regex: String?
+    /// Several values, joined with `delimiter`.
     public var multivalued = false
+    /// What joins the values of a multivalued option.
     public var delimiter = ","
+    /// A secret: masked everywhere, and not in `${option.x}` unless `valueExposed`.
     public var secure = false
+    /// A secure option readable as `${option.x}`.
     public var valueExposed = false
     /// Key-storage path whose password is the default (secure options).
     public var storagePath: String?
 
+    /// An option with only a name.
     public init(name: String) { self.name = name }
 }
 
 /// `sequence:`: the steps and how failures are handled.
 public struct Workflow: Sendable {
+    /// The steps, in order.
     public var steps: [WorkflowStep]
+    /// Run the remaining steps after one fails (the job still fails).
     public var keepgoing: Bool
+    /// Rundeck's strategy (`node-first`, `sequential`; `parallel` is refused).
     public var strategy: String
     /// Log filters for every step (`pluginConfig.LogFilter`).
     public var logFilters: [LogFilterConfig]
@@ -66,7 +89,9 @@ public struct Workflow: Sendable {
 
 /// One log filter attached to a step or a workflow.
 public struct LogFilterConfig: Sendable, Hashable {
+    /// The log filter plugin (`key-value-data`, `mask-passwords`, ...).
     public var type: String
+    /// Its configuration.
     public var config: [String: String]
 }
 
@@ -88,13 +113,18 @@ public final class WorkflowStep: Sendable {
         case plugin(type: String, configuration: [String: String], nodeStep: Bool)
     }
 
+    /// What the step runs.
     public let kind: Kind
+    /// The step's description, shown as its label.
     public let description: String?
+    /// The step run when this one fails.
     public let errorHandler: WorkflowStep?
     /// From the error handler's map: a successful handler lets the workflow go on.
     public let keepgoingOnSuccess: Bool
+    /// Log filters of this step (data capture, masking).
     public let logFilters: [LogFilterConfig]
 
+    /// A step.
     public init(kind: Kind, description: String?, errorHandler: WorkflowStep?, keepgoingOnSuccess: Bool, logFilters: [LogFilterConfig]) {
         self.kind = kind
         self.description = description
@@ -124,13 +154,18 @@ private func firstLine(_ text: String, limit: Int) -> String {
 
 /// `jobref:`: which job, and the arguments passed to it.
 public struct JobReference: Sendable, Hashable {
+    /// The referenced job's name.
     public var name: String?
+    /// Its group.
     public var group: String?
+    /// Its uuid (found first when given).
     public var uuid: String?
     /// `-opt value ...`, expanded at run time.
     public var args: String
+    /// Find it by name even when a uuid is given (Rundeck's `useName`).
     public var useName: Bool
 
+    /// How messages name the referenced job.
     public var displayName: String {
         if let name { return (group.map { $0.isEmpty ? "" : $0 + "/" } ?? "") + name }
         return uuid ?? "?"

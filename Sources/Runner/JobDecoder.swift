@@ -3,7 +3,9 @@ import Values
 
 /// Why a job definition could not be read. The message names the file, the job and the step.
 public struct JobDefinitionError: ReportableError, Sendable {
+    /// What is wrong, naming the job and step.
     public var description: String
+    /// An error with this message.
     public init(_ description: String) { self.description = description }
 
     /// A job file that cannot be run as written is invalid input.

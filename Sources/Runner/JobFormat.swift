@@ -15,10 +15,12 @@ public struct JobFormat: Sendable {
     /// Reads the bytes; errors carry file:line:column.
     public let read: @Sendable (_ bytes: [UInt8], _ file: String?) throws(SyntaxError) -> Value
 
+    /// Rundeck's YAML job format (YAML 1.1, as SnakeYAML reads it).
     public static let yaml = JobFormat(
         name: "yaml", extensions: [".yaml", ".yml"], startsWith: { _ in true },
         read: { bytes, file throws(SyntaxError) in try YAMLParser.parse(bytes: bytes, file: file) })
 
+    /// Rundeck's JSON job format.
     public static let json = JobFormat(
         name: "json", extensions: [".json"], startsWith: { $0 == UInt8(ascii: "{") || $0 == UInt8(ascii: "[") },
         read: { bytes, file throws(SyntaxError) in

@@ -17,6 +17,7 @@ public struct RunRequest: Sendable {
     /// Environment the exec and script steps start from (the RD_* variables are added).
     public var environment: [String: String]
 
+    /// A request; by default it runs for real in the current folder with this process's environment.
     public init(
         options: [String: String] = [:], dryRun: Bool = false, ignoreNodeFilter: Bool = false,
         directory: String = FileManager.default.currentDirectoryPath,
@@ -32,9 +33,11 @@ public struct RunRequest: Sendable {
 
 /// How a run ended.
 public struct RunOutcome: Sendable {
+    /// How the job ended.
     public var state: JobState
     /// The custom flow-control status, if any.
     public var status: String?
+    /// The exit code for the process.
     public var exitCode: ExitCode
     /// Labels of the steps that failed.
     public var failedSteps: [String]
@@ -45,15 +48,20 @@ public struct RunOutcome: Sendable {
 /// Runs jobs step by step on the local node, with Rundeck's workflow semantics
 /// (reference: rundeck.md section 7).
 public struct JobRunner: Sendable {
+    /// The plugin steps jobs may use (Rundeck's built-ins are added).
     public let catalog: StepCatalog
+    /// The run's settings.
     public let settings: Settings
+    /// Where secure options and step keys are read from.
     public let keyStorage: KeyStorage
+    /// The execution log every step writes to.
     public let log: ExecutionLog
     /// Every job of the file (or folder) the job came from, for job references.
     public let jobs: [Job]
     /// What every step of the run shares (the PagerDuty client factory), built by the host.
     public let services: StepServices
 
+    /// A runner for the jobs of one file or folder; `services` are lent to every step.
     public init(catalog: StepCatalog, settings: Settings, keyStorage: KeyStorage, log: ExecutionLog, jobs: [Job], services: StepServices = StepServices()) {
         self.services = services
         self.catalog = catalog.adding(BuiltInSteps.all)

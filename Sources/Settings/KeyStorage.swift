@@ -6,9 +6,12 @@ import Synchronization
 public struct KeyStorageError: ReportableError, Sendable {
     /// What kind of failure, so callers can map it to an exit code.
     public enum Kind: Sendable { case invalidPath, notFound, wrongType, unreadable, writeFailed }
+    /// What kind of failure (decides the exit code).
     public var kind: Kind
+    /// What failed, naming the key path and the file.
     public var description: String
 
+    /// An error of this kind.
     public init(_ kind: Kind, _ description: String) {
         self.kind = kind
         self.description = description
@@ -39,6 +42,7 @@ public struct KeyStorage: Sendable {
     /// Passwords already read by this storage (a job reads the same key in every step).
     private let cache = PasswordCache()
 
+    /// The storage in folder `base`; `warn` receives warnings about permissions.
     public init(base: String, warn: @escaping @Sendable (String) -> Void = { _ in }) {
         self.base = URL(fileURLWithPath: base, isDirectory: true).standardizedFileURL
         self.warn = warn
@@ -46,7 +50,9 @@ public struct KeyStorage: Sendable {
 
     /// One stored resource, as `keys list` shows it (never its value).
     public struct Entry: Sendable, Hashable {
+        /// The key path (`keys/pd/api`).
         public var path: String
+        /// Its `Rundeck-content-type` (passwords are `application/x-rundeck-data-password`).
         public var contentType: String
     }
 

@@ -9,8 +9,11 @@ import Values
 public enum PropertiesParser {
     /// One `key=value` pair and the line its logical line started on.
     public struct Entry: Sendable, Hashable {
+        /// The key, escapes decoded.
         public var key: String
+        /// The value, escapes decoded and continuation lines joined.
         public var value: String
+        /// The line the entry starts on.
         public var line: Int
     }
 

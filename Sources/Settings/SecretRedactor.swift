@@ -117,6 +117,7 @@ public final class SecretRedactor: Sendable {
         return unique
     }
 
+    /// The default for `onShortSecret`: one line on standard error.
     public static let writeToStandardError: @Sendable (String) -> Void = { text in
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }

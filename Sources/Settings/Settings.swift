@@ -13,12 +13,14 @@ public struct SettingOrigin: Sendable, Hashable, CustomStringConvertible {
         case framework
     }
 
+    /// Which layer gave the value.
     public var layer: Layer
     /// The file the value was read from (nil for the command line).
     public var file: String?
     /// The line its logical line started on.
     public var line: Int?
 
+    /// An origin: a layer, and the file and line when it came from one.
     public init(layer: Layer, file: String? = nil, line: Int? = nil) {
         self.layer = layer
         self.file = file
@@ -35,11 +37,13 @@ public struct SettingOrigin: Sendable, Hashable, CustomStringConvertible {
 
 /// One effective setting.
 public struct Setting: Sendable, Hashable {
+    /// The setting's name.
     public var key: String
     /// The value with `${name}` references to other settings expanded.
     public var value: String
     /// The value exactly as read.
     public var rawValue: String
+    /// Where the value came from.
     public var origin: SettingOrigin
 }
 
@@ -75,6 +79,7 @@ public struct Settings: Sendable {
 
     /// The longest value `${...}` expansion may produce, and how deep references may nest.
     public static let maximumExpandedBytes = 1 << 20
+    /// How deep `${...}` references may nest.
     public static let maximumExpansionDepth = 32
 
     /// The effective (expanded) value of `key`, or nil.

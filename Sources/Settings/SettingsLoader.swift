@@ -3,7 +3,9 @@ import Values
 
 /// Why settings could not be loaded. Each message names the file or flag.
 public struct SettingsError: ReportableError, Sendable {
+    /// What is wrong, naming the file (and line) or the setting.
     public var description: String
+    /// An error with this message.
     public init(_ description: String) { self.description = description }
 
     /// A settings file that cannot be used is invalid input.

@@ -11,6 +11,7 @@ public struct VariableReference: Sendable, Hashable {
     /// `,` in `${data.k*}` (or the given character in `${data.k*;}`): join every node's value.
     public var joinDelimiter: String?
 
+    /// A reference; only `group` and `key` are needed.
     public init(step: String? = nil, group: String, key: String, node: String? = nil, joinDelimiter: String? = nil) {
         self.step = step
         self.group = group

@@ -15,12 +15,16 @@ import Values
 /// An empty value counts as not given, so `${option.x}` that expanded to nothing falls through
 /// to the next source.
 public struct ConfigSources: Sendable {
+    /// The step's `configuration` in the job, already `${...}`-expanded.
     public var job: [String: String]
+    /// A step binary's flags, `--config` JSON or `RD_CONFIG_*` values, by property name.
     public var invocation: [String: String]
     /// A name for the invocation source in messages (`command line`, `RD_CONFIG_*`).
     public var invocationLabel: String
+    /// The settings the plugin keys and well-known keys are read from.
     public var settings: Settings
 
+    /// Sources for one step; all are optional.
     public init(
         job: [String: String] = [:], invocation: [String: String] = [:], invocationLabel: String = "command line",
         settings: Settings = Settings()

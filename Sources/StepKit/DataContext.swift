@@ -13,6 +13,7 @@ public struct DataContext: Sendable, Hashable {
     /// The name of the local node (`localhost` unless set).
     public var nodeName: String
 
+    /// A context holding these groups and step scopes.
     public init(groups: [String: [String: String]] = [:], steps: [String: [String: [String: String]]] = [:], nodeName: String = "localhost") {
         self.groups = groups
         self.steps = steps

@@ -36,6 +36,7 @@ public struct StepResult: Sendable {
     /// Set by flow control: stop the workflow here.
     public var halt: Halt?
 
+    /// A result; everything but the outputs may be left out.
     public init(
         outputs: [String: String] = [:], summary: String, response: Value? = nil,
         variables: [String: [String: String]] = [:], halt: Halt? = nil
@@ -55,6 +56,7 @@ public struct Halt: Sendable, Hashable {
     /// Without a custom status: end as failed (true) or succeeded (false).
     public var fail: Bool
 
+    /// A halt with a custom status, or (nil) one that ends the job as failed or succeeded.
     public init(status: String?, fail: Bool) {
         self.status = status
         self.fail = fail
@@ -63,8 +65,11 @@ public struct Halt: Sendable, Hashable {
 
 /// Everything a running step may use.
 public struct StepContext: Sendable {
+    /// The run's settings (framework, project, `--property`).
     public var settings: Settings
+    /// Where secrets are read from (`readSecret` registers what it reads).
     public var keyStorage: KeyStorage
+    /// Masks secrets in everything the step logs; register any secret the step learns.
     public var redactor: SecretRedactor
     /// Variables of the job so far (options, job info, earlier steps' data). Read-only.
     public var data: DataContext
@@ -74,6 +79,7 @@ public struct StepContext: Sendable {
     public var services: StepServices
     private let sink: any StepLogSink
 
+    /// A context; `keyStorage` and `log` are needed, the rest has defaults (no settings, a fresh redactor, no services).
     public init(
         settings: Settings = Settings(), keyStorage: KeyStorage, redactor: SecretRedactor = SecretRedactor(),
         data: DataContext = DataContext(), dryRun: Bool = false, services: StepServices = StepServices(), log: any StepLogSink

@@ -16,6 +16,7 @@ import Synchronization
 public enum ProcessTermination {
     /// What was in flight when the signal came.
     public struct Report: Sendable {
+        /// The signal's number.
         public var signal: Int32
         /// Outbox files of events that were being sent (not confirmed delivered, kept queued).
         public var queuedEvents: [String]
@@ -66,6 +67,7 @@ public enum ProcessTermination {
         add { $0.events[$1] = (description, outboxFile) }
     }
 
+    /// Forgets a registration: the command ended, the folder is gone, the event was answered.
     public static func release(_ token: Token) {
         state.withLock { state in
             state.processGroups[token.id] = nil

@@ -1,7 +1,9 @@
 /// The steps a pdstep binary knows, looked up by type name, alias or command name.
 public struct StepCatalog: Sendable {
+    /// The step types, in the order `pdstep list` shows them.
     public let steps: [any JobStep.Type]
 
+    /// A catalog of these steps.
     public init(_ steps: [any JobStep.Type]) {
         self.steps = steps.sorted { $0.descriptor.name < $1.descriptor.name }
     }

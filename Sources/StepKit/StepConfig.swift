@@ -15,6 +15,7 @@ public struct StepConfig: Sendable {
     /// Notes found while resolving (unknown configuration keys); shown as warnings.
     public let warnings: [String]
 
+    /// A configuration of resolved values (the resolver builds these; tests may too).
     public init(step: String, values: [String: String], origins: [String: String] = [:], warnings: [String] = []) {
         self.step = step
         self.values = values

@@ -62,9 +62,13 @@ public enum IdentifierShape: String, Sendable, Hashable {
 public struct StepProperty: Sendable, Hashable {
     /// snake_case name, the key in a job's `configuration` and the `--flag` of the step binary.
     public var name: String
+    /// A short title for people (`Incident`).
     public var title: String
+    /// One or two sentences on what the value is and what it does.
     public var description: String
+    /// What kind of value it takes; values are checked against it before the step is built.
     public var kind: PropertyKind
+    /// The step cannot run without a value (the resolver refuses the configuration otherwise).
     public var required: Bool
     /// Used when no source gives a value.
     public var defaultValue: String?
@@ -80,6 +84,7 @@ public struct StepProperty: Sendable, Hashable {
     /// goes into URL paths, so anything else is refused before a request is sent.
     public var identifier: IdentifierShape?
 
+    /// A property; everything but the name, title and description has a default.
     public init(
         _ name: String, title: String, description: String, kind: PropertyKind = .string, required: Bool = false,
         default defaultValue: String? = nil, secret: Bool = false, aliases: [String] = [], settingsKeys: [String] = [],
@@ -111,9 +116,12 @@ public struct StepProperty: Sendable, Hashable {
 
 /// One output a step returns, available to later steps as `${data.NAME}`.
 public struct StepOutput: Sendable, Hashable {
+    /// The output's key: later steps read it as `${data.NAME}`.
     public var name: String
+    /// What the output holds.
     public var description: String
 
+    /// An output and what it holds.
     public init(_ name: String, _ description: String) {
         self.name = name
         self.description = description
@@ -126,14 +134,18 @@ public struct StepDescriptor: Sendable, Hashable {
     public var name: String
     /// Other type names that run this step (Rundeck Enterprise names such as `pd-note-step`).
     public var aliases: [String]
+    /// The step's name for people (`Incident Note`).
     public var title: String
     /// One line for `pdstep list`.
     public var summary: String
     /// Longer text for `describe`.
     public var details: String
+    /// Every configuration property, in the order `describe` lists them.
     public var properties: [StepProperty]
+    /// What the step returns as `${data.*}`.
     public var outputs: [StepOutput]
 
+    /// A descriptor; `aliases`, `details` and `outputs` may be left out.
     public init(
         name: String, aliases: [String] = [], title: String, summary: String, details: String = "",
         properties: [StepProperty], outputs: [StepOutput] = []

@@ -27,6 +27,7 @@ public struct StepError: ReportableError, Sendable, Hashable {
         case queued
     }
 
+    /// What kind of failure: decides the exit code and Rundeck's failure reason.
     public var kind: Kind
     /// One sentence: what went wrong and, where it helps, what to do.
     public var message: String
@@ -41,6 +42,7 @@ public struct StepError: ReportableError, Sendable, Hashable {
     /// A Rundeck failure reason that replaces the one the kind implies (`NonZeroResultCode`).
     public var reason: String?
 
+    /// An error of this kind, with PagerDuty's details and codes when it came from an answer.
     public init(
         _ kind: Kind, _ message: String, details: [String] = [], httpStatus: Int? = nil, remoteCode: Int? = nil,
         property: String? = nil

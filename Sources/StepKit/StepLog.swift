@@ -8,6 +8,7 @@ public enum LogLevel: Int, Sendable, Comparable, CaseIterable, CustomStringConve
     case verbose = 3
     case debug = 4
 
+    /// Lower levels are more important (error < warn < normal < verbose < debug).
     public static func < (lhs: LogLevel, rhs: LogLevel) -> Bool { lhs.rawValue < rhs.rawValue }
 
     /// Rundeck's name: `ERROR`, `WARN`, `NORMAL`, `VERBOSE`, `DEBUG`.

@@ -6,6 +6,7 @@ import Synchronization
 public struct StepServices: Sendable {
     private var items: [ObjectIdentifier: any Sendable] = [:]
 
+    /// No services: each step builds what it needs.
     public init() {}
 
     /// Lends `service` to every step (one per type; a second replaces the first).

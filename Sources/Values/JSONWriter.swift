@@ -7,12 +7,15 @@ public enum JSONWriter {
         /// Object keys in sorted order instead of insertion order (for stable output).
         public var sortKeys: Bool
 
+        /// Options: indented output, keys sorted.
         public init(pretty: Bool = false, sortKeys: Bool = false) {
             self.pretty = pretty
             self.sortKeys = sortKeys
         }
 
+        /// One line, keys in order.
         public static let compact = Options()
+        /// Indented, keys in order.
         public static let pretty = Options(pretty: true)
     }
 

@@ -28,5 +28,6 @@ extension ExitCode {
 }
 
 extension SyntaxError: ReportableError {
+    /// A document that does not parse is invalid input.
     public var exitCode: ExitCode { .invalidInput }
 }

@@ -51,6 +51,7 @@ public enum SHA256 {
         hex(bytes: Array(text.utf8))
     }
 
+    /// The digest of `bytes` as 64 lowercase hex digits.
     public static func hex(bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef")
         return String(digest(bytes).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })

@@ -7,6 +7,7 @@ public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
     /// 1-based column, counted in characters (Unicode scalars).
     public var column: Int
 
+    /// A place: 1-based line and column, in a file when there is one.
     public init(file: String? = nil, line: Int, column: Int) {
         self.file = file
         self.line = line
@@ -22,9 +23,12 @@ public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
 
 /// A syntax error in a document (JSON, YAML, .properties), with where it is.
 public struct SyntaxError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What is wrong, in a sentence.
     public var message: String
+    /// Where.
     public var location: SourceLocation
 
+    /// An error at a place.
     public init(_ message: String, at location: SourceLocation) {
         self.message = message
         self.location = location

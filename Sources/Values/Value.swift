@@ -92,12 +92,19 @@ extension Value: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Expres
     ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral,
     ExpressibleByFloatLiteral
 {
+    /// `"text"` as a string value.
     public init(stringLiteral value: String) { self = .string(value) }
+    /// `42` as an integer value.
     public init(integerLiteral value: Int) { self = .int(value) }
+    /// `true` as a boolean value.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
+    /// `1.5` as a number value.
     public init(floatLiteral value: Double) { self = .double(value) }
+    /// `[a, b]` as an array value.
     public init(arrayLiteral elements: Value...) { self = .array(elements) }
+    /// `nil` as null.
     public init(nilLiteral: ()) { self = .null }
+    /// `["k": v]` as an object value, keys in the order written.
     public init(dictionaryLiteral elements: (String, Value)...) {
         var object = ValueObject()
         for (key, value) in elements { object[key] = value }

@@ -5,6 +5,7 @@ public struct ZipWriter {
     private var central: [UInt8] = []
     private var count = 0
 
+    /// An empty archive.
     public init() {}
 
     /// Adds a file (`mode` is its Unix permission bits) or, for a name ending in `/`, a folder.
@@ -66,6 +67,7 @@ public enum CRC32 {
         return c
     }
 
+    /// The CRC-32 a zip entry records for its bytes.
     public static func checksum(_ bytes: [UInt8]) -> UInt32 {
         var crc: UInt32 = 0xFFFF_FFFF
         for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
