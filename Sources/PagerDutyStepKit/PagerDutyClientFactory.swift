@@ -91,7 +91,7 @@ public final class PagerDutyClientFactory: Sendable {
             maxAttempts: Int(try number(KnownSettings.retryMaxAttempts, in: 1...100, whole: true)),
             maxSeconds: try number(KnownSettings.retryMaxSeconds, in: 1...86_400),
             initialDelay: try number(KnownSettings.retryInitialDelay, in: 0.01...600))
-        let rateLimit = Int(try number(KnownSettings.eventsRateLimit, in: 1...1_000_000, whole: true))
+        let rateLimit = Int(try number(KnownSettings.eventsRateLimit, in: 1...1_000_000_000, whole: true))
         let rateWindow = try number(KnownSettings.eventsRateWindow, in: 0.1...86_400)
         let caBundle = settings.value(KnownSettings.caBundle.key).flatMap { $0.isEmpty ? nil : $0 }
         if let caBundle, !FileManager.default.isReadableFile(atPath: caBundle) {

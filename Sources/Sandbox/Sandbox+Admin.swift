@@ -56,10 +56,10 @@ extension Sandbox {
                 guard let value = Double(field.text), value.isFinite, range.contains(value) else { return nil }
                 return .some(value)
             }
-            guard let rest = number("rest", 1...1_000_000), let events = number("events", 1...1_000_000),
+            guard let rest = number("rest", 1...1_000_000_000), let events = number("events", 1...1_000_000_000),
                 let window = number("window_seconds", 0.001...86_400)
             else {
-                return .text(400, "limits: rest and events must be 1 to 1000000, window_seconds more than 0 and at most 86400\n")
+                return .text(400, "limits: rest and events must be 1 to 1000000000, window_seconds more than 0 and at most 86400\n")
             }
             shared.withLock { shared in
                 if let rest { shared.limits.restLimit = Int(rest) }
