@@ -17,7 +17,7 @@ extension Parser {
             // A node on its own line belongs here only if it is indented past the parent
             // (a sequence under a mapping key may sit at the key's indent).
             if column <= parentIndent {
-                let sequenceAtKeyIndent = position == .mappingValue && column == parentIndent && cur == dash && isBlankOrEnd(pos + 1)
+                let sequenceAtKeyIndent = position == .mappingValue && column == parentIndent && cur == Byte.dash && isBlankOrEnd(pos + 1)
                 if !sequenceAtKeyIndent { return .null }
                 return try parseBlockSequence(indent: column)
             }
@@ -41,7 +41,7 @@ extension Parser {
             if crossed {
                 // The properties stand alone on their line; the content follows below.
                 if atEnd || atDocumentMarker() || column <= parentIndent
-                    && !(position == .mappingValue && column == parentIndent && cur == dash && isBlankOrEnd(pos + 1))
+                    && !(position == .mappingValue && column == parentIndent && cur == Byte.dash && isBlankOrEnd(pos + 1))
                 {
                     let empty = try applyTag(tag, to: .null, plain: nil, at: propertiesMark ?? mark)
                     if let anchor { setAnchor(anchor, empty, since: startCount) }
@@ -61,7 +61,7 @@ extension Parser {
         var value: Value
         let c = cur
         switch c {
-        case dash where isBlankOrEnd(pos + 1):
+        case Byte.dash where isBlankOrEnd(pos + 1):
             if position == .mappingValue && sameLine {
                 throw error("a block sequence cannot start on the same line as its key; put '- ...' on the next line")
             }
@@ -78,7 +78,7 @@ extension Parser {
             let name = try readName(after: "*")
             if anchor != nil || tag != nil { throw error("an alias cannot have an anchor or a tag", at: aliasMark) }
             skipSpaces()
-            if cur == colon && isBlankOrEnd(pos + 1) {
+            if cur == Byte.colon && isBlankOrEnd(pos + 1) {
                 // An alias used as a mapping key.
                 reset(aliasMark)
                 return try parseBlockMapping(indent: column, position: position, sameLine: sameLine)
@@ -87,7 +87,7 @@ extension Parser {
         case UInt8(ascii: "["), UInt8(ascii: "{"):
             value = try parseFlowCollection()
             skipSpaces()
-            if cur == colon && (isBlankOrEnd(pos + 1)) {
+            if cur == Byte.colon && (isBlankOrEnd(pos + 1)) {
                 throw error("a list or mapping cannot be used as a mapping key", at: nodeMark)
             }
         default:
@@ -133,11 +133,11 @@ extension Parser {
         case UInt8(ascii: "\""):
             guard (try? parseDoubleQuoted()) != nil else { return false }
         default:
-            guard let text = try? parseKeyPlain(), !text.isEmpty || cur == colon else { return false }
+            guard let text = try? parseKeyPlain(), !text.isEmpty || cur == Byte.colon else { return false }
         }
         guard line == start.line else { return false }
         skipSpaces()
-        return cur == colon && isBlankOrEnd(pos + 1)
+        return cur == Byte.colon && isBlankOrEnd(pos + 1)
     }
 
     // MARK: Block collections
@@ -145,7 +145,7 @@ extension Parser {
     mutating func parseBlockSequence(indent: Int) throws(SyntaxError) -> Value {
         var items: [Value] = []
         while true {
-            guard cur == dash, isBlankOrEnd(pos + 1), column == indent else {
+            guard cur == Byte.dash, isBlankOrEnd(pos + 1), column == indent else {
                 throw error("expected '- ' for the next item of the list at column \(indent + 1)")
             }
             pos += 1
@@ -155,7 +155,7 @@ extension Parser {
             if column > indent {
                 throw error("bad indentation: this line is indented more than the list item above it")
             }
-            if !(cur == dash && isBlankOrEnd(pos + 1)) { break }
+            if !(cur == Byte.dash && isBlankOrEnd(pos + 1)) { break }
         }
         return .array(items)
     }
@@ -169,7 +169,7 @@ extension Parser {
             let keyMark = mark
             let (key, isMerge) = try parseKey()
             skipSpaces()
-            guard cur == colon, isBlankOrEnd(pos + 1) else {
+            guard cur == Byte.colon, isBlankOrEnd(pos + 1) else {
                 throw error("could not find the ':' after the key \(JSONWriter.quote(key))")
             }
             pos += 1
@@ -188,7 +188,7 @@ extension Parser {
             if column > indent {
                 throw error("bad indentation: this line is indented more than the mapping entries above it (or a value with ': ' needs quotes)")
             }
-            if cur == dash && isBlankOrEnd(pos + 1) {
+            if cur == Byte.dash && isBlankOrEnd(pos + 1) {
                 if position == .mappingValue || position == .root {
                     throw error("a list item '- ' where a 'key: value' was expected")
                 }

@@ -21,25 +21,25 @@ extension Parser {
                 pos += 1
                 break
             }
-            if cur == comma { throw error("unexpected ',' in a flow \(isMapping ? "mapping" : "list")") }
+            if cur == Byte.comma { throw error("unexpected ',' in a flow \(isMapping ? "mapping" : "list")") }
             let entryMark = mark
             if cur == UInt8(ascii: "?") && isBlankOrEnd(pos + 1) {
                 throw error("explicit keys ('? ') are not supported")
             }
             // An entry: node, or key ':' value.
             let first: Value
-            if cur == colon && (isBlankOrEnd(pos + 1) || ",[]{}".utf8.contains(at(pos + 1))) {
+            if cur == Byte.colon && (isBlankOrEnd(pos + 1) || ",[]{}".utf8.contains(at(pos + 1))) {
                 first = .null  // an empty key: `{: v}`
             } else {
                 first = try parseFlowNode(start)
             }
             try skipFlowSpace(start)
             var pair: (String, Value)?
-            if cur == colon {
+            if cur == Byte.colon {
                 pos += 1
                 try skipFlowSpace(start)
                 let value: Value
-                if cur == comma || cur == close {
+                if cur == Byte.comma || cur == close {
                     value = .null
                 } else {
                     value = try parseFlowNode(start)
@@ -60,7 +60,7 @@ extension Parser {
                 items.append(first)
             }
             try skipFlowSpace(start)
-            if cur == comma {
+            if cur == Byte.comma {
                 pos += 1
                 continue
             }
@@ -102,7 +102,7 @@ extension Parser {
             let aliasMark = mark
             let name = try readName(after: "*")
             return try expand(alias: name, at: aliasMark)
-        case comma, UInt8(ascii: "]"), UInt8(ascii: "}"), colon:
+        case Byte.comma, UInt8(ascii: "]"), UInt8(ascii: "}"), Byte.colon:
             value = .null
         default:
             let text = try parsePlain(parentIndent: -1, flow: true)

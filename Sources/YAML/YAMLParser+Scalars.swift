@@ -16,9 +16,9 @@ extension Parser {
         var end = pos
         while !isBreakOrEnd(pos) {
             let c = cur
-            if c == colon && isBlankOrEnd(pos + 1) { break }
-            if c == space || c == tab {
-                if at(pos + 1) == hash { break }
+            if c == Byte.colon && isBlankOrEnd(pos + 1) { break }
+            if c == Byte.space || c == Byte.tab {
+                if at(pos + 1) == Byte.hash { break }
                 pos += 1
                 continue
             }
@@ -33,15 +33,15 @@ extension Parser {
         let c = cur
         if atEnd { return false }
         switch c {
-        case dash, UInt8(ascii: "?"), colon:
+        case Byte.dash, UInt8(ascii: "?"), Byte.colon:
             let next = at(pos + 1)
             if isBlankOrEnd(pos + 1) { return false }
             if flow && ",[]{}".utf8.contains(next) { return false }
             return true
-        case comma, UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "{"), UInt8(ascii: "}"), hash,
+        case Byte.comma, UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "{"), UInt8(ascii: "}"), Byte.hash,
             UInt8(ascii: "&"), UInt8(ascii: "*"), UInt8(ascii: "!"), UInt8(ascii: "|"), UInt8(ascii: ">"),
             UInt8(ascii: "'"), UInt8(ascii: "\""), UInt8(ascii: "%"), UInt8(ascii: "@"), UInt8(ascii: "`"),
-            space, tab, lf, cr:
+            Byte.space, Byte.tab, Byte.lf, Byte.cr:
             return false
         default:
             return true
@@ -62,11 +62,11 @@ extension Parser {
             var end = pos
             while !isBreakOrEnd(pos) {
                 let c = cur
-                if c == colon && (isBlankOrEnd(pos + 1) || flow && ",[]{}".utf8.contains(at(pos + 1))) { break }
-                if flow && (c == comma || c == UInt8(ascii: "?") || c == UInt8(ascii: "[") || c == UInt8(ascii: "]")
+                if c == Byte.colon && (isBlankOrEnd(pos + 1) || flow && ",[]{}".utf8.contains(at(pos + 1))) { break }
+                if flow && (c == Byte.comma || c == UInt8(ascii: "?") || c == UInt8(ascii: "[") || c == UInt8(ascii: "]")
                     || c == UInt8(ascii: "{") || c == UInt8(ascii: "}")) { break }
-                if c == space || c == tab {
-                    if at(pos + 1) == hash || c == tab { break }
+                if c == Byte.space || c == Byte.tab {
+                    if at(pos + 1) == Byte.hash || c == Byte.tab { break }
                     pos += 1
                     continue
                 }
@@ -75,8 +75,8 @@ extension Parser {
             }
             if end > from {
                 if !out.isEmpty || pendingBreaks > 0 {
-                    if pendingBreaks == 1 { out.append(space) }
-                    else if pendingBreaks > 1 { out.append(contentsOf: repeatElement(lf, count: pendingBreaks - 1)) }
+                    if pendingBreaks == 1 { out.append(Byte.space) }
+                    else if pendingBreaks > 1 { out.append(contentsOf: repeatElement(Byte.lf, count: pendingBreaks - 1)) }
                 }
                 out.append(contentsOf: b[from..<end])
                 pendingBreaks = 0
@@ -87,19 +87,19 @@ extension Parser {
             skipSpaces()
             guard isBreakOrEnd(pos), !atEnd else { reset(save); break }
             var breaks = 0
-            while cur == lf || cur == cr {
+            while cur == Byte.lf || cur == Byte.cr {
                 consumeBreak()
                 breaks += 1
                 skipSpaces()
             }
-            if atEnd || cur == hash || atDocumentMarker() || (!flow && column <= parentIndent) || cur == tab {
+            if atEnd || cur == Byte.hash || atDocumentMarker() || (!flow && column <= parentIndent) || cur == Byte.tab {
                 reset(save)
                 break
             }
             if flow && ",[]{}".utf8.contains(cur) {
                 break
             }
-            if !flow && cur == colon && isBlankOrEnd(pos + 1) { reset(save); break }
+            if !flow && cur == Byte.colon && isBlankOrEnd(pos + 1) { reset(save); break }
             pendingBreaks += breaks
         }
         return String(decoding: out, as: UTF8.self)
@@ -123,7 +123,7 @@ extension Parser {
                 pos += 1
                 return String(decoding: out, as: UTF8.self)
             }
-            if c == lf || c == cr {
+            if c == Byte.lf || c == Byte.cr {
                 try foldQuotedBreak(&out, start: start)
                 continue
             }
@@ -133,17 +133,17 @@ extension Parser {
     }
 
     /// Folds a line break inside a quoted scalar: trailing blanks dropped, one break becomes a
-    /// space, each further (empty) line a `\n`, leading blanks of the next line dropped.
+    /// Byte.space, each further (empty) line a `\n`, leading blanks of the next line dropped.
     mutating func foldQuotedBreak(_ out: inout [UInt8], start: Mark) throws(SyntaxError) {
-        while let last = out.last, last == space || last == tab { out.removeLast() }
+        while let last = out.last, last == Byte.space || last == Byte.tab { out.removeLast() }
         var breaks = 0
-        while cur == lf || cur == cr {
+        while cur == Byte.lf || cur == Byte.cr {
             consumeBreak()
             breaks += 1
-            while cur == space || cur == tab { pos += 1 }
+            while cur == Byte.space || cur == Byte.tab { pos += 1 }
         }
         if atDocumentMarker() { throw error("unterminated quoted string (a document marker inside it)", at: start) }
-        if breaks == 1 { out.append(space) } else { out.append(contentsOf: repeatElement(lf, count: breaks - 1)) }
+        if breaks == 1 { out.append(Byte.space) } else { out.append(contentsOf: repeatElement(Byte.lf, count: breaks - 1)) }
     }
 
     mutating func parseDoubleQuoted() throws(SyntaxError) -> String {
@@ -166,13 +166,13 @@ extension Parser {
                 case UInt8(ascii: "0"): out.append(0)
                 case UInt8(ascii: "a"): out.append(7)
                 case UInt8(ascii: "b"): out.append(8)
-                case UInt8(ascii: "t"), tab: out.append(9)
+                case UInt8(ascii: "t"), Byte.tab: out.append(9)
                 case UInt8(ascii: "n"): out.append(10)
                 case UInt8(ascii: "v"): out.append(11)
                 case UInt8(ascii: "f"): out.append(12)
                 case UInt8(ascii: "r"): out.append(13)
                 case UInt8(ascii: "e"): out.append(0x1B)
-                case space: out.append(space)
+                case Byte.space: out.append(Byte.space)
                 case UInt8(ascii: "\""): out.append(e)
                 case UInt8(ascii: "/"): out.append(e)
                 case UInt8(ascii: "\\"): out.append(e)
@@ -183,20 +183,20 @@ extension Parser {
                 case UInt8(ascii: "x"): appendScalar(try readHex(2, escapeMark), to: &out)
                 case UInt8(ascii: "u"): appendScalar(try readHex(4, escapeMark), to: &out)
                 case UInt8(ascii: "U"): appendScalar(try readHex(8, escapeMark), to: &out)
-                case lf, cr:
+                case Byte.lf, Byte.cr:
                     // An escaped line break: joins the lines with nothing between them.
                     pos -= 1
                     consumeBreak()
-                    while cur == space || cur == tab { pos += 1 }
-                    while cur == lf || cur == cr {
+                    while cur == Byte.space || cur == Byte.tab { pos += 1 }
+                    while cur == Byte.lf || cur == Byte.cr {
                         consumeBreak()
-                        out.append(lf)
-                        while cur == space || cur == tab { pos += 1 }
+                        out.append(Byte.lf)
+                        while cur == Byte.space || cur == Byte.tab { pos += 1 }
                     }
                 default:
                     throw error("unknown escape '\\\(String(decoding: [e], as: UTF8.self))' in a double-quoted string", at: escapeMark)
                 }
-            case lf, cr:
+            case Byte.lf, Byte.cr:
                 try foldQuotedBreak(&out, start: start)
             default:
                 out.append(c)
@@ -250,7 +250,7 @@ extension Parser {
             }
         }
         skipSpaces()
-        if cur == hash { while !isBreakOrEnd(pos) { pos += 1 } }
+        if cur == Byte.hash { while !isBreakOrEnd(pos) { pos += 1 } }
         guard isBreakOrEnd(pos) else { throw error("expected a comment or a line break after the block scalar header") }
         if !atEnd { consumeBreak() }
 
@@ -267,7 +267,7 @@ extension Parser {
             var detected = 0
             while true {
                 let lineFrom = pos
-                while cur == space { pos += 1 }
+                while cur == Byte.space { pos += 1 }
                 let width = pos - lineFrom
                 if isBreakOrEnd(pos) {
                     maxEmptyIndent = max(maxEmptyIndent, width)
@@ -288,7 +288,7 @@ extension Parser {
         while !atEnd {
             let lineMark = mark
             var width = 0
-            while cur == space && width < indent { pos += 1; width += 1 }
+            while cur == Byte.space && width < indent { pos += 1; width += 1 }
             if isBreakOrEnd(pos) {
                 // An empty (or short blank) line.
                 lines.append((b[pos..<pos], true, false))
@@ -300,14 +300,14 @@ extension Parser {
                 reset(lineMark)
                 break
             }
-            if cur == tab && width < indent {
+            if cur == Byte.tab && width < indent {
                 reset(lineMark)
                 break
             }
             let from = pos
             while !isBreakOrEnd(pos) { pos += 1 }
             let text = b[from..<pos]
-            let more = text.first == space || text.first == tab
+            let more = text.first == Byte.space || text.first == Byte.tab
             lines.append((text, false, more))
             if atEnd { break }
             consumeBreak()
@@ -329,14 +329,14 @@ extension Parser {
             }
             if previousWasText {
                 if folded && !previousMore && !entry.more && emptyRun == 0 {
-                    out.append(space)
+                    out.append(Byte.space)
                 } else if folded && !previousMore && !entry.more {
-                    out.append(contentsOf: repeatElement(lf, count: emptyRun))
+                    out.append(contentsOf: repeatElement(Byte.lf, count: emptyRun))
                 } else {
-                    out.append(contentsOf: repeatElement(lf, count: emptyRun + 1))
+                    out.append(contentsOf: repeatElement(Byte.lf, count: emptyRun + 1))
                 }
             } else {
-                out.append(contentsOf: repeatElement(lf, count: emptyRun))
+                out.append(contentsOf: repeatElement(Byte.lf, count: emptyRun))
             }
             out.append(contentsOf: entry.text)
             previousWasText = true
@@ -348,14 +348,14 @@ extension Parser {
         switch chomping {
         case -1: break
         case 1:
-            if hasText { out.append(lf) }
-            out.append(contentsOf: repeatElement(lf, count: trailing))
+            if hasText { out.append(Byte.lf) }
+            out.append(contentsOf: repeatElement(Byte.lf, count: trailing))
         default:
-            if hasText { out.append(lf) }
+            if hasText { out.append(Byte.lf) }
         }
         // A final text line with no line break at the end of input gets none under "clip" in
         // PyYAML only when input ends right after it.
-        if chomping >= 0, hasText, atEnd, let last = b.last, last != lf, last != cr, trailing == 0,
+        if chomping >= 0, hasText, atEnd, let last = b.last, last != Byte.lf, last != Byte.cr, trailing == 0,
             lines.last.map({ $0.text.endIndex == b.count }) == true
         {
             out.removeLast()

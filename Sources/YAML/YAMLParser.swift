@@ -33,14 +33,17 @@ public enum YAMLParser {
     }
 }
 
-let space = UInt8(ascii: " ")
-let tab = UInt8(ascii: "\t")
-let lf = UInt8(ascii: "\n")
-let cr = UInt8(ascii: "\r")
-let hash = UInt8(ascii: "#")
-let colon = UInt8(ascii: ":")
-let dash = UInt8(ascii: "-")
-let comma = UInt8(ascii: ",")
+/// The bytes the reader looks for, by name.
+enum Byte {
+    static let space = UInt8(ascii: " ")
+    static let tab = UInt8(ascii: "\t")
+    static let lf = UInt8(ascii: "\n")
+    static let cr = UInt8(ascii: "\r")
+    static let hash = UInt8(ascii: "#")
+    static let colon = UInt8(ascii: ":")
+    static let dash = UInt8(ascii: "-")
+    static let comma = UInt8(ascii: ",")
+}
 
 /// Where a node starts relative to what came before it on its line.
 enum Position {
@@ -102,15 +105,15 @@ struct Parser {
     @inline(__always) var atEnd: Bool { pos >= b.count }
     @inline(__always) var column: Int { pos - lineStart }
 
-    /// Space, tab, line break or end of input at `i`.
+    /// Space, Byte.tab, line break or end of input at `i`.
     @inline(__always) func isBlankOrEnd(_ i: Int) -> Bool {
         let c = at(i)
-        return c == space || c == tab || c == lf || c == cr || c == 0 && i >= b.count
+        return c == Byte.space || c == Byte.tab || c == Byte.lf || c == Byte.cr || c == 0 && i >= b.count
     }
 
     @inline(__always) func isBreakOrEnd(_ i: Int) -> Bool {
         let c = at(i)
-        return c == lf || c == cr || i >= b.count
+        return c == Byte.lf || c == Byte.cr || i >= b.count
     }
 
     func location(_ offset: Int? = nil, line lineNumber: Int? = nil, lineStart start: Int? = nil) -> SourceLocation {
@@ -146,33 +149,33 @@ struct Parser {
 
     /// Consumes one line break (`\n`, `\r\n` or `\r`).
     mutating func consumeBreak() {
-        if cur == cr { pos += 1 }
-        if cur == lf { pos += 1 }
+        if cur == Byte.cr { pos += 1 }
+        if cur == Byte.lf { pos += 1 }
         line += 1
         lineStart = pos
     }
 
     /// Skips spaces on the current line (not tabs, not breaks).
     mutating func skipSpaces() {
-        while cur == space { pos += 1 }
+        while cur == Byte.space { pos += 1 }
     }
 
     /// Skips spaces, comments and line breaks up to the next token. Answers whether a line break
-    /// was crossed. A tab where a token should start is an error, as in PyYAML.
+    /// was crossed. A Byte.tab where a token should start is an error, as in PyYAML.
     @discardableResult
     mutating func skipToToken() throws(SyntaxError) -> Bool {
         var crossed = false
         while true {
             skipSpaces()
-            if cur == hash {
+            if cur == Byte.hash {
                 while !isBreakOrEnd(pos) { pos += 1 }
             }
-            if cur == lf || cur == cr {
+            if cur == Byte.lf || cur == Byte.cr {
                 consumeBreak()
                 crossed = true
                 continue
             }
-            if cur == tab {
+            if cur == Byte.tab {
                 throw error("tab character where a token was expected; YAML does not allow tabs for indentation or separation here, use spaces")
             }
             return crossed
@@ -183,7 +186,7 @@ struct Parser {
     func atDocumentMarker() -> Bool {
         guard column == 0, pos + 2 < b.count || pos + 3 == b.count else { return false }
         let c = cur
-        guard c == dash || c == UInt8(ascii: ".") else { return false }
+        guard c == Byte.dash || c == UInt8(ascii: ".") else { return false }
         return at(pos + 1) == c && at(pos + 2) == c && isBlankOrEnd(pos + 3)
     }
 
@@ -202,10 +205,10 @@ struct Parser {
             }
             while !isBreakOrEnd(pos) { pos += 1 }
             try skipToToken()
-            guard atDocumentMarker(), cur == dash else { throw error("a directive must be followed by '---'", at: start) }
+            guard atDocumentMarker(), cur == Byte.dash else { throw error("a directive must be followed by '---'", at: start) }
         }
         var explicitStart = false
-        if atDocumentMarker() && cur == dash {
+        if atDocumentMarker() && cur == Byte.dash {
             pos += 3
             explicitStart = true
         }
@@ -223,7 +226,7 @@ struct Parser {
             try skipToToken()
         }
         if !atEnd {
-            if atDocumentMarker() && cur == dash {
+            if atDocumentMarker() && cur == Byte.dash {
                 throw error("a second document starts here; pdstep reads one document per file")
             }
             throw error("unexpected content after the end of the document (check the indentation)")
