@@ -12,6 +12,9 @@ extension Parser {
         guard depth < YAMLParser.maximumDepth else { throw error("nesting deeper than \(YAMLParser.maximumDepth) levels") }
 
         var sameLine = !(try skipToToken())
+        // At the root, "the same line" means the line of an explicit `---`: a file whose first
+        // node is indented (`  - name: x`) starts no line before it, yet is a block collection.
+        if position == .root { sameLine = documentStartLine == line }
         if atEnd || atDocumentMarker() { return .null }
         if !sameLine || position == .root && column == 0 {
             // A node on its own line belongs here only if it is indented past the parent
@@ -38,6 +41,12 @@ extension Parser {
                 tag = try readTag()
             }
             let crossed = try skipToToken()
+            if atEnd {
+                // Properties on an empty node that ends the file (`&a`, `--- !!str`).
+                let empty = try applyTag(tag, to: .null, plain: nil, at: propertiesMark ?? mark)
+                if let anchor { setAnchor(anchor, empty, since: startCount) }
+                return empty
+            }
             if crossed {
                 // The properties stand alone on their line; the content follows below.
                 if atEnd || atDocumentMarker() || column <= parentIndent
@@ -98,13 +107,13 @@ extension Parser {
                     skipSpaces()
                     throw error("mapping values are not allowed here (a second ': ' on the line; quote the value if it contains ': ')")
                 }
-                if anchor != nil || tag != nil {
-                    // The properties belong to the first key, which we do not keep; the
-                    // mapping itself gets them when they stood on their own line.
-                    if propertiesMark?.line == line {
-                        anchor = nil
-                        tag = nil
-                    }
+                if let propertiesMark, propertiesMark.line == line {
+                    // Properties on the key's own line belong to the first key (`&a k: v`):
+                    // the key reads them again; the mapping itself gets only properties that
+                    // stood on their own line.
+                    anchor = nil
+                    tag = nil
+                    reset(propertiesMark)
                 }
                 value = try parseBlockMapping(indent: column, position: position, sameLine: sameLine)
             } else if c == UInt8(ascii: "'") {
@@ -203,26 +212,38 @@ extension Parser {
     mutating func parseKey() throws(SyntaxError) -> (String, Bool) {
         let startCount = countNode()
         var anchor: String?
-        if cur == UInt8(ascii: "&") {
-            anchor = try readName(after: "&")
+        var tag: String?
+        var tagMark = mark
+        // A key's own properties, in either order (`&a k:`, `!!str 010:`).
+        while cur == UInt8(ascii: "&") || cur == UInt8(ascii: "!") {
+            if cur == UInt8(ascii: "&") {
+                guard anchor == nil else { throw error("a node can have only one anchor") }
+                anchor = try readName(after: "&")
+            } else {
+                guard tag == nil else { throw error("a node can have only one tag") }
+                tagMark = mark
+                tag = try readTag()
+            }
             skipSpaces()
         }
         let startLine = line
-        let value: Value
+        var value: Value
+        var plain: String?
         switch cur {
         case UInt8(ascii: "'"): value = .string(try parseSingleQuoted())
         case UInt8(ascii: "\""): value = .string(try parseDoubleQuoted())
         case UInt8(ascii: "*"):
             let aliasMark = mark
             let name = try readName(after: "*")
+            if anchor != nil || tag != nil { throw error("an alias cannot have an anchor or a tag", at: aliasMark) }
             value = try expand(alias: name, at: aliasMark)
-        case UInt8(ascii: "!"):
-            throw error("tags on mapping keys are not supported")
         default:
             let text = try parseKeyPlain()
-            if text == "<<" { return ("<<", true) }
+            if text == "<<" && anchor == nil && tag == nil { return ("<<", true) }
+            plain = text
             value = YAMLScalarResolver.resolve(text)
         }
+        value = try applyTag(tag, to: value, plain: plain, at: tagMark)
         if line != startLine { throw error("a mapping key must be on one line") }
         if let anchor { setAnchor(anchor, value, since: startCount) }
         return (try keyText(value), false)

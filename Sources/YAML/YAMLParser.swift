@@ -66,6 +66,9 @@ struct Parser {
     /// Nodes the document stands for so far, aliases expanded (bounded by maximumExpandedNodes).
     var produced = 0
     var depth = 0
+    /// The line of an explicit `---`, when the document has one: a root node on that line
+    /// cannot open a block collection.
+    var documentStartLine: Int?
 
     init(bytes: [UInt8], file: String?) {
         self.b = bytes
@@ -209,6 +212,7 @@ struct Parser {
         }
         var explicitStart = false
         if atDocumentMarker() && cur == Byte.dash {
+            documentStartLine = line
             pos += 3
             explicitStart = true
         }
