@@ -134,8 +134,10 @@ extension Parser {
 
     /// Folds a line break inside a quoted scalar: trailing blanks dropped, one break becomes a
     /// Byte.space, each further (empty) line a `\n`, leading blanks of the next line dropped.
-    mutating func foldQuotedBreak(_ out: inout [UInt8], start: Mark) throws(SyntaxError) {
-        while let last = out.last, last == Byte.space || last == Byte.tab { out.removeLast() }
+    /// Folds a line break inside a quoted scalar. Trailing blanks before it go, except those
+    /// `keep` protects (the first `keep` bytes: an escaped `\t` or `\ ` is content).
+    mutating func foldQuotedBreak(_ out: inout [UInt8], start: Mark, keep: Int = 0) throws(SyntaxError) {
+        while out.count > keep, let last = out.last, last == Byte.space || last == Byte.tab { out.removeLast() }
         var breaks = 0
         while cur == Byte.lf || cur == Byte.cr {
             consumeBreak()
@@ -150,6 +152,7 @@ extension Parser {
         let start = mark
         pos += 1
         var out: [UInt8] = []
+        var escaped = 0  // bytes up to the end of the last escape: never trimmed before a fold
         while true {
             guard !atEnd else { throw error("unterminated double-quoted string", at: start) }
             let c = cur
@@ -196,8 +199,9 @@ extension Parser {
                 default:
                     throw error("unknown escape '\\\(String(decoding: [e], as: UTF8.self))' in a double-quoted string", at: escapeMark)
                 }
+                escaped = out.count
             case Byte.lf, Byte.cr:
-                try foldQuotedBreak(&out, start: start)
+                try foldQuotedBreak(&out, start: start, keep: escaped)
             default:
                 out.append(c)
                 pos += 1
