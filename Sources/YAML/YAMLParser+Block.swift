@@ -124,7 +124,7 @@ extension Parser {
                 let text = try parsePlain(parentIndent: parentIndent, flow: false)
                 try refuseValueKey(text, at: nodeMark)
                 plainText = text
-                value = YAMLScalarResolver.resolve(text)
+                value = try resolvePlain(text, at: nodeMark)
             }
         }
         value = try applyTag(tag, to: value, plain: plainText, at: propertiesMark ?? nodeMark)
@@ -238,10 +238,11 @@ extension Parser {
             if anchor != nil || tag != nil { throw error("an alias cannot have an anchor or a tag", at: aliasMark) }
             value = try expand(alias: name, at: aliasMark)
         default:
+            let keyMark = mark
             let text = try parseKeyPlain()
             if text == "<<" && anchor == nil && tag == nil { return ("<<", true) }
             plain = text
-            value = YAMLScalarResolver.resolve(text)
+            value = try resolvePlain(text, at: keyMark)
         }
         value = try applyTag(tag, to: value, plain: plain, at: tagMark)
         if line != startLine { throw error("a mapping key must be on one line") }

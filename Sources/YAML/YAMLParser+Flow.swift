@@ -108,7 +108,7 @@ extension Parser {
             let text = try parsePlain(parentIndent: -1, flow: true)
             try refuseValueKey(text, at: propertiesMark)
             plain = text
-            value = YAMLScalarResolver.resolve(text)
+            value = try resolvePlain(text, at: propertiesMark)
         }
         value = try applyTag(tag, to: value, plain: plain, at: propertiesMark)
         if let anchor { setAnchor(anchor, value, since: startCount) }

@@ -79,6 +79,16 @@ struct Parser {
         }
     }
 
+    // MARK: Plain scalars
+
+    /// A plain scalar's value; an integer past 64 bits is refused with its place, never rounded.
+    func resolvePlain(_ text: String, at start: Mark) throws(SyntaxError) -> Value {
+        if YAMLScalarResolver.isOversizedInteger(text) {
+            throw error("the integer \(text) does not fit in 64 bits; quote it to keep it as text", at: start)
+        }
+        return YAMLScalarResolver.resolve(text)
+    }
+
     // MARK: Anchors and aliases
 
     /// Counts one parsed node; answers the count before it, for `setAnchor`.

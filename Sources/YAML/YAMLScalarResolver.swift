@@ -71,7 +71,8 @@ public enum YAMLScalarResolver {
                 return integer(body[2...], radix: 16, sign: sign, allowEmpty: false)
             }
             if body.allSatisfy({ ($0 >= 48 && $0 <= 55) || $0 == UInt8(ascii: "_") }) {
-                return integer(body[1...], radix: 8, sign: sign, allowEmpty: false)
+                // The leading 0 is a digit too: `0_` is 0, as in PyYAML.
+                return integer(body[1...], radix: 8, sign: sign, allowEmpty: true)
             }
         }
         if body.allSatisfy({ isDigit($0) || $0 == UInt8(ascii: "_") }) {
@@ -87,6 +88,7 @@ public enum YAMLScalarResolver {
 
     private static func integer(_ digits: ArraySlice<UInt8>, radix: Int, sign: Int, allowEmpty: Bool) -> Value? {
         let cleaned = digits.filter { $0 != UInt8(ascii: "_") }
+        if cleaned.isEmpty && allowEmpty { return .int(0) }
         guard !cleaned.isEmpty else { return nil }
         for b in digits where b != UInt8(ascii: "_") {
             let ok: Bool
@@ -99,11 +101,9 @@ public enum YAMLScalarResolver {
             if !ok { return nil }
         }
         let text = String(decoding: cleaned, as: UTF8.self)
-        if let value = Int(text, radix: radix) {
-            let (result, overflow) = value.multipliedReportingOverflow(by: sign)
-            return overflow ? nil : .int(result)
-        }
-        // Too large for 64 bits: keep the magnitude as a double, as JSON consumers would.
+        // The sign goes with the digits, so that -9223372036854775808 (Int.min) fits.
+        if let value = Int((sign < 0 ? "-" : "") + text, radix: radix) { return .int(value) }
+        // Too large for 64 bits: the reader refuses it (isOversizedInteger) before it gets here.
         guard radix == 10, let double = Double(text) else { return nil }
         return .double(Double(sign) * double)
     }
@@ -123,19 +123,71 @@ public enum YAMLScalarResolver {
             guard (1...2).contains(part.count), part.allSatisfy(isDigit) else { return nil }
             if part.count == 2, let tens = part.first, tens > UInt8(ascii: "5") { return nil }
         }
-        var total = 0.0
-        for part in parts {
-            let digits = String(decoding: part.filter { $0 != UInt8(ascii: "_") }, as: UTF8.self)
-            guard let n = Double(digits) else { return nil }
-            total = total * 60 + n
-        }
         if let fraction {
+            var total = 0.0
+            for part in parts {
+                let digits = String(decoding: part.filter { $0 != UInt8(ascii: "_") }, as: UTF8.self)
+                guard let n = Double(digits) else { return nil }
+                total = total * 60 + n
+            }
             let digits = "0" + String(decoding: fraction.filter { $0 != UInt8(ascii: "_") }, as: UTF8.self)
             total += Double(digits) ?? 0
             return .double(Double(sign) * total)
         }
-        guard total <= Double(Int.max) else { return .double(Double(sign) * total) }
-        return .int(sign * Int(total))
+        // An integer is computed exactly; past 64 bits it is not an Int (see isOversizedInteger).
+        guard let total = sexagesimalInteger(parts) else { return .double(.infinity) }
+        return .int(sign * total)
+    }
+
+    private static func sexagesimalInteger(_ parts: [ArraySlice<UInt8>]) -> Int? {
+        var total = 0
+        for part in parts {
+            guard let n = Int(String(decoding: part.filter { $0 != UInt8(ascii: "_") }, as: UTF8.self)) else { return nil }
+            let (times, overflow1) = total.multipliedReportingOverflow(by: 60)
+            let (sum, overflow2) = times.addingReportingOverflow(n)
+            if overflow1 || overflow2 { return nil }
+            total = sum
+        }
+        return total
+    }
+
+    /// Whether `text` is an integer by YAML 1.1's rules (decimal, `0x`, `0b`, octal, base 60)
+    /// whose value does not fit in 64 bits. The reader refuses such a scalar, with its line and
+    /// column, rather than round it.
+    public static func isOversizedInteger(_ text: String) -> Bool {
+        var body = Array(text.utf8)[...]
+        var negative = false
+        if let first = body.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") {
+            negative = first == UInt8(ascii: "-")
+            body = body.dropFirst()
+        }
+        guard let head = body.first, isDigit(head) else { return false }
+        let underscore = UInt8(ascii: "_")
+        func fits(_ digits: ArraySlice<UInt8>, radix: Int) -> Bool {
+            let text = (negative ? "-" : "") + String(decoding: digits.filter { $0 != underscore }, as: UTF8.self)
+            return Int(text, radix: radix) != nil
+        }
+        if head == UInt8(ascii: "0"), body.count > 2, body[body.startIndex + 1] == UInt8(ascii: "x") {
+            let digits = body.dropFirst(2)
+            guard digits.allSatisfy({ isDigit($0) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 102) || $0 == underscore }) else { return false }
+            return !digits.filter({ $0 != underscore }).isEmpty && !fits(digits, radix: 16)
+        }
+        if head == UInt8(ascii: "0"), body.count > 2, body[body.startIndex + 1] == UInt8(ascii: "b") {
+            let digits = body.dropFirst(2)
+            guard digits.allSatisfy({ $0 == 48 || $0 == 49 || $0 == underscore }) else { return false }
+            return !digits.filter({ $0 != underscore }).isEmpty && !fits(digits, radix: 2)
+        }
+        if body.allSatisfy({ isDigit($0) || $0 == underscore }) {
+            if head == UInt8(ascii: "0") {
+                guard body.allSatisfy({ ($0 >= 48 && $0 <= 55) || $0 == underscore }) else { return false }
+                return !fits(body, radix: 8)
+            }
+            return !fits(body, radix: 10)
+        }
+        if body.contains(UInt8(ascii: ":")), !body.contains(UInt8(ascii: ".")), case .double(let d)? = number(Array(text.utf8)), d.isInfinite {
+            return true
+        }
+        return false
     }
 
     /// `[0-9][0-9_]*\.[0-9_]*([eE][-+][0-9]+)?` or `\.[0-9][0-9_]*([eE][-+][0-9]+)?`.

@@ -50,11 +50,17 @@ import Values
         #expect(value.objectValue?.keys == ["z", "a", "m"])
     }
 
+    /// Integers are exact to 64 bits (Int.min included, base 60 computed without a float); past
+    /// that they are refused with their place, never rounded.
     @Test func nonFiniteAndLargeNumbers() throws {
-        let value = try YAMLParser.parse("a: .nan\nb: 99999999999999999999\n")
+        let value = try YAMLParser.parse("a: .nan\nb: 9223372036854775807\nc: -9223372036854775808\nd: 1:0:0:0:0:0:0:0:0:1\ne: 0_\n")
         guard case .double(let nan)? = value["a"] else { Issue.record("not a double"); return }
         #expect(nan.isNaN)
-        #expect(value["b"] == .double(1e20))
+        #expect(value["b"] == .int(Int.max) && value["c"] == .int(Int.min))
+        #expect(value["d"] == .int(10_077_696_000_000_001) && value["e"] == .int(0))
+        for text in ["b: 99999999999999999999", "b: 0xFFFFFFFFFFFFFFFF", "- [1, 9223372036854775808]", "18446744073709551616: x", "b: 1:0:0:0:0:0:0:0:0:0:0:0:1"] {
+            #expect { try YAMLParser.parse(text) } throws: { ($0 as? SyntaxError)?.message.contains("does not fit in 64 bits") == true }
+        }
     }
 }
 
