@@ -27,9 +27,46 @@ public enum YAMLParser {
 
     /// Parses a document from UTF-8 bytes.
     public static func parse(bytes: [UInt8], file: String? = nil) throws(SyntaxError) -> Value {
+        let bytes = try utf8(bytes, file: file)
         try DocumentText.check(bytes, file: file, yaml: true)
         var parser = Parser(bytes: bytes, file: file)
         return try parser.parseStream()
+    }
+
+    /// The document as UTF-8: a UTF-16 or UTF-32 file with a byte-order mark is decoded, as the
+    /// YAML spec says; one that does not decode is an error.
+    static func utf8(_ bytes: [UInt8], file: String?) throws(SyntaxError) -> [UInt8] {
+        func decoded<Codec: UnicodeCodec>(_ codec: Codec.Type, _ units: [Codec.CodeUnit], name: String) throws(SyntaxError) -> [UInt8] {
+            var out: [UInt8] = [0xEF, 0xBB, 0xBF]  // keep a UTF-8 mark where the original had one
+            var iterator = units.makeIterator()
+            var decoder = Codec()
+            while true {
+                switch decoder.decode(&iterator) {
+                case .scalarValue(let scalar): out += Array(String(scalar).utf8)
+                case .emptyInput: return out
+                case .error: throw SyntaxError("the file starts with a \(name) byte-order mark but is not valid \(name)", at: SourceLocation(file: file, line: 1, column: 1))
+                }
+            }
+        }
+        func units16(bigEndian: Bool) -> [UInt16] {
+            stride(from: 2, to: bytes.count - 1, by: 2).map { i in
+                let (high, low) = bigEndian ? (bytes[i], bytes[i + 1]) : (bytes[i + 1], bytes[i])
+                return UInt16(high) << 8 | UInt16(low)
+            }
+        }
+        func units32(bigEndian: Bool) -> [UInt32] {
+            stride(from: 4, to: bytes.count - 3, by: 4).map { i in
+                let ordered: [UInt8] = bigEndian ? Array(bytes[i..<i + 4]) : Array(bytes[i..<i + 4].reversed())
+                var unit: UInt32 = 0
+                for byte in ordered { unit = unit << 8 | UInt32(byte) }
+                return unit
+            }
+        }
+        if bytes.starts(with: [0x00, 0x00, 0xFE, 0xFF]) { return try decoded(UTF32.self, units32(bigEndian: true), name: "UTF-32") }
+        if bytes.starts(with: [0xFF, 0xFE, 0x00, 0x00]) { return try decoded(UTF32.self, units32(bigEndian: false), name: "UTF-32") }
+        if bytes.starts(with: [0xFE, 0xFF]) { return try decoded(UTF16.self, units16(bigEndian: true), name: "UTF-16") }
+        if bytes.starts(with: [0xFF, 0xFE]) { return try decoded(UTF16.self, units16(bigEndian: false), name: "UTF-16") }
+        return bytes
     }
 }
 

@@ -115,4 +115,15 @@ import Values
         #expect(outcome.code == 1, "\(outcome.stderr)")
         #expect(outcome.stderr.contains("cannot create folder") && !outcome.stderr.contains("secret-value"), "\(outcome.stderr)")
     }
+
+    /// JSON has no infinity or NaN: convert writes them as their YAML text, never null, and says so.
+    @Test func convertKeepsNonFiniteNumbersAsText() async throws {
+        let directory = makeTemporaryDirectory()
+        try write("a: .inf\nb: [-.inf, .nan, 1.5]\n", "n.yaml", in: directory)
+        let outcome = try await runBinary(["convert", "n.yaml"], directory: directory)
+        #expect(outcome.code == 0)
+        let json = try JSONParser.parse(outcome.stdout)
+        #expect(json["a"] == ".inf" && json["b"] == [.string("-.inf"), .string(".nan"), .double(1.5)], "\(outcome.stdout)")
+        #expect(outcome.stderr.contains("a, b[0], b[1] are infinite or not a number"), "\(outcome.stderr)")
+    }
 }

@@ -50,6 +50,36 @@ import Values
         #expect(value.objectValue?.keys == ["z", "a", "m"])
     }
 
+    /// What PyYAML and SnakeYAML read and pdstep once refused or misread (yaml-test-suite cases
+    /// 2AUY, F2C7, 93JH, ZH7C, E76Z, 7BMT, U3XV, FH7J; Rundeck's own indented job files).
+    @Test(arguments: [
+        ("  - name: x\n    sequence: {commands: []}\n", #"[{"name":"x","sequence":{"commands":[]}}]"#),
+        ("  a: 1\n  b: [2]\n", #"{"a":1,"b":[2]}"#),
+        ("&a k: v\nx: *a\n", #"{"k":"v","x":"k"}"#),
+        ("m:\n  &a k: v\n  x: *a\n", #"{"m":{"k":"v","x":"k"}}"#),
+        ("- &a k: v\n- *a\n", #"[{"k":"v"},"k"]"#),
+        ("!!str a: 1\n", #"{"a":1}"#),
+        ("- !!str 010: v\n", #"[{"010":"v"}]"#),
+        ("&a", "null"),
+        ("--- !!str", #""""#),
+        ("\"a\\t\n b\"\n", #""a\t b""#),
+        ("\"a\\ \n b\"\n", #""a  b""#),
+    ])
+    func readsWhatRundeckAndPyYAMLRead(_ yaml: String, _ json: String) throws {
+        #expect(JSONWriter.write(try YAMLParser.parse(yaml)) == json, "\(yaml.debugDescription)")
+    }
+
+    @Test func utf16And32WithAByteOrderMarkAreDecoded() throws {
+        let text = "a: héllo\nb: [1, 2]\n"
+        var utf16: [UInt8] = [0xFF, 0xFE]
+        for unit in text.utf16 { utf16 += [UInt8(unit & 0xFF), UInt8(unit >> 8)] }
+        #expect(try YAMLParser.parse(bytes: utf16) == YAMLParser.parse(text))
+        var utf32: [UInt8] = [0x00, 0x00, 0xFE, 0xFF]
+        for scalar in text.unicodeScalars { utf32 += [0, UInt8(scalar.value >> 16), UInt8(scalar.value >> 8 & 0xFF), UInt8(scalar.value & 0xFF)] }
+        #expect(try YAMLParser.parse(bytes: utf32) == YAMLParser.parse(text))
+        #expect(throws: SyntaxError.self) { try YAMLParser.parse(bytes: [0xFF, 0xFE, 0x61, 0x00, 0x00, 0xD8]) }
+    }
+
     /// Integers are exact to 64 bits (Int.min included, base 60 computed without a float); past
     /// that they are refused with their place, never rounded.
     @Test func nonFiniteAndLargeNumbers() throws {
