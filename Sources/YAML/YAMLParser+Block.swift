@@ -47,6 +47,9 @@ extension Parser {
                 if let anchor { setAnchor(anchor, empty, since: startCount) }
                 return empty
             }
+            if crossed && (cur == UInt8(ascii: "&") || cur == UInt8(ascii: "!")) && column > parentIndent && propertiesAloneOnLine() {
+                continue  // more properties of this node, on a line of their own
+            }
             if crossed {
                 // The properties stand alone on their line; the content follows below.
                 if atEnd || atDocumentMarker() || column <= parentIndent
@@ -85,14 +88,19 @@ extension Parser {
         case UInt8(ascii: "*"):
             let aliasMark = mark
             let name = try readName(after: "*")
-            if anchor != nil || tag != nil { throw error("an alias cannot have an anchor or a tag", at: aliasMark) }
             skipSpaces()
             if cur == Byte.colon && isBlankOrEnd(pos + 1) {
-                // An alias used as a mapping key.
+                // An alias used as the first key of a mapping; properties on an earlier line
+                // are the mapping's.
                 reset(aliasMark)
-                return try parseBlockMapping(indent: column, position: position, sameLine: sameLine)
+                if let propertiesMark, propertiesMark.line == line {
+                    throw error("an alias cannot have an anchor or a tag", at: aliasMark)
+                }
+                value = try parseBlockMapping(indent: column, position: position, sameLine: sameLine)
+            } else {
+                if anchor != nil || tag != nil { throw error("an alias cannot have an anchor or a tag", at: aliasMark) }
+                return try expand(alias: name, at: aliasMark)
             }
-            return try expand(alias: name, at: aliasMark)
         case UInt8(ascii: "["), UInt8(ascii: "{"):
             value = try parseFlowCollection()
             skipSpaces()
@@ -133,9 +141,26 @@ extension Parser {
     }
 
     /// Looks ahead: does a scalar (or alias) key followed by `: ` start here?
+    /// Whether the properties (`&a`, `!t`) that start here are all the line holds.
+    mutating func propertiesAloneOnLine() -> Bool {
+        let start = mark
+        defer { reset(start) }
+        while cur == UInt8(ascii: "&") || cur == UInt8(ascii: "!") {
+            while !isBlankOrEnd(pos) { pos += 1 }
+            skipSpaces()
+        }
+        return isBreakOrEnd(pos) || cur == Byte.hash
+    }
+
     mutating func startsImplicitKey() throws(SyntaxError) -> Bool {
         let start = mark
         defer { reset(start) }
+        // A key may carry its own properties (`&k key:`, `!!str 010:`).
+        while cur == UInt8(ascii: "&") || cur == UInt8(ascii: "!") {
+            while !isBlankOrEnd(pos) { pos += 1 }
+            skipSpaces()
+        }
+        if cur == Byte.colon && isBlankOrEnd(pos + 1) { return line == start.line }  // an empty key
         switch cur {
         case UInt8(ascii: "'"):
             guard (try? parseSingleQuoted()) != nil else { return false }
@@ -175,6 +200,9 @@ extension Parser {
         var keyLines: [String: Int] = [:]
         while true {
             guard column == indent else { throw error("bad indentation of a mapping entry") }
+            if cur == UInt8(ascii: "?") && isBlankOrEnd(pos + 1) {
+                throw error("explicit keys ('? ') are not supported; write 'key: value'")
+            }
             let keyMark = mark
             let (key, isMerge) = try parseKey()
             skipSpaces()
@@ -237,6 +265,8 @@ extension Parser {
             let name = try readName(after: "*")
             if anchor != nil || tag != nil { throw error("an alias cannot have an anchor or a tag", at: aliasMark) }
             value = try expand(alias: name, at: aliasMark)
+        case Byte.colon where isBlankOrEnd(pos + 1):
+            value = .null  // an empty key, given only by its properties (`!!null : a`)
         default:
             let keyMark = mark
             let text = try parseKeyPlain()

@@ -253,8 +253,13 @@ extension Parser {
                 throw error("the indentation indicator of a block scalar must be 1 to 9")
             }
         }
+        let headerEnd = pos
         skipSpaces()
-        if cur == Byte.hash { while !isBreakOrEnd(pos) { pos += 1 } }
+        if cur == Byte.hash {
+            // A comment needs a space before it (`># comment` is not a header and a comment).
+            guard pos > headerEnd else { throw error("a comment after a block scalar header needs a space before the '#'") }
+            while !isBreakOrEnd(pos) { pos += 1 }
+        }
         guard isBreakOrEnd(pos) else { throw error("expected a comment or a line break after the block scalar header") }
         if !atEnd { consumeBreak() }
 

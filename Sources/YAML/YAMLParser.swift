@@ -250,9 +250,25 @@ struct Parser {
             var name: [UInt8] = []
             var i = pos + 1
             while !isBlankOrEnd(i) { name.append(at(i)); i += 1 }
-            guard name == Array("YAML".utf8) else {
-                throw error("the %\(String(decoding: name, as: UTF8.self)) directive is not supported", at: start)
+            let directive = String(decoding: name, as: UTF8.self)
+            if directive == "TAG" { throw error("the %TAG directive is not supported", at: start) }
+            pos = i
+            if directive == "YAML" {
+                // `%YAML 1.x`, then nothing but a comment.
+                skipSpaces()
+                let versionStart = pos
+                while !isBlankOrEnd(pos) { pos += 1 }
+                let version = String(decoding: b[versionStart..<pos], as: UTF8.self).split(separator: ".")
+                guard version.count == 2, version[0] == "1", version.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) }) else {
+                    throw error("%YAML takes a version 1.x, like %YAML 1.1", at: start)
+                }
+                let afterVersion = pos
+                skipSpaces()
+                guard isBreakOrEnd(pos) || (cur == Byte.hash && pos > afterVersion) else {
+                    throw error("unexpected text after the %YAML version", at: mark)
+                }
             }
+            // Other (reserved) directives are ignored, as the spec says.
             while !isBreakOrEnd(pos) { pos += 1 }
             try skipToToken()
             guard atDocumentMarker(), cur == Byte.dash else { throw error("a directive must be followed by '---'", at: start) }
