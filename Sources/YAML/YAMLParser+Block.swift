@@ -9,7 +9,7 @@ extension Parser {
     mutating func parseNode(parentIndent: Int, position: Position) throws(SyntaxError) -> Value {
         depth += 1
         defer { depth -= 1 }
-        guard depth < YAMLParser.maximumDepth else { throw error("nesting deeper than \(YAMLParser.maximumDepth) levels") }
+        guard depth <= YAMLParser.maximumDepth + 1 else { throw error("nesting deeper than \(YAMLParser.maximumDepth) levels") }
 
         var sameLine = !(try skipToToken())
         // At the root, "the same line" means the line of an explicit `---`: a file whose first

@@ -7,7 +7,7 @@ extension Parser {
     mutating func parseFlowCollection() throws(SyntaxError) -> Value {
         depth += 1
         defer { depth -= 1 }
-        guard depth < YAMLParser.maximumDepth else { throw error("nesting deeper than \(YAMLParser.maximumDepth) levels") }
+        guard depth <= YAMLParser.maximumDepth + 1 else { throw error("nesting deeper than \(YAMLParser.maximumDepth) levels") }
         let start = mark
         let isMapping = cur == UInt8(ascii: "{")
         let close = isMapping ? UInt8(ascii: "}") : UInt8(ascii: "]")

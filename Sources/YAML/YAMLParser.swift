@@ -1,5 +1,9 @@
 import Values
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Reads one YAML document into a `Value`.
 ///
 /// The supported subset is what job files and configuration use: block and flow mappings and
@@ -15,7 +19,7 @@ import Values
 /// PyYAML); they are fine inside quoted scalars, block scalars and comments.
 public enum YAMLParser {
     /// Deepest nesting accepted; deeper input is an error rather than a stack overflow.
-    public static let maximumDepth = 256
+    public static let maximumDepth = 1_000
     /// Most nodes a document may stand for once its aliases are expanded; a 1 KB "billion
     /// laughs" file would otherwise take minutes and gigabytes in every tool that walks it.
     public static let maximumExpandedNodes = 1_000_000
@@ -29,8 +33,38 @@ public enum YAMLParser {
     public static func parse(bytes: [UInt8], file: String? = nil) throws(SyntaxError) -> Value {
         let bytes = try utf8(bytes, file: file)
         try DocumentText.check(bytes, file: file, yaml: true)
-        var parser = Parser(bytes: bytes, file: file)
-        return try parser.parseStream()
+        // The reader is recursive: it runs on a thread with a stack large enough for
+        // `maximumDepth` levels, whatever thread (a small cooperative one) calls it.
+        let result = onLargeStack { () -> Result<Value, SyntaxError> in
+            var parser = Parser(bytes: bytes, file: file)
+            return Result { () throws(SyntaxError) -> Value in try parser.parseStream() }
+        }
+        return try result.get()
+    }
+
+    /// Stack for the reader's thread: room for `maximumDepth` nested nodes with a wide margin
+    /// (address space reserved, not memory used).
+    static let stackBytes = 256 << 20
+
+    /// Runs `body` on a new thread with a `stackBytes` stack and waits for it.
+    static func onLargeStack(_ body: @escaping () -> Result<Value, SyntaxError>) -> Result<Value, SyntaxError> {
+        let box = LargeStackJob(body)
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setstacksize(&attributes, stackBytes)
+        var thread = pthread_t()
+        let raw = Unmanaged.passRetained(box).toOpaque()
+        defer { Unmanaged<LargeStackJob>.fromOpaque(raw).release() }
+        let started = pthread_create(&thread, &attributes, { raw in
+            guard let raw else { return nil }
+            let job = Unmanaged<LargeStackJob>.fromOpaque(raw).takeUnretainedValue()
+            job.result = job.body()
+            return nil
+        }, raw)
+        guard started == 0 else { return body() }  // no thread to be had: run here
+        pthread_join(thread, nil)
+        return box.result ?? body()
     }
 
     /// The document as UTF-8: a UTF-16 or UTF-32 file with a byte-order mark is decoded, as the
@@ -300,4 +334,11 @@ struct Parser {
         }
         return value
     }
+}
+
+/// A parse handed to the large-stack thread, and its result (read after the join).
+private final class LargeStackJob: @unchecked Sendable {
+    let body: () -> Result<Value, SyntaxError>
+    var result: Result<Value, SyntaxError>?
+    init(_ body: @escaping () -> Result<Value, SyntaxError>) { self.body = body }
 }

@@ -80,6 +80,18 @@ import Values
         #expect(throws: SyntaxError.self) { try YAMLParser.parse(bytes: [0xFF, 0xFE, 0x61, 0x00, 0x00, 0xD8]) }
     }
 
+    /// A thousand levels of nesting read (PyYAML reads 300), on whatever thread calls the
+    /// reader; one more is an error, not a crash.
+    @Test func aThousandLevelsOfNesting() throws {
+        let flow = String(repeating: "[", count: 1_000) + String(repeating: "]", count: 1_000)
+        var block = ""
+        for level in 0..<1_000 { block += String(repeating: " ", count: level) + "k:\n" }
+        block += String(repeating: " ", count: 1_000) + "v\n"
+        #expect(throws: Never.self) { try YAMLParser.parse(flow) }
+        #expect(throws: Never.self) { try YAMLParser.parse(block) }
+        #expect { try YAMLParser.parse("[" + flow + "]") } throws: { ($0 as? SyntaxError)?.message.contains("nesting deeper than 1000 levels") == true }
+    }
+
     /// Integers are exact to 64 bits (Int.min included, base 60 computed without a float); past
     /// that they are refused with their place, never rounded.
     @Test func nonFiniteAndLargeNumbers() throws {
