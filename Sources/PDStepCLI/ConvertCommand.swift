@@ -20,35 +20,47 @@ extension PDStep {
         case "json":
             // JSON has no infinity or NaN: they are written as strings with their YAML spelling
             // (never null, which would lose them), and each is named once on stderr.
+            let text = JSONWriter.write(value, options: JSONWriter.Options(pretty: true, nonFiniteAsText: true))
+            // Where they are is looked for only when the text may hold one.
             var places: [String] = []
-            let jsonSafe = nonFiniteAsText(value, path: "", places: &places)
+            if mayHoldNonFinite(text) { nonFinitePlaces(value, path: "", into: &places) }
             if !places.isEmpty {
                 invocation.io.printError("warning: \(label): \(places.joined(separator: ", ")) \(places.count == 1 ? "is" : "are") infinite or not a number; JSON has no such numbers, so they are written as strings (\".inf\", \"-.inf\", \".nan\")")
             }
-            invocation.io.print(JSONWriter.write(jsonSafe, options: .pretty))
+            invocation.io.print(text)
         case "yaml": invocation.io.out(YAMLEmitter.emit(value))
         default: throw UsageError("--to takes json or yaml, not '\(target)'")
         }
         return .success
     }
 
-    /// `value` with every non-finite number as its YAML text (`.inf`, `-.inf`, `.nan`); `places`
-    /// gets the path of each (`a.b[2]`).
-    static func nonFiniteAsText(_ value: Value, path: String, places: inout [String]) -> Value {
+    /// Whether the JSON text holds `.inf"` or `.nan"` (a byte scan; String.contains is slow on
+    /// megabytes).
+    static func mayHoldNonFinite(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            guard bytes.count >= 5 else { return false }
+            for i in 0..<(bytes.count - 4) where bytes[i] == UInt8(ascii: ".") && bytes[i + 4] == UInt8(ascii: "\"") {
+                let word = (bytes[i + 1], bytes[i + 2], bytes[i + 3])
+                if word == (UInt8(ascii: "i"), UInt8(ascii: "n"), UInt8(ascii: "f")) || word == (UInt8(ascii: "n"), UInt8(ascii: "a"), UInt8(ascii: "n")) {
+                    return true
+                }
+            }
+            return false
+        }
+    }
+
+    /// The path of every non-finite number in `value` (`a.b[2]`).
+    static func nonFinitePlaces(_ value: Value, path: String, into places: inout [String]) {
         switch value {
         case .double(let d) where !d.isFinite:
             places.append(path.isEmpty ? "the document" : path)
-            return .string(d.isNaN ? ".nan" : (d < 0 ? "-.inf" : ".inf"))
         case .array(let items):
-            return .array(items.enumerated().map { nonFiniteAsText($0.element, path: "\(path)[\($0.offset)]", places: &places) })
+            for (index, item) in items.enumerated() { nonFinitePlaces(item, path: "\(path)[\(index)]", into: &places) }
         case .object(let object):
-            var out = ValueObject()
-            for entry in object.entries {
-                out[entry.key] = nonFiniteAsText(entry.value, path: path.isEmpty ? entry.key : "\(path).\(entry.key)", places: &places)
-            }
-            return .object(out)
+            for entry in object.entries { nonFinitePlaces(entry.value, path: path.isEmpty ? entry.key : "\(path).\(entry.key)", into: &places) }
         default:
-            return value
+            break
         }
     }
 

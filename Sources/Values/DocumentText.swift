@@ -6,6 +6,12 @@ public enum DocumentText {
     /// Throws at the first byte that is not valid UTF-8 or is a refused control character.
     /// `yaml` also refuses DEL and the C1 controls but NEL, as YAML's printable set does.
     public static func check(_ bytes: [UInt8], file: String?, yaml: Bool) throws(SyntaxError) {
+        // Fast path: plain printable ASCII, tabs and line breaks need no decoding; only a file
+        // with something else is walked in detail (which also finds the line and column).
+        let plain = bytes.withUnsafeBufferPointer { buffer in
+            buffer.allSatisfy { ($0 >= 0x20 && $0 < 0x7F) || $0 == 0x0A || $0 == 0x09 || $0 == 0x0D }
+        }
+        if plain { return }
         var line = 1
         var column = 1
         var i = 0

@@ -6,11 +6,15 @@ public enum JSONWriter {
         public var pretty: Bool
         /// Object keys in sorted order instead of insertion order (for stable output).
         public var sortKeys: Bool
+        /// Infinity and NaN, which JSON has no numbers for, as the strings `".inf"`, `"-.inf"`
+        /// and `".nan"` (their YAML spelling) instead of `null`, which would lose them.
+        public var nonFiniteAsText: Bool
 
-        /// Options: indented output, keys sorted.
-        public init(pretty: Bool = false, sortKeys: Bool = false) {
+        /// Options: indented output, keys sorted, non-finite numbers as text.
+        public init(pretty: Bool = false, sortKeys: Bool = false, nonFiniteAsText: Bool = false) {
             self.pretty = pretty
             self.sortKeys = sortKeys
+            self.nonFiniteAsText = nonFiniteAsText
         }
 
         /// One line, keys in order.
@@ -39,6 +43,7 @@ public enum JSONWriter {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
         case .int(let i): out += String(i)
+        case .double(let d) where !d.isFinite && options.nonFiniteAsText: out += d.isNaN ? "\".nan\"" : (d < 0 ? "\"-.inf\"" : "\".inf\"")
         case .double(let d): out += format(d)
         case .string(let s): writeString(s, into: &out)
         case .array(let elements):

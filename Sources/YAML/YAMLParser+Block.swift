@@ -9,6 +9,7 @@ extension Parser {
     mutating func parseNode(parentIndent: Int, position: Position) throws(SyntaxError) -> Value {
         depth += 1
         defer { depth -= 1 }
+        if shallowStack && depth > Parser.shallowDepth { throw error(Parser.deeperThanThisStack) }
         guard depth <= YAMLParser.maximumDepth + 1 else { throw error("nesting deeper than \(YAMLParser.maximumDepth) levels") }
 
         var sameLine = !(try skipToToken())

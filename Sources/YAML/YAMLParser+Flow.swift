@@ -7,6 +7,7 @@ extension Parser {
     mutating func parseFlowCollection() throws(SyntaxError) -> Value {
         depth += 1
         defer { depth -= 1 }
+        if shallowStack && depth > Parser.shallowDepth { throw error(Parser.deeperThanThisStack) }
         guard depth <= YAMLParser.maximumDepth + 1 else { throw error("nesting deeper than \(YAMLParser.maximumDepth) levels") }
         let start = mark
         let isMapping = cur == UInt8(ascii: "{")

@@ -35,11 +35,18 @@ public enum YAMLParser {
         try DocumentText.check(bytes, file: file, yaml: true)
         // The reader is recursive: it runs on a thread with a stack large enough for
         // `maximumDepth` levels, whatever thread (a small cooperative one) calls it.
-        let result = onLargeStack { () -> Result<Value, SyntaxError> in
+        let parse = { (shallow: Bool) -> Result<Value, SyntaxError> in
             var parser = Parser(bytes: bytes, file: file)
+            parser.shallowStack = shallow
             return Result { () throws(SyntaxError) -> Value in try parser.parseStream() }
         }
-        return try result.get()
+        // Read right here; a document that nests deeper than this thread's stack may hold (a
+        // small cooperative one) is read again on a thread with a large stack.
+        let here = parse(true)
+        if case .failure(let error) = here, error.message == Parser.deeperThanThisStack {
+            return try onLargeStack { parse(false) }.get()
+        }
+        return try here.get()
     }
 
     /// Stack for the reader's thread: room for `maximumDepth` nested nodes with a wide margin
@@ -106,14 +113,14 @@ public enum YAMLParser {
 
 /// The bytes the reader looks for, by name.
 enum Byte {
-    static let space = UInt8(ascii: " ")
-    static let tab = UInt8(ascii: "\t")
-    static let lf = UInt8(ascii: "\n")
-    static let cr = UInt8(ascii: "\r")
-    static let hash = UInt8(ascii: "#")
-    static let colon = UInt8(ascii: ":")
-    static let dash = UInt8(ascii: "-")
-    static let comma = UInt8(ascii: ",")
+    static var space: UInt8 { UInt8(ascii: " ") }
+    static var tab: UInt8 { UInt8(ascii: "\t") }
+    static var lf: UInt8 { UInt8(ascii: "\n") }
+    static var cr: UInt8 { UInt8(ascii: "\r") }
+    static var hash: UInt8 { UInt8(ascii: "#") }
+    static var colon: UInt8 { UInt8(ascii: ":") }
+    static var dash: UInt8 { UInt8(ascii: "-") }
+    static var comma: UInt8 { UInt8(ascii: ",") }
 }
 
 /// Where a node starts relative to what came before it on its line.
@@ -140,6 +147,11 @@ struct Parser {
     /// The line of an explicit `---`, when the document has one: a root node on that line
     /// cannot open a block collection.
     var documentStartLine: Int?
+    /// Reading on a thread whose stack may be small: past `shallowDepth` levels the reader
+    /// stops with `deeperThanThisStack`, and `YAMLParser.parse` reads again on a large stack.
+    var shallowStack = false
+    static let shallowDepth = 200
+    static let deeperThanThisStack = "(nested deeper than this thread's stack allows; read again on a larger one)"
 
     init(bytes: [UInt8], file: String?) {
         self.b = bytes

@@ -155,6 +155,10 @@ public enum YAMLScalarResolver {
     /// whose value does not fit in 64 bits. The reader refuses such a scalar, with its line and
     /// column, rather than round it.
     public static func isOversizedInteger(_ text: String) -> Bool {
+        // Nothing shorter can pass 64 bits (the shortest that does: 0x8000000000000000).
+        guard text.utf8.count >= 18, let first = text.utf8.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") || isDigit(first) else {
+            return false
+        }
         var body = Array(text.utf8)[...]
         var negative = false
         if let first = body.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") {
