@@ -15,7 +15,8 @@ import Values
         ("timeout: 9999999999999h", "timeout '9999999999999h' is longer than a year"),
         ("timeout: 0x7fffffffffffffff", "timeout '9223372036854775807' is longer than a year"),
         ("retry: {retry: 3, delay: 99999999999999d}", "retry delay '99999999999999d' is longer than a year"),
-        ("retry: 99999999999999999999", "is not a whole number from 0 to 1000"),
+        ("retry: 99999999999999999999", "job.yaml:2:10: the integer 99999999999999999999 does not fit in 64 bits"),
+        ("retry: '99999999999999999999'", "is not a whole number from 0 to 1000"),
     ])
     func hugeDurationsAreInvalid(_ line: String, _ message: String) async throws {
         let directory = makeTemporaryDirectory()
