@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets and runs each for a set time (default 600 s), keeping what they
 # find in fuzz/findings/TARGET/. Usage: bash bench/fuzz.sh [SECONDS] [TARGET...]
-# Targets: yaml properties jobs http response shell. A crash leaves crash-* files there; add each
+# Targets: yaml properties jobs http response shell yamldiff. A crash leaves crash-* files there; add each
 # as a regression input to the tests once fixed. `shell` is the property test of shell
 # substitution (random values in random shell contexts never run as code), run for about as long.
 #
@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-600}"; shift || true
-targets=("${@:-yaml properties jobs http response shell}")
+targets=("${@:-yaml properties jobs http response shell yamldiff}")
 read -r -a targets <<< "${targets[*]}"
 out=.build-fuzz
 mkdir -p "$out"
@@ -26,6 +26,13 @@ sources() {
 }
 
 for target in "${targets[@]}"; do
+  if [ "$target" = yamldiff ]; then
+    # Random YAML read by pdstep and by PyYAML (Tests/YAMLTests/differential.py), ~20 a second.
+    swift build --product pdstep >/dev/null
+    echo "differential YAML test against PyYAML for about $seconds s"
+    python3 Tests/YAMLTests/differential.py .build/debug/pdstep --count $((seconds * 20)) --seed "$RANDOM" | tail -n 20
+    continue
+  fi
   if [ "$target" = shell ]; then
     # About 180 runs a second (each starts /bin/sh and bash); a failure prints its seed.
     echo "property-testing shell substitution for about $seconds s"
