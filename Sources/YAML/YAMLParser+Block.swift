@@ -75,6 +75,9 @@ extension Parser {
         let c = cur
         switch c {
         case Byte.dash where isBlankOrEnd(pos + 1):
+            if let propertiesMark, propertiesMark.line == line {
+                throw error("a block list cannot start on the line of its anchor or tag; put '- ...' on the next line")
+            }
             if position == .mappingValue && sameLine {
                 throw error("a block sequence cannot start on the same line as its key; put '- ...' on the next line")
             }
@@ -103,6 +106,10 @@ extension Parser {
                 return try expand(alias: name, at: aliasMark)
             }
         case UInt8(ascii: "["), UInt8(ascii: "{"):
+            // Lines of a flow collection inside a block one are indented past the block's.
+            let outer = flowMinimumColumn
+            flowMinimumColumn = parentIndent + 1
+            defer { flowMinimumColumn = outer }
             value = try parseFlowCollection()
             skipSpaces()
             if cur == Byte.colon && (isBlankOrEnd(pos + 1)) {

@@ -37,6 +37,10 @@ extension Parser {
             try skipFlowSpace(start)
             var pair: (String, Value)?
             if cur == Byte.colon {
+                // In a flow list, `key: value` is a one-line pair: its ':' on the key's line.
+                if !isMapping && line != entryMark.line {
+                    throw error("in a flow list, a 'key: value' entry must have its ':' on the key's line")
+                }
                 pos += 1
                 try skipFlowSpace(start)
                 let value: Value
@@ -76,7 +80,10 @@ extension Parser {
     }
 
     mutating func skipFlowSpace(_ start: Mark) throws(SyntaxError) {
-        try skipToToken()
+        let crossed = try skipToToken()
+        if crossed && !atEnd && column < flowMinimumColumn {
+            throw error("this line of a flow collection must be indented past the block it is in (column \(flowMinimumColumn + 1) or more)")
+        }
         if atEnd {
             let isMapping = at(start.pos) == UInt8(ascii: "{")
             throw error("unterminated flow \(isMapping ? "mapping (missing '}')" : "list (missing ']')")", at: start)

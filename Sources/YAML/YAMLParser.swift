@@ -150,6 +150,8 @@ struct Parser {
     /// Reading on a thread whose stack may be small: past `shallowDepth` levels the reader
     /// stops with `deeperThanThisStack`, and `YAMLParser.parse` reads again on a large stack.
     var shallowStack = false
+    /// The least column a line of the current flow collection may start at (0 at the root).
+    var flowMinimumColumn = 0
     static let shallowDepth = 200
     static let deeperThanThisStack = "(nested deeper than this thread's stack allows; read again on a larger one)"
 
@@ -166,6 +168,7 @@ struct Parser {
 
     /// A plain scalar's value; an integer past 64 bits is refused with its place, never rounded.
     func resolvePlain(_ text: String, at start: Mark) throws(SyntaxError) -> Value {
+        if text == "<<" { throw error("'<<' (merge) can only be a mapping key", at: start) }
         if YAMLScalarResolver.isOversizedInteger(text) {
             throw error("the integer \(text) does not fit in 64 bits; quote it to keep it as text", at: start)
         }
