@@ -37,6 +37,11 @@ public enum DocumentText {
             if yaml && (0x80...0x9F).contains(scalar) && scalar != 0x85 {
                 throw SyntaxError("control character \(name(scalar)) is not allowed in a job file", at: SourceLocation(file: file, line: line, column: column))
             }
+            if yaml && (scalar == 0x85 || scalar == 0x2028 || scalar == 0x2029) {
+                // YAML 1.1 reads these as line breaks, which no job file means; refused rather
+                // than read one way here and another in Rundeck.
+                throw SyntaxError("\(name(scalar)) (\(scalar == 0x85 ? "NEL" : scalar == 0x2028 ? "line separator" : "paragraph separator")) is a line break in YAML 1.1, which pdstep does not read; use a line feed, or the escape \\N, \\L or \\P in a double-quoted string", at: SourceLocation(file: file, line: line, column: column))
+            }
             i += length
             column += 1
         }

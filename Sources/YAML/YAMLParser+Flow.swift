@@ -110,8 +110,10 @@ extension Parser {
             let aliasMark = mark
             let name = try readName(after: "*")
             return try expand(alias: name, at: aliasMark)
-        case Byte.comma, UInt8(ascii: "]"), UInt8(ascii: "}"), Byte.colon:
+        case Byte.comma, UInt8(ascii: "]"), UInt8(ascii: "}"):
             value = .null
+        case Byte.colon where isBlankOrEnd(pos + 1) || ",[]{}".utf8.contains(at(pos + 1)):
+            value = .null  // an empty node before ':' (`:x` is the plain scalar ":x")
         default:
             let text = try parsePlain(parentIndent: -1, flow: true)
             try refuseValueKey(text, at: propertiesMark)

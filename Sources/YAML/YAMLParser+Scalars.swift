@@ -63,7 +63,8 @@ extension Parser {
             while !isBreakOrEnd(pos) {
                 let c = cur
                 if c == Byte.colon && (isBlankOrEnd(pos + 1) || flow && ",[]{}".utf8.contains(at(pos + 1))) { break }
-                if flow && (c == Byte.comma || c == UInt8(ascii: "?") || c == UInt8(ascii: "[") || c == UInt8(ascii: "]")
+                // (`?` ends nothing inside a plain scalar: `[?x]` holds "?x", as the YAML test suite says.)
+                if flow && (c == Byte.comma || c == UInt8(ascii: "[") || c == UInt8(ascii: "]")
                     || c == UInt8(ascii: "{") || c == UInt8(ascii: "}")) { break }
                 if c == Byte.space || c == Byte.tab {
                     if at(pos + 1) == Byte.hash || c == Byte.tab { break }

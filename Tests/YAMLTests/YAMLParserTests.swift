@@ -69,6 +69,15 @@ import Values
         #expect(JSONWriter.write(try YAMLParser.parse(yaml)) == json, "\(yaml.debugDescription)")
     }
 
+    /// YAML 1.1's other line breaks are refused with their place, never read one way here and
+    /// another elsewhere; their escapes still work.
+    @Test func nelLsAndPsAreRefusedButTheirEscapesWork() throws {
+        for text in ["\"a\u{85}b\"", "a: x\u{2028}y", "- \u{2029}"] {
+            #expect { try YAMLParser.parse(text) } throws: { ($0 as? SyntaxError)?.message.contains("is a line break in YAML 1.1") == true }
+        }
+        #expect(try YAMLParser.parse("\"a\\Nb\\Lc\"") == .string("a\u{85}b\u{2028}c"))
+    }
+
     @Test func utf16And32WithAByteOrderMarkAreDecoded() throws {
         let text = "a: héllo\nb: [1, 2]\n"
         var utf16: [UInt8] = [0xFF, 0xFE]
