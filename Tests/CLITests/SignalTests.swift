@@ -91,7 +91,9 @@ import Values
     @Test func killNineMidSendLeavesTheEventInTheOutbox() async throws {
         let f = try BinaryFixture()
         defer { f.sandbox.stop() }
-        f.fault(#"{"path": "/v2/enqueue", "count": 1, "delay_ms": 5000}"#)
+        // The answer is held far longer than the test can take, even on a loaded machine where
+        // the test's own task may wait seconds for a thread: the kill always lands mid-send.
+        f.fault(#"{"path": "/v2/enqueue", "count": 1, "delay_ms": 120000}"#)
         let outbox = f.directory + "/outbox"
         let started = try Started(["send-event", "--summary", "db down", "--source", "db1", "--dedup-key", "k9", "--outbox", outbox], directory: f.directory)
         try await Self.waitUntil { f.sandbox.shared.withLock { $0.faults.isEmpty } }
