@@ -218,15 +218,22 @@ public enum JobDecoder {
         } else {
             throw JobDefinitionError("\(label): a step needs one of exec, script, scriptfile, jobref or type")
         }
+        // `keepgoingOnSuccess` counts only inside `errorhandler`: Rundeck reads the handler's map
+        // for it and ignores one written beside it (WorkflowDataImpl.groovy 110-117).
         var handler: WorkflowStep?
-        var keepgoingOnSuccess = truthy(map["keepgoingOnSuccess"])
+        var keepgoingOnSuccess = false
         if let handlerValue = map["errorhandler"] {
             guard allowHandler else { throw JobDefinitionError("\(label): an error handler cannot have its own error handler") }
             guard case .object(let handlerMap) = handlerValue else {
                 throw JobDefinitionError("\(label): 'errorhandler' must be a map holding one step")
             }
+            // Rundeck refuses to save a node step whose handler is a workflow step
+            // (WorkflowStepDataImpl.groovy 39-42): the handler runs on each failed node.
+            if isNodeStep(map) && !isNodeStep(handlerMap) {
+                throw JobDefinitionError("\(label): Must have a Node Step as an Error Handler (Rundeck refuses to save this job): the step runs on nodes, so its handler must be a command, a script, or a step with nodeStep: true, not a workflow step such as flow-control")
+            }
             handler = try decodeStep(handlerMap, label: label + ", error handler", allowHandler: false)
-            keepgoingOnSuccess = truthy(handlerMap["keepgoingOnSuccess"]) || keepgoingOnSuccess
+            keepgoingOnSuccess = truthy(handlerMap["keepgoingOnSuccess"])
         }
         var filters: [LogFilterConfig] = []
         if case .object(let plugins)? = map["plugins"] {
@@ -235,6 +242,14 @@ public enum JobDecoder {
         return WorkflowStep(
             kind: kind, description: map["description"].flatMap(scalarText), errorHandler: handler,
             keepgoingOnSuccess: keepgoingOnSuccess, logFilters: filters)
+    }
+
+    /// True for a node step as Rundeck decides it (PluginStep.fromMap, JobExec.jobExecFromMap):
+    /// commands and scripts always; a job reference or plugin step when it says `nodeStep: true`.
+    static func isNodeStep(_ map: ValueObject) -> Bool {
+        if case .object(let ref)? = map["jobref"] { return truthy(ref["nodeStep"]) }
+        if map["type"] != nil { return truthy(map["nodeStep"]) }
+        return true
     }
 
     static func logFilters(_ value: Value?, label: String) throws(JobDefinitionError) -> [LogFilterConfig] {

@@ -51,7 +51,11 @@ struct WorkflowRules: Sendable {
         guard let error else {
             return Verdict(state: dryRun ? .planned : .succeeded, failed: false, goOn: self.halt == nil)
         }
-        if handler == .succeeded && (keepgoing || keepgoingOnSuccess) {
+        // A failed step's halt came from its error handler (flow-control): the halt stops the
+        // workflow and the step's failure stands, whatever keepgoing says and even with
+        // `fail: false` (BaseWorkflowExecutor.java 768-773 keeps the step's own result;
+        // EngineWorkflowExecutor.java 280-282 fails the workflow on it).
+        if handler == .succeeded && halt == nil && (keepgoing || keepgoingOnSuccess) {
             return Verdict(state: .recovered, failed: false, goOn: self.halt == nil)
         }
         failedSteps += 1
@@ -59,13 +63,24 @@ struct WorkflowRules: Sendable {
         return Verdict(state: .failed, failed: true, goOn: keepgoing && self.halt == nil)
     }
 
+    /// Rundeck's execution state names, which a halt's status cannot take (case ignored).
+    static let stateNames: Set<String> = ["timedout", "failed-with-retry", "aborted", "succeeded", "failed", "queued", "scheduled"]
+
+    /// True when `status` is a custom status (Execution.isCustomStatusString).
+    static func isCustomStatus(_ status: String) -> Bool { !stateNames.contains(status.lowercased()) }
+
     /// How the workflow ended, once no step goes on: halted by flow control, cut short by the
     /// timeout (`cancelled` before every step ran), failed, or succeeded.
     func end(cancelled: Bool, ranAll: Bool) -> End {
         let failure = firstFailure ?? .failed
         if let halt {
-            if failedSteps > 0 { return End(state: .failed, status: halt.status, exitCode: failure) }
-            if halt.status != nil { return End(state: .other, status: halt.status, exitCode: .failed) }
+            // Only a custom status is kept: one of Rundeck's own state names (`succeeded`,
+            // `failed`, ...) given as a halt's status is dropped and the job fails
+            // (ExecutionJob.groovy 158, Execution.isCustomStatusString).
+            let status = halt.status.flatMap { Self.isCustomStatus($0) ? $0 : nil }
+            if failedSteps > 0 { return End(state: .failed, status: status, exitCode: failure) }
+            if let status { return End(state: .other, status: status, exitCode: .failed) }
+            if halt.status != nil { return End(state: .failed, status: nil, exitCode: .failed) }
             return halt.fail ? End(state: .failed, status: nil, exitCode: .failed) : End(state: .succeeded, status: nil, exitCode: .success)
         }
         if cancelled && failedSteps == 0 && !ranAll { return End(state: .timedout, status: nil, exitCode: .timedOut) }

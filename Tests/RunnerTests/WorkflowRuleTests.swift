@@ -2,6 +2,7 @@ import Foundation
 import StepKit
 import Testing
 import Values
+import YAML
 
 @testable import Runner
 
@@ -171,21 +172,103 @@ import Values
         #expect(fail.state == .failed)
     }
 
+    /// A handler's halt stops the workflow with its status, and the failed step's failure stands
+    /// (BaseWorkflowExecutor.java 768-773 keeps the step's own result; EngineWorkflowExecutor.java
+    /// 280-282 fails the workflow on it), with or without keepgoing / keepgoingOnSuccess.
     @Test func aHandlerThatHaltsStopsTheWorkflowWithItsStatus() async throws {
         let h = Harness()
         let outcome = try await h.run("""
             - name: j
               sequence:
                 commands:
-                - exec: exit 2
+                - type: test-probe
+                  configuration: {message: hi, fail: remote}
                   errorhandler:
                     type: flow-control
                     configuration: {halt: 'true', fail: 'false', status: 'graceful stop'}
                     keepgoingOnSuccess: true
                 - exec: echo never
             """)
-        #expect(outcome.status == "graceful stop")
+        #expect(outcome.state == .failed && outcome.status == "graceful stop" && outcome.exitCode != .success)
         #expect(!h.recorder.lines.contains("never"))
+    }
+
+    @Test(arguments: ["", "keepgoing: true", "keepgoing: false"], ["", "keepgoingOnSuccess: true"])
+    func aHandlerHaltWithoutFailureLeavesTheJobFailed(_ keepgoing: String, _ onSuccess: String) async throws {
+        let h = Harness()
+        let outcome = try await h.run("""
+            - name: j
+              sequence:
+                \(keepgoing)
+                commands:
+                - type: test-probe
+                  configuration: {message: hi, fail: remote}
+                  errorhandler:
+                    type: flow-control
+                    configuration: {halt: 'true', fail: 'false'}
+                    \(onSuccess)
+                - exec: echo never
+            """)
+        #expect(outcome.state == .failed && outcome.exitCode != .success)
+        #expect(h.recorder.steps.first?.1 == .failed)
+        #expect(!h.recorder.lines.contains("never"))
+    }
+
+    /// `succeeded`, `failed` and Rundeck's other state names are not custom statuses: the job
+    /// fails and says so (ExecutionJob.groovy 158, Execution.isCustomStatusString).
+    @Test(arguments: ["succeeded", "Failed", "timedout", "aborted"])
+    func aHaltWithAStateNameAsItsStatusFails(_ status: String) async throws {
+        let outcome = try await Harness().run("""
+            - name: j
+              sequence:
+                commands:
+                - type: flow-control
+                  configuration: {halt: 'true', fail: 'false', status: '\(status)'}
+            """)
+        #expect(outcome.state == .failed && outcome.status == nil && outcome.exitCode == .failed)
+    }
+
+    /// `keepgoingOnSuccess` beside `errorhandler` is not the handler's flag: Rundeck reads it
+    /// from the handler's map only (WorkflowDataImpl.groovy 110-117), stops, and fails.
+    @Test func keepgoingOnSuccessBesideTheHandlerDoesNotCount() async throws {
+        let h = Harness()
+        let outcome = try await h.run("""
+            - name: j
+              sequence:
+                commands:
+                - exec: exit 4
+                  keepgoingOnSuccess: true
+                  errorhandler: {exec: echo handled}
+                - exec: echo next-ran
+            """)
+        #expect(outcome.state == .failed && outcome.exitCode == .failed)
+        #expect(h.recorder.lines.contains("handled") && !h.recorder.lines.contains("next-ran"))
+    }
+
+    /// Rundeck refuses to save a node step whose error handler is a workflow step
+    /// (WorkflowStepDataImpl.groovy 39-42); a node step's handler may be a command, a script or a
+    /// `nodeStep: true` step, and a workflow step may have any handler.
+    @Test func aNodeStepNeedsANodeStepAsItsHandler() throws {
+        func decode(_ step: String) throws -> [Job] {
+            try JobDecoder.decode(try YAMLParser.parse("- name: j\n  sequence:\n    commands:\n" + step), file: "j.yaml")
+        }
+        for refused in [
+            "    - exec: exit 1\n      errorhandler: {type: flow-control, configuration: {halt: 'true'}}\n",
+            "    - script: exit 1\n      errorhandler: {jobref: {name: other}}\n",
+            "    - {type: test-probe, nodeStep: true, errorhandler: {type: export-var}}\n",
+        ] {
+            #expect(throws: JobDefinitionError.self, "\(refused)") { try decode(refused) }
+            do { _ = try decode(refused) } catch { #expect("\(error)".contains("Must have a Node Step as an Error Handler")) }
+        }
+        for accepted in [
+            "    - exec: exit 1\n      errorhandler: {script: echo x}\n",
+            "    - exec: exit 1\n      errorhandler: {jobref: {name: other, nodeStep: 'true'}}\n",
+            "    - exec: exit 1\n      errorhandler: {type: some-node-plugin, nodeStep: true}\n",
+            "    - type: test-probe\n      errorhandler: {exec: echo x}\n",
+            "    - jobref: {name: other}\n      errorhandler: {type: flow-control}\n",
+        ] {
+            #expect(throws: Never.self, "\(accepted)") { try decode(accepted) }
+        }
     }
 
     @Test func timeoutEndsTheJobAsTimedOutAndKillsTheCommand() async throws {
