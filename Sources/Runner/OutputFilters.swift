@@ -10,22 +10,44 @@ struct OutputFilters {
     /// Every filter type pdstep accepts.
     static let supported: Set<String> = displayOnly.union(["key-value-data", "key-value-data-multilines", "mask-passwords"])
 
-    /// Rundeck's default capture pattern (source, not the older docs' version).
+    /// Rundeck's default capture pattern (KeyValueDataLogFilterPlugin.PATTERN).
     static let defaultPattern = #"^RUNDECK:DATA:\s*([^\s]+?)\s*=\s*(.+)$"#
+    /// The multi-line filter's default (DataKeyFilterMultiLines.PATTERN), matched with DOTALL.
+    static let defaultMultilinePattern = #"^(.+?)\s*=\s*(.+)"#
+    /// Characters not allowed in a key (KeyValueDataLogFilterPlugin.INVALID_KEY_PATTERN).
+    static let defaultInvalidKeyPattern = #"\s|\$|\{|\}|\\"#
 
-    private struct Capture {
-        var regex: NSRegularExpression
+    /// `key-value-data` (rundeckapp KeyValueDataLogFilterPlugin.groovy): each output line is
+    /// matched whole (`Matcher.matches()`), or searched with `matchSubstrings` (every match with
+    /// `allowMultipleMatches`). Key = group 1 and value = group 2, or `name` and group 1.
+    fileprivate struct LineCapture {
+        var pattern: Pattern
         var name: String?
         var substrings: Bool
+        var everyMatch: Bool
         var logData: Bool
-        var hideMatches: Bool
         var invalidKey: NSRegularExpression?
+        /// What an invalid key character becomes: `_`, or with `replaceFilteredResult` the
+        /// `invalidCharactersReplacement` (removed when that is unset).
         var replacement: String
-        var multiline: Bool
-        var collected: [String] = []
     }
 
-    private var captures: [Capture] = []
+    /// `key-value-data-multilines` (rundeck-plugins DataKeyFilterMultiLines.groovy): the whole
+    /// output, each line followed by a line break, is matched once at the end with DOTALL; with
+    /// `captureMultipleKeysValues` each line is matched on its own instead, and a key seen again
+    /// gets the new value on a new line. `hideOutput` hides the lines it sees.
+    fileprivate struct OutputCapture {
+        var pattern: Pattern
+        var name: String?
+        var perLine: Bool
+        var hideOutput: Bool
+        var logData: Bool
+        var buffer = ""
+        var found: [(key: String, value: String)] = []
+    }
+
+    private var lineCaptures: [LineCapture] = []
+    private var outputCaptures: [OutputCapture] = []
     /// Display-only filter types present, for one note.
     private(set) var ignoredTypes: [String] = []
     /// What was captured, in order (a later value for a key replaces the earlier one).
@@ -33,27 +55,29 @@ struct OutputFilters {
 
     init(_ configs: [LogFilterConfig]) throws(StepError) {
         for config in configs {
+            let options = config.config
+            func flag(_ name: String) -> Bool { parseBoolean(options[name] ?? "") ?? false }
+            let name = options["name"].flatMap { $0.isEmpty ? nil : $0 }
             switch config.type {
-            case "key-value-data", "key-value-data-multilines":
-                let multiline = config.type == "key-value-data-multilines"
-                let pattern = config.config["regex"].flatMap { $0.isEmpty ? nil : $0 } ?? (multiline ? #"^(.*)$"# : Self.defaultPattern)
-                guard let regex = try? NSRegularExpression(pattern: pattern) else {
-                    throw StepError.invalid("log filter \(config.type): 'regex' is not a valid regular expression: \(pattern)", property: "regex")
+            case "key-value-data":
+                let pattern = try Pattern(options["regex"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultPattern, filter: config.type, name: name)
+                let invalidPattern = options["invalidKeyPattern"] ?? Self.defaultInvalidKeyPattern
+                var invalidKey: NSRegularExpression?
+                if !invalidPattern.isEmpty {
+                    guard let compiled = try? NSRegularExpression(pattern: invalidPattern) else {
+                        throw StepError.invalid("log filter key-value-data: 'invalidKeyPattern' is not a valid regular expression: \(invalidPattern)", property: "invalidKeyPattern")
+                    }
+                    invalidKey = compiled
                 }
-                let name = config.config["name"].flatMap { $0.isEmpty ? nil : $0 }
-                if regex.numberOfCaptureGroups == 1 && name == nil {
-                    throw StepError.invalid("log filter \(config.type): the regex has one group, so 'name' (the key to store it under) is required", property: "name")
-                }
-                if regex.numberOfCaptureGroups == 0 || regex.numberOfCaptureGroups > 2 {
-                    throw StepError.invalid("log filter \(config.type): the regex needs one group (the value, with 'name') or two (key and value)", property: "regex")
-                }
-                let invalidPattern = config.config["invalidKeyPattern"] ?? #"\s|\$|\{|\}|\\"#
-                captures.append(Capture(
-                    regex: regex, name: name, substrings: parseBoolean(config.config["matchSubstrings"] ?? "") ?? false,
-                    logData: parseBoolean(config.config["logData"] ?? "") ?? false,
-                    hideMatches: parseBoolean(config.config["replaceFilteredResult"] ?? "") ?? false,
-                    invalidKey: invalidPattern.isEmpty ? nil : try? NSRegularExpression(pattern: invalidPattern),
-                    replacement: config.config["invalidCharactersReplacement"] ?? "_", multiline: multiline))
+                lineCaptures.append(LineCapture(
+                    pattern: pattern, name: name, substrings: flag("matchSubstrings"), everyMatch: flag("allowMultipleMatches"),
+                    logData: flag("logData"), invalidKey: invalidKey,
+                    replacement: flag("replaceFilteredResult") ? options["invalidCharactersReplacement"] ?? "" : "_"))
+            case "key-value-data-multilines":
+                let pattern = try Pattern(
+                    options["regex"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultMultilinePattern, filter: config.type, name: name, dotAll: true)
+                outputCaptures.append(OutputCapture(
+                    pattern: pattern, name: name, perLine: flag("captureMultipleKeysValues"), hideOutput: flag("hideOutput"), logData: flag("logData")))
             case "mask-passwords":
                 break  // pdstep masks every secret in every line already
             default:
@@ -67,49 +91,120 @@ struct OutputFilters {
     }
 
     /// Examines one line of standard output. Answers false when the line should be hidden.
+    /// Empty lines are not examined, as in Rundeck.
     mutating func process(_ line: String) -> Bool {
+        guard !line.isEmpty else { return true }
+        for capture in lineCaptures {
+            let matches = capture.substrings
+                ? capture.pattern.find(in: line, every: capture.everyMatch) : capture.pattern.wholeMatch(line).map { [$0] } ?? []
+            for groups in matches {
+                guard let (key, value) = capture.pattern.keyAndValue(groups, name: capture.name), !key.isEmpty else { continue }
+                store(capture.invalidKey.map { Self.replacing($0, in: key, with: capture.replacement) } ?? key, value ?? "")
+            }
+        }
         var show = true
-        let range = NSRange(line.startIndex..., in: line)
-        for i in captures.indices {
-            let capture = captures[i]
-            guard let match = capture.regex.firstMatch(in: line, options: capture.substrings ? [] : [.anchored], range: range),
-                capture.substrings || match.range == range
-            else { continue }
-            func group(_ n: Int) -> String? {
-                guard let r = Range(match.range(at: n), in: line) else { return nil }
-                return String(line[r])
+        for i in outputCaptures.indices {
+            if outputCaptures[i].perLine {
+                outputCaptures[i].take(line)
+            } else {
+                outputCaptures[i].buffer += line + "\n"
             }
-            if capture.multiline {
-                if let value = group(1) { captures[i].collected.append(value) }
-            } else if capture.regex.numberOfCaptureGroups == 2, var key = group(1), let value = group(2) {
-                if let invalid = capture.invalidKey {
-                    key = invalid.stringByReplacingMatches(in: key, range: NSRange(key.startIndex..., in: key), withTemplate: NSRegularExpression.escapedTemplate(for: capture.replacement))
-                }
-                store(key, value)
-            } else if let name = capture.name, let value = group(1) {
-                store(name, value)
-            }
-            if capture.hideMatches { show = false }
+            if outputCaptures[i].hideOutput { show = false }
         }
         return show
     }
 
     /// Ends the step: multi-line captures are stored; answers lines to log (`logData`).
     mutating func finish() -> [String] {
-        var notes: [String] = []
-        for capture in captures {
-            if capture.multiline, let name = capture.name, !capture.collected.isEmpty {
-                store(name, capture.collected.joined(separator: "\n"))
-            }
-            if capture.logData && !data.isEmpty {
-                notes.append("captured data: " + data.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))
-            }
+        for i in outputCaptures.indices {
+            let buffer = outputCaptures[i].buffer
+            if !buffer.isEmpty { outputCaptures[i].take(buffer) }
+            for (key, value) in outputCaptures[i].found { store(key, value) }
         }
-        return notes
+        let logData = lineCaptures.contains(where: \.logData) || outputCaptures.contains(where: \.logData)
+        guard logData && !data.isEmpty else { return [] }
+        return ["captured data: " + data.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")]
+    }
+
+    private static func replacing(_ regex: NSRegularExpression, in key: String, with replacement: String) -> String {
+        regex.stringByReplacingMatches(
+            in: key, range: NSRange(key.startIndex..., in: key), withTemplate: NSRegularExpression.escapedTemplate(for: replacement))
     }
 
     private mutating func store(_ key: String, _ value: String) {
         data.removeAll { $0.key == key }
         data.append((key, value))
+    }
+}
+
+extension OutputFilters.OutputCapture {
+    /// Matches `text` whole; a key and value both non-empty are kept (DataKeyFilterMultiLines
+    /// `extractKeyValue`).
+    mutating func take(_ text: String) {
+        guard let groups = pattern.wholeMatch(text), let (key, value) = pattern.keyAndValue(groups, name: name),
+            !key.isEmpty, let value, !value.isEmpty
+        else { return }
+        if let index = found.firstIndex(where: { $0.key == key }) {
+            found[index].value += "\n" + value
+        } else {
+            found.append((key, value))
+        }
+    }
+}
+
+/// A capture filter's regular expression, with Java's two ways of matching: `matches()` (the
+/// whole text) and `find()`.
+struct Pattern {
+    private let regex: NSRegularExpression
+    /// The same expression followed by the end of the text, for `matches()`.
+    private let whole: NSRegularExpression
+    let groupCount: Int
+
+    /// Compiles `source`, and checks its groups as Rundeck's validator does: at least one, and
+    /// with only one a `name` to store it under.
+    init(_ source: String, filter: String, name: String?, dotAll: Bool = false) throws(StepError) {
+        let options: NSRegularExpression.Options = dotAll ? [.dotMatchesLineSeparators] : []
+        guard let regex = try? NSRegularExpression(pattern: source, options: options) else {
+            throw StepError.invalid("log filter \(filter): 'regex' is not a valid regular expression: \(source)", property: "regex")
+        }
+        // `(?:P)\z` is Java's matches(); when P ends in an `(?x)` comment the line break ends it.
+        guard let whole = (try? NSRegularExpression(pattern: "(?:" + source + ")\\z", options: options))
+            ?? (try? NSRegularExpression(pattern: "(?:" + source + "\n)\\z", options: options))
+        else {
+            throw StepError.invalid("log filter \(filter): 'regex' cannot be matched against a whole line: \(source)", property: "regex")
+        }
+        if regex.numberOfCaptureGroups == 0 {
+            throw StepError.invalid("log filter \(filter): the regex needs at least one group (the value, with 'name') or two (key and value)", property: "regex")
+        }
+        if regex.numberOfCaptureGroups == 1 && name == nil {
+            throw StepError.invalid("log filter \(filter): the regex has one group, so 'name' (the key to store it under) is required", property: "name")
+        }
+        self.regex = regex
+        self.whole = whole
+        self.groupCount = regex.numberOfCaptureGroups
+    }
+
+    /// The groups of a match of the whole text, or nil (Java's `matches()`).
+    func wholeMatch(_ text: String) -> [String?]? {
+        whole.firstMatch(in: text, options: [.anchored], range: NSRange(text.startIndex..., in: text)).map { groups($0, in: text) }
+    }
+
+    /// The groups of the first match in `text`, or of every match (Java's `find()`).
+    func find(in text: String, every: Bool) -> [[String?]] {
+        let range = NSRange(text.startIndex..., in: text)
+        if !every { return regex.firstMatch(in: text, range: range).map { [groups($0, in: text)] } ?? [] }
+        return regex.matches(in: text, range: range).map { groups($0, in: text) }
+    }
+
+    /// Key and value from a match's groups: `name` and group 1 when the expression has one
+    /// group, else groups 1 and 2. Nil when the key group did not take part.
+    func keyAndValue(_ groups: [String?], name: String?) -> (String, String?)? {
+        if groupCount == 1, let name { return (name, groups[1]) }
+        guard groupCount >= 2, let key = groups[1] else { return nil }
+        return (key, groups[2])
+    }
+
+    private func groups(_ match: NSTextCheckingResult, in text: String) -> [String?] {
+        (0...groupCount).map { n in Range(match.range(at: n), in: text).map { String(text[$0]) } }
     }
 }
