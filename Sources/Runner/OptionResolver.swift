@@ -53,6 +53,8 @@ struct OptionResolver {
                 problems.append("option '\(option.name)' is required\(option.description.isEmpty ? "" : " (\(option.description))"); give it with -o \(option.name)=VALUE")
                 continue
             }
+            // `${option.x.delimiter}` is there whether or not the option has a value.
+            if option.multivalued { resolved.visible[option.name + ".delimiter"] = option.delimiter }
             if !text.isEmpty, let problem = check(text, option) {
                 problems.append(problem)
                 continue
@@ -64,7 +66,6 @@ struct OptionResolver {
             } else {
                 resolved.visible[option.name] = text
             }
-            if option.multivalued { resolved.visible[option.name + ".delimiter"] = option.delimiter }
         }
         if !problems.isEmpty {
             throw StepError(.invalidInput, problems.count == 1 ? problems[0] : "\(problems.count) options are invalid", details: problems.count == 1 ? [] : problems)
@@ -72,9 +73,11 @@ struct OptionResolver {
         return resolved
     }
 
-    /// The rule a value breaks, or nil.
+    /// The rule a value breaks, or nil. A multi-valued value is split at its delimiter and empty
+    /// pieces are dropped (`a,,b` and `a,b,` are valid); `regex` must match each piece whole, as
+    /// Groovy's `==~` does (ExecutionService.groovy 3260-3281).
     private func check(_ value: String, _ option: JobOption) -> String? {
-        let pieces = option.multivalued ? value.components(separatedBy: option.delimiter) : [value]
+        let pieces = option.multivalued ? value.components(separatedBy: option.delimiter).filter { !$0.isEmpty } : [value]
         let shown = { (piece: String) in option.secure ? SecretRedactor.mask : piece }
         for piece in pieces {
             if option.enforced {
@@ -82,12 +85,10 @@ struct OptionResolver {
                     return "option '\(option.name)': '\(shown(piece))' is not one of the allowed values: \(option.values.joined(separator: ", "))"
                 }
             } else if let pattern = option.regex, !pattern.isEmpty {
-                guard let regex = try? NSRegularExpression(pattern: pattern) else {
+                guard let regex = JavaRegex(pattern) else {
                     return "option '\(option.name)': its regex \(pattern) is not a valid regular expression"
                 }
-                let range = NSRange(piece.startIndex..., in: piece)
-                let match = regex.firstMatch(in: piece, options: [.anchored], range: range)
-                if match?.range != range {
+                if !regex.matchesWhole(piece) {
                     return "option '\(option.name)': '\(shown(piece))' does not match the pattern \(pattern)"
                 }
             }

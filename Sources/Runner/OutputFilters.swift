@@ -21,7 +21,7 @@ struct OutputFilters {
     /// matched whole (`Matcher.matches()`), or searched with `matchSubstrings` (every match with
     /// `allowMultipleMatches`). Key = group 1 and value = group 2, or `name` and group 1.
     fileprivate struct LineCapture {
-        var pattern: Pattern
+        var pattern: JavaRegex
         var name: String?
         var substrings: Bool
         var everyMatch: Bool
@@ -37,7 +37,7 @@ struct OutputFilters {
     /// `captureMultipleKeysValues` each line is matched on its own instead, and a key seen again
     /// gets the new value on a new line. `hideOutput` hides the lines it sees.
     fileprivate struct OutputCapture {
-        var pattern: Pattern
+        var pattern: JavaRegex
         var name: String?
         var perLine: Bool
         var hideOutput: Bool
@@ -60,7 +60,7 @@ struct OutputFilters {
             let name = options["name"].flatMap { $0.isEmpty ? nil : $0 }
             switch config.type {
             case "key-value-data":
-                let pattern = try Pattern(options["regex"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultPattern, filter: config.type, name: name)
+                let pattern = try Self.pattern(options["regex"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultPattern, filter: config.type, name: name)
                 let invalidPattern = options["invalidKeyPattern"] ?? Self.defaultInvalidKeyPattern
                 var invalidKey: NSRegularExpression?
                 if !invalidPattern.isEmpty {
@@ -74,7 +74,7 @@ struct OutputFilters {
                     logData: flag("logData"), invalidKey: invalidKey,
                     replacement: flag("replaceFilteredResult") ? options["invalidCharactersReplacement"] ?? "" : "_"))
             case "key-value-data-multilines":
-                let pattern = try Pattern(
+                let pattern = try Self.pattern(
                     options["regex"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultMultilinePattern, filter: config.type, name: name, dotAll: true)
                 outputCaptures.append(OutputCapture(
                     pattern: pattern, name: name, perLine: flag("captureMultipleKeysValues"), hideOutput: flag("hideOutput"), logData: flag("logData")))
@@ -126,6 +126,21 @@ struct OutputFilters {
         return ["captured data: " + data.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")]
     }
 
+    /// Compiles a capture expression and checks its groups as Rundeck's validator does: at least
+    /// one, and with only one a `name` to store it under.
+    private static func pattern(_ source: String, filter: String, name: String?, dotAll: Bool = false) throws(StepError) -> JavaRegex {
+        guard let pattern = JavaRegex(source, dotAll: dotAll) else {
+            throw StepError.invalid("log filter \(filter): 'regex' is not a valid regular expression: \(source)", property: "regex")
+        }
+        if pattern.groupCount == 0 {
+            throw StepError.invalid("log filter \(filter): the regex needs at least one group (the value, with 'name') or two (key and value)", property: "regex")
+        }
+        if pattern.groupCount == 1 && name == nil {
+            throw StepError.invalid("log filter \(filter): the regex has one group, so 'name' (the key to store it under) is required", property: "name")
+        }
+        return pattern
+    }
+
     private static func replacing(_ regex: NSRegularExpression, in key: String, with replacement: String) -> String {
         regex.stringByReplacingMatches(
             in: key, range: NSRange(key.startIndex..., in: key), withTemplate: NSRegularExpression.escapedTemplate(for: replacement))
@@ -152,59 +167,12 @@ extension OutputFilters.OutputCapture {
     }
 }
 
-/// A capture filter's regular expression, with Java's two ways of matching: `matches()` (the
-/// whole text) and `find()`.
-struct Pattern {
-    private let regex: NSRegularExpression
-    /// The same expression followed by the end of the text, for `matches()`.
-    private let whole: NSRegularExpression
-    let groupCount: Int
-
-    /// Compiles `source`, and checks its groups as Rundeck's validator does: at least one, and
-    /// with only one a `name` to store it under.
-    init(_ source: String, filter: String, name: String?, dotAll: Bool = false) throws(StepError) {
-        let options: NSRegularExpression.Options = dotAll ? [.dotMatchesLineSeparators] : []
-        guard let regex = try? NSRegularExpression(pattern: source, options: options) else {
-            throw StepError.invalid("log filter \(filter): 'regex' is not a valid regular expression: \(source)", property: "regex")
-        }
-        // `(?:P)\z` is Java's matches(); when P ends in an `(?x)` comment the line break ends it.
-        guard let whole = (try? NSRegularExpression(pattern: "(?:" + source + ")\\z", options: options))
-            ?? (try? NSRegularExpression(pattern: "(?:" + source + "\n)\\z", options: options))
-        else {
-            throw StepError.invalid("log filter \(filter): 'regex' cannot be matched against a whole line: \(source)", property: "regex")
-        }
-        if regex.numberOfCaptureGroups == 0 {
-            throw StepError.invalid("log filter \(filter): the regex needs at least one group (the value, with 'name') or two (key and value)", property: "regex")
-        }
-        if regex.numberOfCaptureGroups == 1 && name == nil {
-            throw StepError.invalid("log filter \(filter): the regex has one group, so 'name' (the key to store it under) is required", property: "name")
-        }
-        self.regex = regex
-        self.whole = whole
-        self.groupCount = regex.numberOfCaptureGroups
-    }
-
-    /// The groups of a match of the whole text, or nil (Java's `matches()`).
-    func wholeMatch(_ text: String) -> [String?]? {
-        whole.firstMatch(in: text, options: [.anchored], range: NSRange(text.startIndex..., in: text)).map { groups($0, in: text) }
-    }
-
-    /// The groups of the first match in `text`, or of every match (Java's `find()`).
-    func find(in text: String, every: Bool) -> [[String?]] {
-        let range = NSRange(text.startIndex..., in: text)
-        if !every { return regex.firstMatch(in: text, range: range).map { [groups($0, in: text)] } ?? [] }
-        return regex.matches(in: text, range: range).map { groups($0, in: text) }
-    }
-
+extension JavaRegex {
     /// Key and value from a match's groups: `name` and group 1 when the expression has one
     /// group, else groups 1 and 2. Nil when the key group did not take part.
     func keyAndValue(_ groups: [String?], name: String?) -> (String, String?)? {
         if groupCount == 1, let name { return (name, groups[1]) }
         guard groupCount >= 2, let key = groups[1] else { return nil }
         return (key, groups[2])
-    }
-
-    private func groups(_ match: NSTextCheckingResult, in text: String) -> [String?] {
-        (0...groupCount).map { n in Range(match.range(at: n), in: text).map { String(text[$0]) } }
     }
 }

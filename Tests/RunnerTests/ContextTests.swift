@@ -167,6 +167,32 @@ import YAML
         #expect(unknown.exitCode == .invalidInput)
     }
 
+    /// An option's regex matches the whole value as Groovy's `==~` does, alternation included;
+    /// a multi-valued value drops its empty pieces; `${option.x.delimiter}` is there even when
+    /// the option is not given (ExecutionService.groovy 3260-3281).
+    @Test func optionRegexMatchesWholeAndEmptyPiecesAreDropped() async throws {
+        let job = """
+            - name: j
+              options:
+              - {name: n, regex: '\\d+|\\d+\\.\\d+'}
+              - {name: hosts, multivalued: true, delimiter: ',', regex: '[a-c]'}
+              - {name: tags, multivalued: true, delimiter: ';'}
+              sequence:
+                commands:
+                - exec: echo "RAN [${option.tags.delimiter}]"
+            """
+        for (n, hosts) in [("1.5", "a,,b"), ("15", "a,b,"), ("2", ",c")] {
+            let h = Harness()
+            let outcome = try await h.run(job, options: ["n": n, "hosts": hosts])
+            #expect(outcome.state == .succeeded, "\(n) \(hosts): \(h.recorder.notes)")
+            #expect(h.recorder.lines.contains("RAN [;]"))
+        }
+        for (n, hosts) in [("1.", "a"), ("1.5x", "a"), ("1", "a,d"), ("1", "ab")] {
+            let outcome = try await Harness().run(job, options: ["n": n, "hosts": hosts])
+            #expect(outcome.exitCode == .invalidInput, "\(n) \(hosts)")
+        }
+    }
+
     @Test func defaultsApplyOnlyWhenAnOptionIsNotGiven() async throws {
         let h = Harness()
         _ = try await h.run("""
