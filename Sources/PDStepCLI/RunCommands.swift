@@ -72,6 +72,7 @@ extension PDStep {
         var failed = false
         for job in selected {
             let problems = runner.validate(job, ignoreNodeFilter: arguments.has("ignore-node-filter"))
+            for warning in runner.warnings(job) { invocation.io.printError("warning: " + warning) }
             if problems.isEmpty {
                 invocation.io.print("ok: job \(job.fullName) (\(job.workflow.steps.count) step\(job.workflow.steps.count == 1 ? "" : "s"))")
                 if !job.ignoredFields.isEmpty {

@@ -1,6 +1,7 @@
-/// Rundeck's duration syntax (`Sizes.parseTimeDuration`): each number with an optional unit
-/// (`s`, `m`, `h`, `d`, `w`, `y`) is summed; a bare number counts as seconds; a number followed
-/// by any other letter is dropped. `120`, `6h 30m`, `1h1m1s` are all durations.
+/// Rundeck's duration syntax (`Sizes.parseTimeDuration`): each number with a unit (`s`, `m`,
+/// `h`, `d`, `w`, `y`) right after it is summed; a number at the end counts as seconds; a number
+/// followed by anything else counts for nothing. `120`, `6h 30m`, `1h1m1s` are durations;
+/// `2 h` is 0 (no timeout), which `surprise` warns about.
 public enum RundeckDuration {
     /// The longest duration pdstep accepts (a year): a job timeout or retry delay past it is a
     /// typo, and waiting on it must not overflow.
@@ -10,8 +11,20 @@ public enum RundeckDuration {
 
     /// Why `text` is not a usable duration, or nil when it is one.
     public static func problem(_ text: String) -> String? {
-        guard let seconds = seconds(text) else { return "is not a duration (like 30m, 1h30m or 120)" }
-        return seconds > maximumSeconds ? "is longer than a year, the longest duration pdstep accepts" : nil
+        read(text).seconds > maximumSeconds ? "is longer than a year, the longest duration pdstep accepts" : nil
+    }
+
+    /// A warning when Rundeck's rule makes `text` mean less than it seems to (`2 h` is 0 s, so a
+    /// timeout of `2 h` is no timeout), or nil.
+    public static func surprise(_ text: String) -> String? {
+        let reading = read(text)
+        if reading.dropped.isEmpty && reading.counted { return nil }
+        let meaning = reading.seconds == 0 ? "0 s" : "\(formatted(reading.seconds))"
+        if !reading.counted && reading.dropped.isEmpty {
+            return "'\(text)' holds no number, which Rundeck reads as \(meaning)"
+        }
+        let pieces = reading.dropped.map { "'\($0)'" }.joined(separator: ", ")
+        return "Rundeck reads '\(text)' as \(meaning): \(pieces) count\(reading.dropped.count == 1 ? "s" : "") for nothing (a number counts only when a unit letter s, m, h, d, w or y, or the end, follows it at once)"
     }
 
     /// Why `text` is not a usable retry count, or nil when it is one (empty counts as 0).
@@ -24,39 +37,48 @@ public enum RundeckDuration {
         return nil
     }
 
-    /// Seconds, or nil when the text holds no duration at all.
-    public static func seconds(_ text: String) -> Double? {
+    /// Seconds, as Rundeck computes them (0 when nothing counts).
+    public static func seconds(_ text: String) -> Double { read(text).seconds }
+
+    /// Rundeck's reading (`Sizes.parseTimeDuration`, Sizes.groovy 63-81): every match of
+    /// `(\d+)(.)?` in turn; a number and the one character after it count when that character is
+    /// a unit (case matters), or as seconds when nothing follows; any other character drops the
+    /// number (`2 h`, `1.5h` reads as 5 h). `5min` is 300 s (`5m`, then `in` holds no number).
+    static func read(_ text: String) -> (seconds: Double, counted: Bool, dropped: [String]) {
         var total = 0.0
-        var found = false
-        let chars = Array(text)
+        var counted = false
+        var dropped: [String] = []
+        let scalars = Array(text.unicodeScalars)
         var i = 0
-        while i < chars.count {
-            guard chars[i].isASCII, chars[i].isNumber else { i += 1; continue }
+        while i < scalars.count {
+            guard ("0"..."9").contains(scalars[i]) else { i += 1; continue }
+            let start = i
             var number = 0.0
-            while i < chars.count, chars[i].isASCII, let digit = chars[i].wholeNumberValue {
-                number = number * 10 + Double(digit)
+            while i < scalars.count, ("0"..."9").contains(scalars[i]) {
+                number = min(number * 10 + Double(scalars[i].value - 48), 1e300)
                 i += 1
             }
-            var unit = ""
-            while i < chars.count, chars[i].isLetter {
-                unit.append(chars[i])
-                i += 1
+            // Java's `.` takes any character but a line terminator.
+            guard i < scalars.count, !["\n", "\r", "\u{85}", "\u{2028}", "\u{2029}"].contains(scalars[i]) else {
+                total += number
+                counted = true
+                continue
             }
-            let multiplier: Double?
-            switch unit.lowercased() {
-            case "", "s": multiplier = 1
-            case "m": multiplier = 60
-            case "h": multiplier = 3600
-            case "d": multiplier = 86_400
-            case "w": multiplier = 604_800
-            case "y": multiplier = 31_536_000
-            default: multiplier = nil
-            }
-            if let multiplier {
+            let unit = scalars[i]
+            i += 1
+            if let multiplier = units[unit] {
                 total += number * multiplier
-                found = true
+                counted = true
+            } else {
+                dropped.append(String(String.UnicodeScalarView(scalars[start..<i])))
             }
         }
-        return found ? total : nil
+        return (total, counted, dropped)
+    }
+
+    private static let units: [Unicode.Scalar: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800, "y": 31_536_000]
+
+    private static func formatted(_ seconds: Double) -> String {
+        seconds < 1e15 ? "\(Int(seconds)) s" : "more than a year"
     }
 }

@@ -80,6 +80,12 @@ public struct JobRunner: Sendable {
         JobValidator(runner: self).problems(in: job, ignoreNodeFilter: ignoreNodeFilter)
     }
 
+    /// What `job` means in Rundeck that its author may not expect (a timeout of `2 h` is none):
+    /// printed by `validate` and logged when the job runs.
+    public func warnings(_ job: Job) -> [String] {
+        JobValidator(runner: self).warnings(in: job)
+    }
+
     /// Validates and runs `job`, with its retries and timeout.
     public func run(_ job: Job, _ request: RunRequest) async -> RunOutcome {
         log.setLevel(job.logLevel)
@@ -120,13 +126,21 @@ public struct JobRunner: Sendable {
                 retryMax = Int(count.trimmingCharacters(in: .whitespaces)) ?? 0
                 let delay = state.data.expand(retry.delay, unresolved: .keep)
                 if !delay.isEmpty, let problem = RundeckDuration.problem(delay) { problems.append("retry delay '\(delay)' \(problem)") }
-                retryDelay = RundeckDuration.seconds(delay) ?? 0
+                retryDelay = RundeckDuration.seconds(delay)
+                if !delay.isEmpty, let surprise = RundeckDuration.surprise(delay) {
+                    log.emit(.note(level: .warn, message: "job \(job.fullName): retry delay \(surprise)"))
+                }
             }
             var timeout: Double?
             if let text = job.timeout, !text.isEmpty {
                 let expanded = state.data.expand(text, unresolved: .keep)
                 if let problem = RundeckDuration.problem(expanded) { problems.append("timeout '\(expanded)' \(problem)") }
-                timeout = RundeckDuration.seconds(expanded)
+                if attempt == 0, let surprise = RundeckDuration.surprise(expanded) {
+                    log.emit(.note(level: .warn, message: "job \(job.fullName): timeout \(surprise)"))
+                }
+                // Rundeck applies a timeout only when it is more than 0 s.
+                let seconds = RundeckDuration.seconds(expanded)
+                timeout = seconds > 0 ? seconds : nil
             }
             if !problems.isEmpty {
                 for problem in problems { log.emit(.note(level: .error, message: "job \(job.fullName): \(problem)")) }

@@ -9,6 +9,18 @@ struct JobValidator {
     let runner: JobRunner
 
     /// Each problem as a sentence naming the job and step.
+    /// Literal durations Rundeck reads as less than they seem (those from options are warned
+    /// about when the job runs).
+    func warnings(in job: Job) -> [String] {
+        var warnings: [String] = []
+        for (field, text) in [("timeout", job.timeout), ("retry delay", job.retry?.delay)] {
+            if let text, !text.isEmpty, !text.contains("${"), let surprise = RundeckDuration.surprise(text) {
+                warnings.append("job \(job.fullName): \(field) \(surprise)")
+            }
+        }
+        return warnings
+    }
+
     func problems(in job: Job, ignoreNodeFilter: Bool) -> [String] {
         var problems: [String] = []
         // Option defaults stand in for ${option.x} while checking step configuration.
@@ -23,7 +35,7 @@ struct JobValidator {
             if option.enforced && option.values.isEmpty {
                 problems.append("\(label): option '\(option.name)' is enforced but lists no values")
             }
-            if let regex = option.regex, !regex.isEmpty, (try? NSRegularExpression(pattern: regex)) == nil {
+            if let regex = option.regex, !regex.isEmpty, JavaRegex(regex) == nil {
                 problems.append("\(label): option '\(option.name)' has an invalid regex: \(regex)")
             }
         }

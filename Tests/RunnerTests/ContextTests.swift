@@ -348,12 +348,38 @@ import YAML
         #expect(job.ignoredFields == ["defaultTab", "executionEnabled"])
     }
 
+    /// Sizes.parseTimeDuration (Sizes.groovy 63-81): a number counts only with a unit letter or
+    /// the end right after it.
     @Test func durationsFollowRundeck() {
         #expect(RundeckDuration.seconds("120") == 120)
         #expect(RundeckDuration.seconds("6h 30m") == 23_400)
         #expect(RundeckDuration.seconds("1h1m1s") == 3661)
         #expect(RundeckDuration.seconds("2d") == 172_800)
         #expect(RundeckDuration.seconds("10x 5s") == 5)
-        #expect(RundeckDuration.seconds("soon") == nil)
+        #expect(RundeckDuration.seconds("5min") == 300)
+        #expect(RundeckDuration.seconds("2 h") == 0 && RundeckDuration.seconds("2H") == 0)
+        #expect(RundeckDuration.seconds("1.5h") == 18_000)
+        #expect(RundeckDuration.seconds("soon") == 0)
+        #expect(RundeckDuration.surprise("1h30m") == nil && RundeckDuration.surprise("90") == nil && RundeckDuration.surprise("5min") == nil)
+        #expect(RundeckDuration.surprise("2 h")?.contains("as 0 s: '2 ' counts for nothing") == true)
+        #expect(RundeckDuration.surprise("soon")?.contains("holds no number") == true)
+    }
+
+    /// `timeout: '1 s'` is no timeout in Rundeck (the space): the job runs to its end, and both
+    /// `validate` and the run say why.
+    @Test func aTimeoutRundeckReadsAsZeroIsNoTimeoutAndIsWarnedAbout() async throws {
+        let yaml = """
+            - name: j
+              timeout: '1 s'
+              sequence:
+                commands:
+                - exec: sleep 1.3; echo finished
+            """
+        let h = Harness()
+        let outcome = try await h.run(yaml)
+        #expect(outcome.state == .succeeded && h.recorder.lines.contains("finished"))
+        #expect(h.recorder.notes.contains { $0.contains("timeout Rundeck reads '1 s' as 0 s") })
+        let jobs = try JobDecoder.decode(try YAMLParser.parse(yaml), file: "t.yaml")
+        #expect(h.runner(jobs).warnings(jobs[0]).count == 1)
     }
 }
