@@ -199,6 +199,8 @@ public enum JobDecoder {
             kind = .jobRef(JobReference(
                 name: name, group: ref["group"].flatMap(scalarText), uuid: uuid, args: ref["args"].flatMap(scalarText) ?? "",
                 useName: truthy(ref["useName"])))
+        } else if let type = map["type"].flatMap(scalarText), let command = try builtInCommand(type, map["configuration"], label: label) {
+            kind = command
         } else if let type = map["type"].flatMap(scalarText), !type.isEmpty {
             var configuration: [String: String] = [:]
             switch map["configuration"] {
@@ -244,11 +246,57 @@ public enum JobDecoder {
             keepgoingOnSuccess: keepgoingOnSuccess, logFilters: filters)
     }
 
+    /// The keys of Rundeck's command, script and script-file steps in plugin form
+    /// (BaseCommandExec.convertToPluginConfig).
+    static let commandConfigurationKeys = [
+        "argString", "adhocRemoteString", "adhocLocalString", "adhocFilepath", "adhocExecution", "scriptInterpreter",
+        "fileExtension", "interpreterArgsQuoted", "expandTokenInScriptFile",
+    ]
+
+    /// `type: exec-command` (`adhocRemoteString`), `script-inline` (`adhocLocalString`) and
+    /// `script-file-url` (`adhocFilepath`): the plugin form of `exec`, `script` and `scriptfile`
+    /// that Rundeck writes for them (ExecCommand, ScriptCommand, ScriptFileCommand). Nil for
+    /// any other type.
+    static func builtInCommand(_ type: String, _ configuration: Value?, label: String) throws(JobDefinitionError) -> WorkflowStep.Kind? {
+        let field: String
+        switch type {
+        case "exec-command": field = "adhocRemoteString"
+        case "script-inline": field = "adhocLocalString"
+        case "script-file-url": field = "adhocFilepath"
+        default: return nil
+        }
+        var config = ValueObject()
+        switch configuration {
+        case nil, .null?: break
+        case .object(let object)?: config = object
+        default: throw JobDefinitionError("\(label): 'configuration' must be a map of property: value")
+        }
+        for entry in config where !commandConfigurationKeys.contains(entry.key) {
+            let hint = nearest(to: entry.key, in: commandConfigurationKeys).map { "; did you mean '\($0)'?" } ?? ""
+            throw JobDefinitionError("\(label): \(type) has no property '\(entry.key)'\(hint)")
+        }
+        guard let text = config[field].flatMap(scalarText), !text.isEmpty else {
+            throw JobDefinitionError("\(label): \(type) needs '\(field)' in its configuration")
+        }
+        let args = config["argString"].flatMap(scalarText) ?? ""
+        let interpreter = config["scriptInterpreter"].flatMap(scalarText)
+        let argsQuoted = truthy(config["interpreterArgsQuoted"])
+        switch type {
+        case "exec-command": return .exec(text)
+        case "script-inline":
+            return .script(body: text, args: args, interpreter: interpreter, argsQuoted: argsQuoted, fileExtension: config["fileExtension"].flatMap(scalarText))
+        default:
+            return .scriptFile(path: text, args: args, interpreter: interpreter, argsQuoted: argsQuoted, expandTokens: truthy(config["expandTokenInScriptFile"]))
+        }
+    }
+
     /// True for a node step as Rundeck decides it (PluginStep.fromMap, JobExec.jobExecFromMap):
     /// commands and scripts always; a job reference or plugin step when it says `nodeStep: true`.
     static func isNodeStep(_ map: ValueObject) -> Bool {
         if case .object(let ref)? = map["jobref"] { return truthy(ref["nodeStep"]) }
-        if map["type"] != nil { return truthy(map["nodeStep"]) }
+        if let type = map["type"].flatMap(scalarText) {
+            return ["exec-command", "script-inline", "script-file-url"].contains(type) || truthy(map["nodeStep"])
+        }
         return true
     }
 

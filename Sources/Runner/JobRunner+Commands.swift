@@ -58,9 +58,18 @@ extension JobRunner {
         let quotedFile = ShellSubstitution.shellWord(file)
         let command: String
         if let interpreter, !interpreter.isEmpty {
-            // interpreterArgsQuoted: the interpreter gets "file args" as one argument (sudo -c
-            // style), and the shell it starts parses them: values are quoted text there.
-            command = quoted ? "\(interpreter) \(ShellSubstitution.shellWord(file + (expandedArgs.isEmpty ? "" : " " + expandedArgs)))" : "\(interpreter) \(quotedFile) \(expandedArgs)"
+            // `${scriptfile}` in the interpreter is the script's path, which is then not added
+            // after it (ScriptExecUtil.createScriptArgList). interpreterArgsQuoted: the
+            // interpreter gets "file args" as one argument (sudo -c style), and the shell it
+            // starts parses them: values are quoted text there.
+            let placed = interpreter.contains("${scriptfile}")
+            let line = placed ? interpreter.replacing("${scriptfile}", with: quotedFile) : interpreter
+            let rest = (placed ? [] : [file]) + (expandedArgs.isEmpty ? [] : [expandedArgs])
+            if quoted {
+                command = line + (rest.isEmpty ? "" : " " + ShellSubstitution.shellWord(rest.joined(separator: " ")))
+            } else {
+                command = "\(line) \(placed ? "" : quotedFile) \(expandedArgs)"
+            }
         } else if let shebang {
             // The interpreter line is run as the kernel would run it, rather than executing the
             // file: that works where the temporary folder is mounted noexec, and cannot fail

@@ -271,6 +271,52 @@ import YAML
         }
     }
 
+    /// `${scriptfile}` in `scriptInterpreter` is the script's path, which is then not added
+    /// after the interpreter (ScriptExecUtil.java 486-520).
+    @Test func scriptfileInTheInterpreterPlacesThePath() async throws {
+        let h = Harness()
+        let outcome = try await h.run("""
+            - name: j
+              sequence:
+                commands:
+                - script: 'echo "got: $*"'
+                  scriptInterpreter: sh ${scriptfile} first
+                  args: second
+                - script: 'echo "quoted: $*"'
+                  scriptInterpreter: sh -c
+                  interpreterArgsQuoted: true
+                  args: third
+            """)
+        #expect(outcome.state == .succeeded, "\(h.recorder.notes)")
+        #expect(h.recorder.lines.contains("got: first second"))
+        #expect(h.recorder.lines.contains("quoted: third"))
+    }
+
+    /// Rundeck's plugin form of its own steps (ExecCommand, ScriptCommand, ScriptFileCommand):
+    /// `exec-command` with `adhocRemoteString`, `script-inline` with `adhocLocalString`,
+    /// `script-file-url` with `adhocFilepath`.
+    @Test func commandStepsInPluginForm() async throws {
+        let h = Harness()
+        try "echo \"from file: $1\"\n".write(toFile: h.directory + "/s.sh", atomically: true, encoding: .utf8)
+        let outcome = try await h.run("""
+            - name: j
+              sequence:
+                commands:
+                - type: exec-command
+                  nodeStep: true
+                  configuration: {adhocRemoteString: echo plugin-form}
+                - type: script-inline
+                  configuration: {adhocLocalString: 'echo "inline: $1"', argString: one}
+                - type: script-file-url
+                  configuration: {adhocFilepath: s.sh, argString: two}
+            """)
+        #expect(outcome.state == .succeeded, "\(h.recorder.notes)")
+        #expect(h.recorder.lines.contains("plugin-form") && h.recorder.lines.contains("inline: one") && h.recorder.lines.contains("from file: two"))
+        #expect {
+            _ = try JobDecoder.decode(try YAMLParser.parse("- name: j\n  sequence:\n    commands:\n    - {type: exec-command, configuration: {adhocRemoteStrin: x}}\n"), file: "j.yaml")
+        } throws: { "\($0)".contains("did you mean 'adhocRemoteString'?") }
+    }
+
     @Test func timeoutEndsTheJobAsTimedOutAndKillsTheCommand() async throws {
         let h = Harness()
         let started = Date()
