@@ -16,6 +16,8 @@ extension PDStep {
             .value("log-format", "FORMAT", "text (default) or json (one JSON object per line)"),
             .flag("ignore-node-filter", "run a job whose node filter names other nodes on the local node"),
             .flag("sandbox", "start the embedded PagerDuty sandbox for this run and point every step at it"),
+            .value("user", "NAME", "${job.username} and ${job.user.name} (default: the OS user)"),
+            .value("user-email", "ADDRESS", "${job.user.email} (default: unset, as for a Rundeck user without one)"),
             outboxOption, storageOption,
         ] + settingsOptions,
         maxPositionals: 1
@@ -39,7 +41,8 @@ extension PDStep {
         }
         let request = RunRequest(
             options: options, dryRun: arguments.has("dry-run"), ignoreNodeFilter: arguments.has("ignore-node-filter"),
-            directory: invocation.io.directory, environment: invocation.io.environment)
+            directory: invocation.io.directory, environment: invocation.io.environment, user: arguments.value("user"),
+            userEmail: arguments.value("user-email"))
         ProcessTermination.onStop { report in
             var text = "pdstep: the job was stopped by \(report.signalName); its running command was ended"
             for file in report.queuedEvents { text += "\n  an event not confirmed delivered is kept in the outbox as \(file); `pdstep outbox flush` will send it" }

@@ -56,7 +56,7 @@ extension JobRunner {
         }
         var child = RunState(job: target, execution: state.execution, attempt: state.attempt, request: state.request)
         child.depth = state.depth + 1
-        child.data.groups["job"] = jobContext(target, execution: state.execution, attempt: state.attempt)
+        child.data.groups["job"] = jobContext(target, execution: state.execution, attempt: state.attempt, request: state.request)
         child.data.groups["globals"] = state.data.groups["globals"]
         child.data.groups["node"] = state.data.groups["node"]
         let options = try OptionResolver(options: target.options, keyStorage: keyStorage, redactor: redactor)

@@ -16,18 +16,24 @@ public struct RunRequest: Sendable {
     public var directory: String
     /// Environment the exec and script steps start from (the RD_* variables are added).
     public var environment: [String: String]
+    /// `${job.username}`: who runs the job (nil: the OS user).
+    public var user: String?
+    /// `${job.user.email}` (nil: not set, as in Rundeck for a user without an address).
+    public var userEmail: String?
 
     /// A request; by default it runs for real in the current folder with this process's environment.
     public init(
         options: [String: String] = [:], dryRun: Bool = false, ignoreNodeFilter: Bool = false,
         directory: String = FileManager.default.currentDirectoryPath,
-        environment: [String: String] = ProcessInfo.processInfo.environment
+        environment: [String: String] = ProcessInfo.processInfo.environment, user: String? = nil, userEmail: String? = nil
     ) {
         self.options = options
         self.dryRun = dryRun
         self.ignoreNodeFilter = ignoreNodeFilter
         self.directory = directory
         self.environment = environment
+        self.user = user
+        self.userEmail = userEmail
     }
 }
 
@@ -100,13 +106,13 @@ public struct JobRunner: Sendable {
         if job.nodeFilter.map(JobValidator.dispatchesToOtherNodes) == true {
             log.emit(.note(level: .warn, message: "the node filter '\(job.nodeFilter ?? "")' is ignored (--ignore-node-filter); running on the local node"))
         }
-        let execution = Execution(id: ExecutionID.next(), uuid: ExecutionID.uuid())
+        var execution = Execution(id: ExecutionID.next(), uuid: ExecutionID.uuid())
         var attempt = 0
         var retryMax = 0
         var retryDelay = 0.0
         while true {
             var state = RunState(job: job, execution: execution, attempt: attempt, request: request)
-            state.data.groups["job"] = jobContext(job, execution: execution, attempt: attempt)
+            state.data.groups["job"] = jobContext(job, execution: execution, attempt: attempt, request: request)
             state.data.groups["globals"] = globals()
             state.data.groups["node"] = nodeContext(request.environment)
             do {
@@ -157,6 +163,10 @@ public struct JobRunner: Sendable {
                 return outcome.runOutcome
             }
             attempt += 1
+            // Each retry is an execution of its own, which knows the first and the previous.
+            execution = Execution(
+                id: ExecutionID.next(), uuid: ExecutionID.uuid(), retryInitialID: execution.retryInitialID ?? execution.id,
+                retryPreviousID: execution.id)
             log.emit(.note(level: .normal, message: "retrying the job (retry \(attempt) of \(retryMax))\(retryDelay > 0 ? " in \(formatDuration(retryDelay * 1000))" : "")"))
             if retryDelay > 0 { try? await Task.sleep(nanoseconds: boundedNanoseconds(retryDelay)) }
         }
@@ -307,6 +317,9 @@ public struct JobRunner: Sendable {
 struct Execution: Sendable, Hashable {
     var id: String
     var uuid: String
+    /// For a retry (a new execution, as in Rundeck): the first execution's id and the previous one's.
+    var retryInitialID: String? = nil
+    var retryPreviousID: String? = nil
 }
 
 /// The mutable state of one run.

@@ -26,7 +26,7 @@ struct JobValidator {
         // Option defaults stand in for ${option.x} while checking step configuration.
         var known = DataContext()
         for option in job.options { if let value = option.defaultValue, !option.secure { known.set("option", option.name, value) } }
-        known.groups["job"] = runner.jobContext(job, execution: Execution(id: "0", uuid: ""), attempt: 0)
+        known.groups["job"] = runner.jobContext(job, execution: Execution(id: "0", uuid: ""), attempt: 0, request: RunRequest(userEmail: "stand-in"))
         let label = "job \(job.fullName)"
         if let filter = job.nodeFilter, Self.dispatchesToOtherNodes(filter), !ignoreNodeFilter {
             problems.append("\(label): its node filter '\(filter)' dispatches to other nodes, and pdstep runs steps on the local node only; run it with --ignore-node-filter to run it here on purpose")

@@ -236,6 +236,43 @@ import YAML
         #expect(h.recorder.lines.contains("eu sre"))
     }
 
+    /// The `${job.*}` set Rundeck builds (ExecutionService.groovy 1135-1175): the server URL from
+    /// `framework.server.url`, the execution's URL on it, the user (`--user`, else the OS user),
+    /// `user.email` only when given; a retry is a new execution that knows the first and previous.
+    @Test func jobVariablesAreRundecks() async throws {
+        var h = Harness()
+        h.settings = Settings(entries: [
+            (SettingOrigin(layer: .framework, file: "f"), "framework.server.url", "https://rundeck.example.com/"),
+            (SettingOrigin(layer: .project, file: "p"), "project.name", "ops"),
+        ])
+        let outcome = try await h.run("""
+            - name: j
+              loglevel: DEBUG
+              retry: 1
+              sequence:
+                commands:
+                - exec: echo "${job.serverUrl}|${job.url}|${job.username}|${job.user.name}|${job.user.email}|${job.project}|${job.loglevel}|${job.threadcount}|${job.wasRetry}|${job.retryInitialExecId}|${job.retryPrevExecId}|${job.execid}"
+                - exec: test ${job.retryAttempt} = 1
+            """, user: "alice", userEmail: "alice@example.com")
+        #expect(outcome.state == .succeeded)
+        let lines = h.recorder.lines.filter { $0.hasPrefix("https://") }.map { $0.split(separator: "|").map(String.init) }
+        #expect(lines.count == 2)
+        guard lines.count == 2, lines.allSatisfy({ $0.count == 12 }) else { return }
+        let (first, retry) = (lines[0], lines[1])
+        #expect(first[0] == "https://rundeck.example.com/" && first[1] == "https://rundeck.example.com/project/ops/execution/show/\(first[11])")
+        #expect(Array(first[2...7]) == ["alice", "alice", "alice@example.com", "ops", "DEBUG", "1"])
+        #expect(Array(first[8...10]) == ["false", "0", "0"])
+        #expect(retry[8] == "true" && retry[9] == first[11] && retry[10] == first[11] && retry[11] != first[11])
+        let anonymous = Harness()
+        _ = try await anonymous.run("""
+            - name: j
+              sequence:
+                commands:
+                - exec: echo "[${job.serverUrl}][${job.url}][${job.username}]"
+            """, environment: ["USER": "os-user"])
+        #expect(anonymous.recorder.lines.contains("[][][os-user]"))
+    }
+
     @Test func jobReferencesRunWithArgumentsAndExportPassesUp() async throws {
         let h = Harness()
         let outcome = try await h.run("""

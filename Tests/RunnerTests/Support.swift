@@ -80,12 +80,12 @@ struct Harness {
     /// Parses `yaml` (a job list) and runs its first job (or the one named).
     func run(
         _ yaml: String, job name: String? = nil, options: [String: String] = [:], dryRun: Bool = false, ignoreNodeFilter: Bool = false,
-        environment: [String: String] = [:]
+        environment: [String: String] = [:], user: String? = nil, userEmail: String? = nil
     ) async throws -> RunOutcome {
         let jobs = try JobDecoder.decode(try YAMLParser.parse(yaml), file: "test.yaml")
         let job = try JobFile.select(jobs, name, file: "test.yaml")
         return await runner(jobs).run(job, RunRequest(
             options: options, dryRun: dryRun, ignoreNodeFilter: ignoreNodeFilter, directory: directory,
-            environment: ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }))
+            environment: ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }, user: user, userEmail: userEmail))
     }
 }
