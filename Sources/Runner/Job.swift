@@ -164,6 +164,9 @@ public struct JobReference: Sendable, Hashable {
     public var args: String
     /// Find it by name even when a uuid is given (Rundeck's `useName`).
     public var useName: Bool
+    /// Pass the calling job's options that the referenced job declares (Rundeck's
+    /// `importOptions`); `args` win over them.
+    public var importOptions: Bool = false
 
     /// How messages name the referenced job.
     public var displayName: String {

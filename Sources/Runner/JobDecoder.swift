@@ -198,7 +198,7 @@ public enum JobDecoder {
             guard name != nil || uuid != nil else { throw JobDefinitionError("\(label): 'jobref' needs a 'name' (and 'group') or a 'uuid'") }
             kind = .jobRef(JobReference(
                 name: name, group: ref["group"].flatMap(scalarText), uuid: uuid, args: ref["args"].flatMap(scalarText) ?? "",
-                useName: truthy(ref["useName"])))
+                useName: truthy(ref["useName"]), importOptions: truthy(ref["importOptions"])))
         } else if let type = map["type"].flatMap(scalarText), let command = try builtInCommand(type, map["configuration"], label: label) {
             kind = command
         } else if let type = map["type"].flatMap(scalarText), !type.isEmpty {

@@ -39,18 +39,20 @@ extension JobRunner {
             throw StepError.invalid("referenced job \(reference.displayName) is not in this file")
         }
         guard state.depth < 8 else { throw StepError.invalid("job references nest deeper than 8 levels (does a job reference itself?)") }
-        // Arguments: `-name value` pairs, expanded first.
-        let words = LocalCommand.splitArguments(state.data.expand(reference.args, unresolved: .blankOptionsOnly))
-        var supplied: [String: String] = [:]
-        var i = 0
-        while i < words.count {
-            guard words[i].hasPrefix("-"), words[i].count > 1 else {
-                throw StepError.invalid("job reference arguments are '-option value' pairs; '\(words[i])' is not an option name")
-            }
-            let name = String(words[i].dropFirst())
-            supplied[name] = i + 1 < words.count && !words[i + 1].hasPrefix("-") ? words[i + 1] : ""
-            i += supplied[name]?.isEmpty == false ? 2 : 1
+        // Arguments: burst into words, each expanded, then read as `-name value` pairs, in
+        // Rundeck's order (see ArgumentLine).
+        let words = ArgumentLine.burst(reference.args).map { state.data.expand($0, unresolved: .blankOptionsOnly) }
+        let (pairs, ignored) = ArgumentLine.options(words)
+        if !ignored.isEmpty {
+            log.emit(.log(context: number, level: .warn, message: "job reference arguments ignored, as Rundeck ignores them (not a '-name value' pair): \(ignored.joined(separator: " "))"))
         }
+        var supplied: [String: String] = [:]
+        if reference.importOptions {
+            for option in target.options {
+                if let value = state.data.groups["option"]?[option.name] { supplied[option.name] = value }
+            }
+        }
+        for (name, value) in pairs { supplied[name] = value }
         if state.request.dryRun {
             log.emit(.log(context: number, level: .normal, message: "would run job \(target.fullName) with \(supplied.map { "-\($0.key) \($0.value)" }.sorted().joined(separator: " "))"))
         }
@@ -60,7 +62,7 @@ extension JobRunner {
         child.data.groups["globals"] = state.data.groups["globals"]
         child.data.groups["node"] = state.data.groups["node"]
         let options = try OptionResolver(options: target.options, keyStorage: keyStorage, redactor: redactor)
-            .resolve(supplied, globals: state.data.groups["globals"] ?? [:], job: child.data.groups["job"] ?? [:])
+            .resolve(supplied, globals: state.data.groups["globals"] ?? [:], job: child.data.groups["job"] ?? [:], passUndeclared: true)
         child.data.groups["option"] = options.visible
         let result = await runWorkflow(target.workflow, context: number, state: &child)
         var outcome = StepOutcome(summary: "job \(target.fullName) \(result.state.rawValue)")

@@ -18,6 +18,15 @@ struct JobValidator {
                 warnings.append("job \(job.fullName): \(field) \(surprise)")
             }
         }
+        for (index, step) in job.workflow.steps.enumerated() {
+            for (which, item) in [("", step), (" error handler", step.errorHandler)] {
+                guard case .jobRef(let reference)? = item?.kind, let target = Self.find(reference, in: runner.jobs) else { continue }
+                let names = ArgumentLine.options(ArgumentLine.burst(reference.args)).values.map(\.name)
+                for name in names where !target.options.contains(where: { $0.name == name }) {
+                    warnings.append("job \(job.fullName), step \(index + 1)\(which): job \(target.fullName) declares no option '\(name)'; it gets ${option.\(name)} anyway, as in Rundeck")
+                }
+            }
+        }
         return warnings
     }
 

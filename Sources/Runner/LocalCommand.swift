@@ -150,43 +150,4 @@ enum LocalCommand {
         }
         if !line.isEmpty { emit() }
     }
-
-    /// Splits a Rundeck `args` string into words: spaces separate, single and double quotes
-    /// group, a backslash escapes the next character.
-    static func splitArguments(_ text: String) -> [String] {
-        var words: [String] = []
-        var current = ""
-        var inWord = false
-        var quote: Character?
-        var escape = false
-        for c in text {
-            if escape {
-                current.append(c)
-                escape = false
-                continue
-            }
-            if c == "\\" && quote != "'" {
-                escape = true
-                inWord = true
-                continue
-            }
-            if let q = quote {
-                if c == q { quote = nil } else { current.append(c) }
-                continue
-            }
-            if c == "'" || c == "\"" {
-                quote = c
-                inWord = true
-                continue
-            }
-            if c == " " || c == "\t" || c == "\n" {
-                if inWord { words.append(current); current = ""; inWord = false }
-                continue
-            }
-            current.append(c)
-            inWord = true
-        }
-        if inWord { words.append(current) }
-        return words
-    }
 }

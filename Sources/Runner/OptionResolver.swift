@@ -17,15 +17,21 @@ struct OptionResolver {
     let keyStorage: KeyStorage
     let redactor: SecretRedactor
 
-    /// Resolves `supplied` against the job's options. Every problem is reported at once.
-    func resolve(_ supplied: [String: String], globals: [String: String], job: [String: String]) throws(StepError) -> Resolved {
+    /// Resolves `supplied` against the job's options. Every problem is reported at once. A name
+    /// the job does not declare is an error from the command line (it catches typos), and is
+    /// passed on as `${option.name}` from a job reference, as Rundeck passes it
+    /// (ExecutionService.groovy 4035-4047).
+    func resolve(_ supplied: [String: String], globals: [String: String], job: [String: String], passUndeclared: Bool = false) throws(StepError) -> Resolved {
         var problems: [String] = []
-        for name in supplied.keys.sorted() where !options.contains(where: { $0.name == name }) {
+        var resolved = Resolved()
+        for name in supplied.keys.sorted() where passUndeclared && !options.contains(where: { $0.name == name }) {
+            resolved.visible[name] = supplied[name]
+        }
+        for name in supplied.keys.sorted() where !passUndeclared && !options.contains(where: { $0.name == name }) {
             let names = options.map(\.name)
             let hint = nearest(to: name, in: names).map { "; did you mean '\($0)'?" } ?? ""
             problems.append("option '\(name)' is not an option of this job\(hint)\(names.isEmpty ? " (it has none)" : " (its options: \(names.joined(separator: ", ")))")")
         }
-        var resolved = Resolved()
         for option in options {
             var value = supplied[option.name]
             if value == nil, let path = option.storagePath, !path.isEmpty {

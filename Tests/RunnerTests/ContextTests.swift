@@ -273,6 +273,55 @@ import YAML
         #expect(anonymous.recorder.lines.contains("[][][os-user]"))
     }
 
+    /// Rundeck bursts a reference's `args` first and expands each word after
+    /// (ExecutionUtilService.groovy 418-421, QuotedStringTokenizer): a value with spaces stays
+    /// one value, `-n -5` passes `-5`, backslashes stay, `'it''s'` is `it's`.
+    @Test func referenceArgumentsAreSplitThenExpanded() async throws {
+        let h = Harness()
+        let outcome = try await h.run("""
+            - name: parent
+              options: [{name: m, value: hello world}]
+              sequence:
+                commands:
+                - jobref: {name: child, args: "-msg ${option.m} -n -5 -path C:\\\\temp\\\\x -q 'it''s' -e ''"}
+            - name: child
+              options: [{name: msg}, {name: n}, {name: path}, {name: q}, {name: e}]
+              sequence:
+                commands:
+                - exec: printf '%s\\n' "[${option.msg}][${option.n}][${option.path}][${option.q}][${option.e}]"
+            """, job: "parent")
+        #expect(outcome.state == .succeeded, "\(h.recorder.notes)")
+        #expect(h.recorder.lines.contains(#"[hello world][-5][C:\temp\x][it's][]"#), "\(h.recorder.lines)")
+        #expect(ArgumentLine.burst(#"a "b c"d 'e''f' g'h "#) == ["a", "b cd", "e'f", "g'h"])
+    }
+
+    /// An argument the referenced job does not declare reaches it as `${option.x}`
+    /// (ExecutionService.groovy 4035-4047), and `validate` says so; `importOptions: true` passes
+    /// the caller's options of the same name (3997-3999), the `args` winning.
+    @Test func referenceArgumentsPassUndeclaredAndImportOptions() async throws {
+        let yaml = """
+            - name: parent
+              options: [{name: env, value: prod}, {name: region, value: eu}, {name: other, value: x}]
+              sequence:
+                commands:
+                - jobref: {name: child, args: '-extra bonus -region us', importOptions: true}
+            - name: child
+              options: [{name: env}, {name: region}]
+              sequence:
+                commands:
+                - exec: echo "[${option.env}][${option.region}][${option.extra}][${option.other}]"
+            """
+        let h = Harness()
+        let outcome = try await h.run(yaml, job: "parent")
+        #expect(outcome.state == .succeeded, "\(h.recorder.notes)")
+        #expect(h.recorder.lines.contains("[prod][us][bonus][]"), "\(h.recorder.lines)")
+        let jobs = try JobDecoder.decode(try YAMLParser.parse(yaml), file: "t.yaml")
+        let warnings = h.runner(jobs).warnings(jobs[0])
+        #expect(warnings.count == 1 && warnings[0].contains("declares no option 'extra'"), "\(warnings)")
+        // From the command line an undeclared option is still refused (it catches typos).
+        #expect(try await Harness().run(yaml, job: "child", options: ["extra": "1"]).exitCode == .invalidInput)
+    }
+
     @Test func jobReferencesRunWithArgumentsAndExportPassesUp() async throws {
         let h = Harness()
         let outcome = try await h.run("""
