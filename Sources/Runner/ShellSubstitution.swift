@@ -42,16 +42,31 @@ struct ShellSubstitution {
     /// then go in as text, quoted for where they land (single quotes in a bare word, backslashes
     /// inside double quotes), which relies on the scanner being right about the place; that
     /// shell sees nothing else of the job.
+    ///
+    /// An unresolved reference other than an option's (`${data.x}` no step captured, `${node.x}`)
+    /// is kept as its own text, quoted like a value, so that it prints as written rather than
+    /// making the shell fail with "Bad substitution" (Rundeck: ExecArgList.java 208-260, its test
+    /// `buildExpandNodeRefMissing`).
     mutating func expandCommand(_ text: String, inline: Bool = false, resolve: VariableExpander.Resolver) throws(Refusal) -> String {
         var scanner = ShellScanner(text)
         var refusal: Refusal?
         var substitution = self
-        let script = VariableExpander.expand(text, unresolved: .blankOptionsOnly, resolve: resolve) { reference, value, offset in
-            guard reference.group != "unquotedoption" else { return value }
-            let place = scanner.place(at: offset)
-            let token = "${\(reference.text)}"
-            if inline, let quoted = Self.quoted(value, at: place) { return quoted }
-            return substitution.reference(to: value, at: place, token: token, line: scanner.line, refusal: &refusal)
+        let script = withoutActuallyEscaping(resolve) { resolve in
+            let keepingUnresolved: VariableExpander.Resolver = { reference in
+                if let value = resolve(reference) { return value }
+                return reference.group == "option" || reference.group == "unquotedoption" ? nil : "${\(reference.text)}"
+            }
+            return VariableExpander.expand(text, unresolved: .blankOptionsOnly, resolve: keepingUnresolved) { reference, value, offset in
+                guard reference.group != "unquotedoption" else { return value }
+                let place = scanner.place(at: offset)
+                let token = "${\(reference.text)}"
+                if resolve(reference) == nil {
+                    // The job's own text: where nothing expands it stays as it is.
+                    if place == .quotedHereDocument || place == .arithmetic || place == .comment { return token }
+                }
+                if inline, let quoted = Self.quoted(value, at: place) { return quoted }
+                return substitution.reference(to: value, at: place, token: token, line: scanner.line, refusal: &refusal)
+            }
         }
         self = substitution
         if let refusal { throw refusal }

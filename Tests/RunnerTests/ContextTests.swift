@@ -62,10 +62,14 @@ import YAML
               sequence:
                 commands:
                 - exec: echo '[${option.nope}] [${data.nope}]'
+                - exec: echo ${data.nope} "${node.nope}" x${job.nope}y
                 - type: test-probe
                   configuration: {message: 'a${option.nope}b${data.nope}c${HOME}d'}
             """)
         #expect(h.recorder.lines.contains("[] [${data.nope}]"))
+        // Unresolved references other than options print as written, in any quoting, rather
+        // than reaching the shell as syntax (ExecArgList.java 208-260, buildExpandNodeRefMissing).
+        #expect(h.recorder.lines.contains("${data.nope} ${node.nope} x${job.nope}y"), "\(h.recorder.lines)")
         #expect(h.recorder.lines.contains("probe says abcd token="))
     }
 
