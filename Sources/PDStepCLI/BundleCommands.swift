@@ -54,13 +54,23 @@ enum PluginBundle {
     static let launcher = """
         #!/bin/sh
         # Runs one pdstep step for Rundeck. Rundeck passes the step's settings as RD_CONFIG_*
-        # variables; pdstep prints RUNDECK:DATA:key=value lines for later steps and answers
-        # with its exit code (0 ok, 1 failed, 2 invalid input, 3 temporary, 124 timed out).
+        # variables; pdstep prints the step's outputs as RUNDECK:DATA:key=value lines, which
+        # Rundeck turns into ${data.key} only when the step has a key-value-data log filter,
+        # and answers with its exit code (0 ok, 1 failed, 2 invalid input, 3 temporary,
+        # 124 timed out).
         step="$1"
         shift
         exec "${PDSTEP:-pdstep}" "$step" --output rundeck "$@"
 
         """
+
+    /// Properties that do nothing without others: the bundle offers them only with those.
+    /// Key-storage paths are not offered (Rundeck reads secrets itself), so neither is
+    /// `oauth_scope`, which only goes with the client-credential paths.
+    static let dependencies: [String: [String]] = ["oauth_scope": ["oauth_client_id_path", "oauth_client_secret_path"]]
+
+    /// Said of each step with outputs: how they reach later steps in Rundeck.
+    static let dataNote = " Its outputs are printed as RUNDECK:DATA:key=value lines; add a key-value-data log filter to the step for Rundeck to make them ${data.key}."
 
     /// plugin.yaml, generated from the step descriptors.
     static func pluginYAML(name: String, catalog: StepCatalog) -> Value {
@@ -68,7 +78,9 @@ enum PluginBundle {
         for step in catalog.steps {
             let d = step.descriptor
             var config: [Value] = []
-            for property in d.properties where property.kind != .storagePath {
+            let offered = d.properties.filter { $0.kind != .storagePath }
+            let offeredNames = Set(offered.map(\.name))
+            for property in offered where !dependencies[property.name, default: []].contains(where: { !offeredNames.contains($0) }) {
                 var entry = ValueObject([("name", .string(property.name)), ("title", .string(property.title)), ("description", .string(property.description))])
                 switch property.kind {
                 case .integer: entry["type"] = "Integer"
@@ -93,7 +105,8 @@ enum PluginBundle {
             providers.append(.object(ValueObject([
                 ("name", .string(d.name)), ("service", "WorkflowStep"), ("plugin-type", "script"),
                 ("script-interpreter", "/bin/sh"), ("script-file", "pdstep-launcher.sh"), ("script-args", .string(d.commandName)),
-                ("title", .string("PagerDuty / " + d.title)), ("description", .string(d.summary)), ("config", .array(config)),
+                ("title", .string("PagerDuty / " + d.title)), ("description", .string(d.outputs.isEmpty ? d.summary : d.summary + dataNote)),
+                ("config", .array(config)),
             ])))
         }
         return .object(ValueObject([

@@ -223,4 +223,24 @@ struct BinaryFixture {
             #expect(providers == Set(StepCatalog.builtIn.steps.map { $0.descriptor.name }))
         }
     }
+
+    /// The bundle says how outputs become `${data.*}` in Rundeck (only with a key-value-data log
+    /// filter), and offers no `oauth_scope` when it cannot offer the client-credential paths
+    /// that scope goes with.
+    @Test func theBundleExplainsDataCaptureAndOffersNoLoneOAuthScope() throws {
+        let yaml = PluginBundle.pluginYAML(name: "p", catalog: .builtIn)
+        guard case .array(let providers)? = yaml["providers"] else { Issue.record("no providers"); return }
+        var sawOutputs = false
+        for provider in providers {
+            let names = provider["config"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
+            #expect(!names.contains("oauth_scope"), "\(provider["name"]?.stringValue ?? "")")
+            let step = StepCatalog.builtIn.steps.first { $0.descriptor.name == provider["name"]?.stringValue }
+            if step?.descriptor.outputs.isEmpty == false {
+                sawOutputs = true
+                #expect(provider["description"]?.stringValue?.contains("key-value-data log filter") == true)
+            }
+        }
+        #expect(sawOutputs)
+        #expect(PluginBundle.launcher.contains("only when the step has a key-value-data log filter"))
+    }
 }
