@@ -1,5 +1,6 @@
 import Foundation
 import PagerDutyStepKit
+import Runner
 import Values
 import Settings
 import StepKit
@@ -52,7 +53,11 @@ struct Invocation: Sendable {
     /// (pointed at the sandbox with `--sandbox`).
     func services(_ arguments: ParsedArguments, settings: Settings) -> StepServices {
         var services = StepServices()
-        services.add(PagerDutyClientFactory(settings: settings, sandbox: arguments.has("sandbox") ? SandboxSession.keys : nil))
+        let factory = PagerDutyClientFactory(settings: settings, sandbox: arguments.has("sandbox") ? SandboxSession.keys : nil)
+        services.add(factory)
+        services.add(RemoteOptionValues { url in
+            do throws(StepError) { return .success(try await factory.get(url)) } catch { return .failure(.init(error.message)) }
+        })
         return services
     }
 

@@ -14,6 +14,15 @@ public struct TransportRequest: Sendable {
     /// kept connection the server drops cannot make a transport send it again unseen.
     public var idempotent: Bool = true
 
+    /// A request.
+    public init(method: String, url: URL, headers: [String: String], body: [UInt8]?, idempotent: Bool = true) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.idempotent = idempotent
+    }
+
     /// A header that cannot be sent as it is: a line break in a name or value would end the
     /// header early and let the rest pass as headers of its own. nil when all are fine.
     var unsendableHeader: TransportFailure? {

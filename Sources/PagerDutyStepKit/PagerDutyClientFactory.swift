@@ -51,6 +51,22 @@ public final class PagerDutyClientFactory: Sendable {
         return PagerDutyClient(configuration: configuration, credentials: credentials, fromEmail: fromEmail, transport: transport, pacer: pacer, note: note)
     }
 
+    /// GETs `url` through the run's transport with the client's timeout (for an option's
+    /// `valuesUrl`): the body of a 2xx answer, else why not.
+    public func get(_ url: String) async throws(StepError) -> [UInt8] {
+        guard let target = URL(string: url) else { throw StepError(.invalidInput, "not a URL") }
+        let (configuration, transport, _) = try parts()
+        let response: TransportResponse
+        do {
+            response = try await transport.send(
+                TransportRequest(method: "GET", url: target, headers: ["Accept": "application/json"], body: nil), timeout: configuration.timeout)
+        } catch {
+            throw StepError(.temporary, error.message)
+        }
+        guard (200..<300).contains(response.status) else { throw StepError(.remote, "HTTP \(response.status)") }
+        return response.body
+    }
+
     private func parts() throws(StepError) -> (PagerDutyConfiguration, StandardTransport, Pacer) {
         let result = built.withLock { built in
             if let built { return built }

@@ -70,6 +70,8 @@ public struct JobOption: Sendable, Hashable {
     public var valueExposed = false
     /// Key-storage path whose password is the default (secure options).
     public var storagePath: String?
+    /// Where an enforced option's allowed values come from when it lists none (`valuesUrl`).
+    public var valuesURL: String?
 
     /// An option with only a name.
     public init(name: String) { self.name = name }

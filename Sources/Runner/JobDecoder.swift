@@ -155,6 +155,7 @@ public enum JobDecoder {
             option.secure = truthy(map["secure"])
             option.valueExposed = truthy(map["valueExposed"])
             option.storagePath = map["storagePath"].flatMap(scalarText)
+            option.valuesURL = map["valuesUrl"].flatMap(scalarText).flatMap { $0.isEmpty ? nil : $0 }
             if options.contains(where: { $0.name == name }) {
                 throw JobDefinitionError("\(label): option '\(name)' is defined twice")
             }

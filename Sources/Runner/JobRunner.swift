@@ -110,13 +110,24 @@ public struct JobRunner: Sendable {
         var attempt = 0
         var retryMax = 0
         var retryDelay = 0.0
+        var remoteOptions = job.options
         while true {
             var state = RunState(job: job, execution: execution, attempt: attempt, request: request)
             state.data.groups["job"] = jobContext(job, execution: execution, attempt: attempt, request: request)
             state.data.groups["globals"] = globals()
             state.data.groups["node"] = nodeContext(request.environment)
+            // Enforced options that list no values take them from their valuesUrl (fetched
+            // once per execution, before any option is checked).
+            if attempt == 0 {
+                switch await Self.withRemoteValues(job.options, fetcher: services.get(RemoteOptionValues.self)) {
+                case .success(let options): remoteOptions = options
+                case .failure(let failure):
+                    log.emit(.note(level: .error, message: "job \(job.fullName): \(failure.message)"))
+                    return RunOutcome(state: .failed, exitCode: .invalidInput, failedSteps: [], data: state.data)
+                }
+            }
             do {
-                let options = try OptionResolver(options: job.options, keyStorage: keyStorage, redactor: redactor)
+                let options = try OptionResolver(options: remoteOptions, keyStorage: keyStorage, redactor: redactor)
                     .resolve(request.options, globals: state.data.groups["globals"] ?? [:], job: state.data.groups["job"] ?? [:])
                 state.data.groups["option"] = options.visible
                 state.data.groups["secureOption"] = options.secure.filter { options.visible[$0.key] != nil }
@@ -170,6 +181,21 @@ public struct JobRunner: Sendable {
             log.emit(.note(level: .normal, message: "retrying the job (retry \(attempt) of \(retryMax))\(retryDelay > 0 ? " in \(formatDuration(retryDelay * 1000))" : "")"))
             if retryDelay > 0 { try? await Task.sleep(nanoseconds: boundedNanoseconds(retryDelay)) }
         }
+    }
+
+    /// `options` with the allowed values of each enforced option that lists none filled in
+    /// from its `valuesUrl`; a list that cannot be fetched fails the run, naming the URL.
+    static func withRemoteValues(_ options: [JobOption], fetcher: RemoteOptionValues?) async -> Result<[JobOption], RemoteOptionValues.FetchFailure> {
+        var options = options
+        for index in options.indices where options[index].enforced && options[index].values.isEmpty {
+            guard let url = options[index].valuesURL else { continue }
+            switch await RemoteOptionValues.values(at: url, fetcher: fetcher) {
+            case .success(let values): options[index].values = values
+            case .failure(let failure):
+                return .failure(.init("option '\(options[index].name)': its allowed values could not be fetched from \(RemoteOptionValues.shown(url)): \(failure.message)"))
+            }
+        }
+        return .success(options)
     }
 
     /// One run of the workflow, ended early by the timeout.

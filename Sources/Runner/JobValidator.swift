@@ -18,6 +18,11 @@ struct JobValidator {
                 warnings.append("job \(job.fullName): \(field) \(surprise)")
             }
         }
+        for option in job.options where option.enforced && option.values.isEmpty {
+            if let url = option.valuesURL {
+                warnings.append("job \(job.fullName): option '\(option.name)' takes its allowed values from \(RemoteOptionValues.shown(url)) when the job runs; validate did not fetch them")
+            }
+        }
         for (index, step) in job.workflow.steps.enumerated() {
             for (which, item) in [("", step), (" error handler", step.errorHandler)] {
                 guard case .jobRef(let reference)? = item?.kind, let target = Self.find(reference, in: runner.jobs) else { continue }
@@ -41,8 +46,12 @@ struct JobValidator {
             problems.append("\(label): its node filter '\(filter)' dispatches to other nodes, and pdstep runs steps on the local node only; run it with --ignore-node-filter to run it here on purpose")
         }
         for option in job.options {
-            if option.enforced && option.values.isEmpty {
-                problems.append("\(label): option '\(option.name)' is enforced but lists no values")
+            if let url = option.valuesURL, option.enforced && option.values.isEmpty {
+                if !["http://", "https://", "file:"].contains(where: url.hasPrefix) {
+                    problems.append("\(label): option '\(option.name)': valuesUrl \(RemoteOptionValues.shown(url)) is not an http, https or file: URL")
+                }
+            } else if option.enforced && option.values.isEmpty {
+                problems.append("\(label): option '\(option.name)' is enforced but lists no values (and has no valuesUrl)")
             }
             if let regex = option.regex, !regex.isEmpty, JavaRegex(regex) == nil {
                 problems.append("\(label): option '\(option.name)' has an invalid regex: \(regex)")

@@ -197,6 +197,42 @@ import YAML
         }
     }
 
+    /// An enforced option whose values come from `valuesUrl` (6 of Rundeck's own test jobs):
+    /// accepted by `validate` (which says it did not fetch), fetched when the job runs and
+    /// checked against, and a list that cannot be fetched fails the run naming the URL
+    /// (ExecutionService.groovy 3203-3214).
+    @Test func enforcedOptionsTakeTheirValuesFromValuesUrl() async throws {
+        let h = Harness()
+        try #"[{"name": "Gold", "value": "gold"}, {"name": "Silver", "value": "silver"}]"#.write(toFile: h.directory + "/tiers.json", atomically: true, encoding: .utf8)
+        func job(_ url: String) -> String {
+            """
+            - name: j
+              options: [{name: tier, enforced: true, valuesUrl: '\(url)'}]
+              sequence:
+                commands:
+                - exec: echo "tier ${option.tier}"
+            """
+        }
+        let good = job("file://" + h.directory + "/tiers.json")
+        let jobs = try JobDecoder.decode(try YAMLParser.parse(good), file: "t.yaml")
+        #expect(h.runner(jobs).validate(jobs[0]).isEmpty)
+        #expect(h.runner(jobs).warnings(jobs[0]).contains { $0.contains("validate did not fetch them") })
+        #expect(try await h.run(good, options: ["tier": "silver"]).state == .succeeded)
+        #expect(h.recorder.lines.contains("tier silver"))
+        let refused = Harness()
+        #expect(try await refused.run(good, options: ["tier": "bronze"]).exitCode == .invalidInput)
+        #expect(refused.recorder.notes.joined().contains("'bronze' is not one of the allowed values: gold, silver"))
+        let missing = Harness()
+        #expect(try await missing.run(job("file:///nonexistent/list.json"), options: ["tier": "gold"]).exitCode == .invalidInput)
+        #expect(missing.recorder.notes.joined().contains("could not be fetched from file:///nonexistent/list.json"))
+        let ftp = try JobDecoder.decode(try YAMLParser.parse(job("ftp://u:pw@host/x")), file: "t.yaml")
+        let problems = h.runner(ftp).validate(ftp[0])
+        #expect(problems.count == 1 && problems[0].contains("ftp://****@host/x") && !problems[0].contains("pw"))
+        #expect(RemoteOptionValues.parse(try JSONParser.parse(#"{"A": "a", "B": "b"}"#)) == ["a", "b"])
+        #expect(RemoteOptionValues.parse(try JSONParser.parse(#"["x", 2]"#)) == ["x", "2"])
+        #expect(RemoteOptionValues.parse(try JSONParser.parse(#"[["nested"]]"#)) == nil)
+    }
+
     @Test func defaultsApplyOnlyWhenAnOptionIsNotGiven() async throws {
         let h = Harness()
         _ = try await h.run("""

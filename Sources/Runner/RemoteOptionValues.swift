@@ -1,0 +1,83 @@
+import Foundation
+import Values
+
+/// The allowed values of an enforced option that lists none but names a `valuesUrl`, fetched
+/// when the job runs (ExecutionService.groovy 3203-3214 loads them before checking). The host
+/// lends a fetcher for http(s) through `StepServices` (the PagerDuty client's transport and
+/// timeout); `file:` URLs are read here.
+public struct RemoteOptionValues: Sendable {
+    /// The largest answer read (a list of values is a few KB).
+    public static let maximumBytes = 1 << 20
+    /// Fetches an http(s) URL's body, or answers why it could not.
+    public typealias Fetch = @Sendable (_ url: String) async -> Result<[UInt8], FetchFailure>
+
+    /// Why a list could not be fetched.
+    public struct FetchFailure: Error, Sendable {
+        /// What went wrong.
+        public var message: String
+        /// A failure with this message.
+        public init(_ message: String) { self.message = message }
+    }
+
+    let fetch: Fetch
+
+    /// A fetcher for http(s) URLs.
+    public init(fetch: @escaping Fetch) { self.fetch = fetch }
+
+    /// The values at `url`: a JSON list of strings, a list of `{name, value}` (the value counts),
+    /// or an object of name: value.
+    static func values(at url: String, fetcher: RemoteOptionValues?) async -> Result<[String], FetchFailure> {
+        let body: [UInt8]
+        if url.hasPrefix("file:") {
+            let path = url.hasPrefix("file://") ? String(url.dropFirst(7)) : String(url.dropFirst(5))
+            guard let handle = FileHandle(forReadingAtPath: path) else { return .failure(FetchFailure("cannot read \(path)")) }
+            defer { try? handle.close() }
+            let data = (try? handle.read(upToCount: maximumBytes + 1)) ?? Data()
+            guard data.count <= maximumBytes else { return .failure(FetchFailure("\(path) is larger than 1 MB")) }
+            body = Array(data)
+        } else if url.hasPrefix("http://") || url.hasPrefix("https://") {
+            guard let fetcher else { return .failure(FetchFailure("nothing here can fetch http(s) URLs")) }
+            switch await fetcher.fetch(url) {
+            case .success(let bytes): body = bytes
+            case .failure(let failure): return .failure(failure)
+            }
+        } else {
+            return .failure(FetchFailure("only http, https and file: URLs are read"))
+        }
+        guard body.count <= maximumBytes else { return .failure(FetchFailure("the answer is larger than 1 MB")) }
+        guard let document = try? JSONParser.parse(bytes: body) else {
+            return .failure(FetchFailure("the answer is not JSON"))
+        }
+        return parse(document).map { .success($0) } ?? .failure(FetchFailure("the answer is not a list of values (strings, or {name, value} objects)"))
+    }
+
+    static func parse(_ document: Value) -> [String]? {
+        switch document {
+        case .array(let items):
+            var values: [String] = []
+            for item in items {
+                switch item {
+                case .string(let text): values.append(text)
+                case .object(let object):
+                    guard let value = object["value"].flatMap({ $0.isNull ? nil : $0.text }) else { return nil }
+                    values.append(value)
+                case .int, .double, .bool: values.append(item.text)
+                default: return nil
+                }
+            }
+            return values
+        case .object(let object):
+            return object.map { $0.value.text }
+        default:
+            return nil
+        }
+    }
+
+    /// `url` for messages: without a user or password it may carry.
+    static func shown(_ url: String) -> String {
+        guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@"),
+            !url[scheme.upperBound..<at].contains("/")
+        else { return url }
+        return String(url[..<scheme.upperBound]) + "****@" + String(url[url.index(after: at)...])
+    }
+}
