@@ -225,6 +225,21 @@ import YAML
         let missing = Harness()
         #expect(try await missing.run(job("file:///nonexistent/list.json"), options: ["tier": "gold"]).exitCode == .invalidInput)
         #expect(missing.recorder.notes.joined().contains("could not be fetched from file:///nonexistent/list.json"))
+        // `${globals.x}` and `${option.NAME.value}` are expanded in the URL first (Rundeck's
+        // JobOptionValuesUrlGlobalsSpec).
+        var withGlobals = Harness()
+        withGlobals.settings = Settings(entries: [(SettingOrigin(layer: .framework, file: "f"), "framework.globals.dir", h.directory)])
+        try "[\"a\"]".write(toFile: h.directory + "/list-gold.json", atomically: true, encoding: .utf8)
+        let chained = """
+            - name: j
+              options:
+              - {name: tier}
+              - {name: sub, enforced: true, valuesUrl: 'file://${globals.dir}/list-${option.tier.value}.json'}
+              sequence:
+                commands:
+                - exec: echo "sub ${option.sub}"
+            """
+        #expect(try await withGlobals.run(chained, options: ["tier": "gold", "sub": "a"]).state == .succeeded, "\(withGlobals.recorder.notes)")
         let ftp = try JobDecoder.decode(try YAMLParser.parse(job("ftp://u:pw@host/x")), file: "t.yaml")
         let problems = h.runner(ftp).validate(ftp[0])
         #expect(problems.count == 1 && problems[0].contains("ftp://****@host/x") && !problems[0].contains("pw"))
