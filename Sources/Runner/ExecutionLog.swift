@@ -75,6 +75,9 @@ public final class ExecutionLog: Sendable {
     /// Log lines above this level are dropped (the job's `loglevel`).
     public func setLevel(_ level: LogLevel) { threshold.withLock { $0 = level } }
 
+    /// The level set with `setLevel`.
+    public var level: LogLevel { threshold.withLock { $0 } }
+
     /// Masks secrets in the event, drops log lines above the level, and hands it to every observer.
     public func emit(_ event: ExecutionEvent) {
         let r: (String) -> String = redactor.redact

@@ -83,7 +83,7 @@ public struct Workflow: Sendable {
     public var steps: [WorkflowStep]
     /// Run the remaining steps after one fails (the job still fails).
     public var keepgoing: Bool
-    /// Rundeck's strategy (`node-first`, `sequential`; `parallel` is refused).
+    /// Rundeck's strategy: `node-first`, `sequential` (`step-first`) or `parallel`.
     public var strategy: String
     /// Log filters for every step (`pluginConfig.LogFilter`).
     public var logFilters: [LogFilterConfig]

@@ -68,8 +68,8 @@ public enum JobDecoder {
             throw JobDefinitionError("\(label): 'sequence' with 'commands' is required")
         }
         let strategy = sequence["strategy"].flatMap(scalarText) ?? "node-first"
-        guard ["node-first", "sequential", "step-first"].contains(strategy) else {
-            throw JobDefinitionError("\(label): workflow strategy '\(strategy)' is not supported; pdstep runs node-first and sequential (step-first) workflows on the local node")
+        guard ["node-first", "sequential", "step-first", "parallel"].contains(strategy) else {
+            throw JobDefinitionError("\(label): workflow strategy '\(strategy)' is not supported; pdstep runs node-first, sequential (step-first) and parallel workflows on the local node (a ruleset needs Rundeck Enterprise's rule engine)")
         }
         var workflowFilters: [LogFilterConfig] = []
         if case .object(let pluginConfig)? = sequence["pluginConfig"] {

@@ -61,7 +61,7 @@ public struct JobRunner: Sendable {
     /// Where secure options and step keys are read from.
     public let keyStorage: KeyStorage
     /// The execution log every step writes to.
-    public let log: ExecutionLog
+    public private(set) var log: ExecutionLog
     /// Every job of the file (or folder) the job came from, for job references.
     public let jobs: [Job]
     /// What every step of the run shares (the PagerDuty client factory), built by the host.
@@ -246,6 +246,7 @@ public struct JobRunner: Sendable {
     /// Runs the steps of a workflow, applying `WorkflowRules` to each ending. `context`
     /// prefixes step numbers inside job references.
     func runWorkflow(_ workflow: Workflow, context prefix: String, state: inout RunState) async -> AttemptResult {
+        if workflow.strategy == "parallel" { return await runParallel(workflow, context: prefix, state: &state) }
         let total = workflow.steps.count
         var rules = WorkflowRules(keepgoing: workflow.keepgoing, dryRun: state.request.dryRun)
         var failed: [String] = []
@@ -254,44 +255,101 @@ public struct JobRunner: Sendable {
             if Task.isCancelled { break }
             let number = prefix.isEmpty ? "\(index + 1)" : "\(prefix)/\(index + 1)"
             ran += 1
-            log.emit(.stepStarted(context: number, total: total, label: step.label))
-            let started = DispatchTime.now()
-            let outcome = await execute(step, number: number, workflow: workflow, state: &state)
-            var halt = outcome.halt
-            var handler = WorkflowRules.Handler.notRun
-            if let error = outcome.error, let errorHandler = step.errorHandler, !state.request.dryRun {
-                // The handler sees why the step failed.
-                var handlerState = state
-                handlerState.data.groups["result"] = [
-                    "reason": error.rundeckReason, "message": error.message,
-                    "resultCode": outcome.resultCode.map(String.init) ?? "",
-                ]
-                log.emit(.log(context: number, level: .normal, message: "running the error handler: \(errorHandler.label)"))
-                let handled = await execute(errorHandler, number: number, workflow: workflow, state: &handlerState)
-                state.data = handlerState.data
-                state.data.groups["result"] = nil
-                halt = handled.halt ?? halt
-                handler = handled.error == nil ? .succeeded : .failed
-                if let handlerError = handled.error {
-                    log.emit(.log(context: number, level: .error, message: "the error handler failed too: \(handlerError.description)"))
-                }
-            }
-            let verdict = rules.stepEnded(
-                error: outcome.error.map(\.exitCode), handler: handler, keepgoingOnSuccess: step.keepgoingOnSuccess, halt: halt)
-            let message: String?
-            switch verdict.state {
-            case .recovered: message = "handled: " + (outcome.error?.message ?? "")
-            case .failed: message = outcome.error?.description
-            case .planned: message = outcome.summary
-            case .succeeded: message = nil
-            }
-            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
-            log.emit(.stepFinished(context: number, total: total, label: step.label, state: verdict.state, milliseconds: elapsed, message: message))
+            let verdict = await runStep(step, number: number, total: total, workflow: workflow, rules: &rules, state: &state)
             if verdict.failed { failed.append("[\(number)] \(step.label)") }
             if !verdict.goOn { break }
         }
         let end = rules.end(cancelled: Task.isCancelled, ranAll: ran == total)
         return AttemptResult(state: end.state, status: end.status, exitCode: end.exitCode, stepsRun: ran, failedSteps: failed, data: state.data)
+    }
+
+    /// Rundeck's `parallel` strategy: every step starts at once on the local node, each from the
+    /// data the workflow started with (what one step captures is not visible to the others), each
+    /// with its error handler. A step's log is held until it ends and then written whole, so
+    /// that its lines stay together. The job fails if any step failed; what the steps captured is
+    /// merged, in step order, for the job's result.
+    func runParallel(_ workflow: Workflow, context prefix: String, state: inout RunState) async -> AttemptResult {
+        let total = workflow.steps.count
+        let start = state
+        let base = WorkflowRules(keepgoing: workflow.keepgoing, dryRun: state.request.dryRun)
+        let level = log.level
+        let runs = await withTaskGroup(of: ParallelStepRun.self) { group in
+            for (index, step) in workflow.steps.enumerated() {
+                let number = prefix.isEmpty ? "\(index + 1)" : "\(prefix)/\(index + 1)"
+                group.addTask {
+                    let held = HeldEvents()
+                    let stepLog = ExecutionLog(observers: [held], redactor: log.redactor)
+                    stepLog.setLevel(level)
+                    var rules = base
+                    var stepState = start
+                    let verdict = await logging(to: stepLog).runStep(step, number: number, total: total, workflow: workflow, rules: &rules, state: &stepState)
+                    return ParallelStepRun(index: index, number: number, verdict: verdict, rules: rules, data: stepState.data, events: held.events)
+                }
+            }
+            var runs: [ParallelStepRun] = []
+            for await run in group {
+                for event in run.events { log.emit(event) }
+                runs.append(run)
+            }
+            return runs.sorted { $0.index < $1.index }
+        }
+        var rules = base
+        var failed: [String] = []
+        for run in runs {
+            rules.absorb(run.rules)
+            if run.verdict.failed { failed.append("[\(run.number)] \(workflow.steps[run.index].label)") }
+            state.data.merge(run.data)
+        }
+        let end = rules.end(cancelled: Task.isCancelled, ranAll: runs.count == total)
+        return AttemptResult(state: end.state, status: end.status, exitCode: end.exitCode, stepsRun: runs.count, failedSteps: failed, data: state.data)
+    }
+
+    /// Runs one step of a workflow with its error handler, logs its start and end, and answers
+    /// what Rundeck's rules make of it.
+    func runStep(
+        _ step: WorkflowStep, number: String, total: Int, workflow: Workflow, rules: inout WorkflowRules, state: inout RunState
+    ) async -> WorkflowRules.Verdict {
+        log.emit(.stepStarted(context: number, total: total, label: step.label))
+        let started = DispatchTime.now()
+        let outcome = await execute(step, number: number, workflow: workflow, state: &state)
+        var halt = outcome.halt
+        var handler = WorkflowRules.Handler.notRun
+        if let error = outcome.error, let errorHandler = step.errorHandler, !state.request.dryRun {
+            // The handler sees why the step failed.
+            var handlerState = state
+            handlerState.data.groups["result"] = [
+                "reason": error.rundeckReason, "message": error.message,
+                "resultCode": outcome.resultCode.map(String.init) ?? "",
+            ]
+            log.emit(.log(context: number, level: .normal, message: "running the error handler: \(errorHandler.label)"))
+            let handled = await execute(errorHandler, number: number, workflow: workflow, state: &handlerState)
+            state.data = handlerState.data
+            state.data.groups["result"] = nil
+            halt = handled.halt ?? halt
+            handler = handled.error == nil ? .succeeded : .failed
+            if let handlerError = handled.error {
+                log.emit(.log(context: number, level: .error, message: "the error handler failed too: \(handlerError.description)"))
+            }
+        }
+        let verdict = rules.stepEnded(
+            error: outcome.error.map(\.exitCode), handler: handler, keepgoingOnSuccess: step.keepgoingOnSuccess, halt: halt)
+        let message: String?
+        switch verdict.state {
+        case .recovered: message = "handled: " + (outcome.error?.message ?? "")
+        case .failed: message = outcome.error?.description
+        case .planned: message = outcome.summary
+        case .succeeded: message = nil
+        }
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
+        log.emit(.stepFinished(context: number, total: total, label: step.label, state: verdict.state, milliseconds: elapsed, message: message))
+        return verdict
+    }
+
+    /// This runner writing to another log (a parallel step's held one).
+    func logging(to other: ExecutionLog) -> JobRunner {
+        var copy = self
+        copy.log = other
+        return copy
     }
 
     // MARK: Steps
@@ -419,4 +477,21 @@ final class FilterBox: Sendable {
     /// Runs a line through the filters; false when it should be hidden.
     func process(_ line: String) -> Bool { state.withLock { $0.process(line) } }
     var filters: OutputFilters { state.withLock { $0 } }
+}
+
+/// One step of a parallel workflow, as it ended.
+struct ParallelStepRun: Sendable {
+    var index: Int
+    var number: String
+    var verdict: WorkflowRules.Verdict
+    var rules: WorkflowRules
+    var data: DataContext
+    var events: [ExecutionEvent]
+}
+
+/// Holds a parallel step's log events until the step ends.
+final class HeldEvents: ExecutionRenderer {
+    private let held = Mutex<[ExecutionEvent]>([])
+    func render(_ event: ExecutionEvent) { held.withLock { $0.append(event) } }
+    var events: [ExecutionEvent] { held.withLock { $0 } }
 }

@@ -63,6 +63,13 @@ struct WorkflowRules: Sendable {
         return Verdict(state: .failed, failed: true, goOn: keepgoing && self.halt == nil)
     }
 
+    /// Takes in what another machine, started like this one, saw (a parallel step's).
+    mutating func absorb(_ other: WorkflowRules) {
+        failedSteps += other.failedSteps
+        firstFailure = firstFailure ?? other.firstFailure
+        halt = halt ?? other.halt
+    }
+
     /// Rundeck's execution state names, which a halt's status cannot take (case ignored).
     static let stateNames: Set<String> = ["timedout", "failed-with-retry", "aborted", "succeeded", "failed", "queued", "scheduled"]
 

@@ -20,6 +20,14 @@ public struct DataContext: Sendable, Hashable {
         self.nodeName = nodeName
     }
 
+    /// Lays `other`'s values over these, key by key, in the global and the step scopes.
+    public mutating func merge(_ other: DataContext) {
+        for (group, values) in other.groups { groups[group, default: [:]].merge(values) { $1 } }
+        for (step, scoped) in other.steps {
+            for (group, values) in scoped { steps[step, default: [:]][group, default: [:]].merge(values) { $1 } }
+        }
+    }
+
     /// Sets one value in the global scope.
     public mutating func set(_ group: String, _ key: String, _ value: String) {
         groups[group, default: [:]][key] = value

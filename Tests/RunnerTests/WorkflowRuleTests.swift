@@ -317,6 +317,34 @@ import YAML
         } throws: { "\($0)".contains("did you mean 'adhocRemoteString'?") }
     }
 
+    /// Rundeck's `parallel` strategy: the steps run at the same time (step 1 waits for a file
+    /// step 2 writes), each step's lines stay together in the log, data one step captures is
+    /// not visible to the others, and the job fails when any step failed, after all have run.
+    @Test func theParallelStrategyRunsStepsTogether() async throws {
+        let h = Harness()
+        let outcome = try await h.run("""
+            - name: j
+              timeout: 20s
+              sequence:
+                strategy: parallel
+                commands:
+                - script: |
+                    while [ ! -f go ]; do sleep 0.02; done
+                    echo one-a; echo RUNDECK:DATA:a=1; echo one-b
+                  plugins: {LogFilter: [{type: key-value-data}]}
+                - script: |
+                    echo two-a; touch go; sleep 0.1; echo "two-b [@data.a@]"
+                - exec: exit 3
+            """)
+        #expect(outcome.state == .failed && outcome.exitCode == .failed)
+        #expect(Set(h.recorder.steps.map(\.0)) == ["1", "2", "3"])
+        #expect(h.recorder.steps.first { $0.0 == "3" }?.1 == .failed && h.recorder.steps.first { $0.0 == "1" }?.1 == .succeeded)
+        let lines = h.recorder.lines.filter { $0.hasPrefix("one-") || $0.hasPrefix("two-") || $0.hasPrefix("RUNDECK") }
+        let two = ["two-a", "two-b []"]
+        #expect(lines == ["one-a", "RUNDECK:DATA:a=1", "one-b"] + two || lines == two + ["one-a", "RUNDECK:DATA:a=1", "one-b"], "\(lines)")
+        #expect(outcome.data.groups["data"]?["a"] == "1")
+    }
+
     @Test func timeoutEndsTheJobAsTimedOutAndKillsTheCommand() async throws {
         let h = Harness()
         let started = Date()
