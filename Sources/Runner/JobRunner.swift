@@ -119,20 +119,7 @@ public struct JobRunner: Sendable {
             // Enforced options that list no values take them from their valuesUrl (fetched
             // once per execution, before any option is checked).
             if attempt == 0 {
-                let globals = state.data.groups["globals"] ?? [:], jobContext = state.data.groups["job"] ?? [:]
-                let expandURL = { (url: String) in
-                    // `${globals.x}`, `${job.x}` and `${option.NAME.value}` (another option's
-                    // given value), as Rundeck expands them in a valuesUrl.
-                    VariableExpander.expand(url, unresolved: .keep) { reference in
-                        switch reference.group {
-                        case "globals": return globals[reference.key]
-                        case "job": return jobContext[reference.key]
-                        case "option" where reference.key.hasSuffix(".value"): return request.options[String(reference.key.dropLast(6))]
-                        default: return nil
-                        }
-                    }
-                }
-                switch await Self.withRemoteValues(job.options, expandURL: expandURL, fetcher: services.get(RemoteOptionValues.self)) {
+                switch await Self.withRemoteValues(job.options, data: state.data, given: request.options, fetcher: services.get(RemoteOptionValues.self)) {
                 case .success(let options): remoteOptions = options
                 case .failure(let failure):
                     log.emit(.note(level: .error, message: "job \(job.fullName): \(failure.message)"))
@@ -198,13 +185,21 @@ public struct JobRunner: Sendable {
 
     /// `options` with the allowed values of each enforced option that lists none filled in
     /// from its `valuesUrl`; a list that cannot be fetched fails the run, naming the URL.
+    /// `${globals.x}`, `${job.x}` and `${option.NAME.value}` (another option's given value) are
+    /// expanded in the URL first, as Rundeck expands them.
     static func withRemoteValues(
-        _ options: [JobOption], expandURL: (String) -> String, fetcher: RemoteOptionValues?
+        _ options: [JobOption], data: DataContext, given: [String: String], fetcher: RemoteOptionValues?
     ) async -> Result<[JobOption], RemoteOptionValues.FetchFailure> {
         var options = options
         for index in options.indices where options[index].enforced && options[index].values.isEmpty {
             guard let written = options[index].valuesURL else { continue }
-            let url = expandURL(written)
+            let url = VariableExpander.expand(written, unresolved: .keep) { reference in
+                switch reference.group {
+                case "globals", "job": return data.groups[reference.group]?[reference.key]
+                case "option" where reference.key.hasSuffix(".value"): return given[String(reference.key.dropLast(6))]
+                default: return nil
+                }
+            }
             if url.contains("${") {
                 return .failure(.init("option '\(options[index].name)': its valuesUrl \(RemoteOptionValues.shown(url)) refers to a value this run does not have"))
             }
