@@ -43,8 +43,13 @@ struct OutputFilters {
         var hideOutput: Bool
         var logData: Bool
         var buffer = ""
+        /// The output went past `maximumBuffer`; the rest was not matched.
+        var overflowed = false
         var found: [(key: String, value: String)] = []
     }
+
+    /// The most output the multi-line filter holds to match at the end.
+    static let maximumBuffer = 8 << 20
 
     private var lineCaptures: [LineCapture] = []
     private var outputCaptures: [OutputCapture] = []
@@ -106,8 +111,10 @@ struct OutputFilters {
         for i in outputCaptures.indices {
             if outputCaptures[i].perLine {
                 outputCaptures[i].take(line)
-            } else {
+            } else if outputCaptures[i].buffer.utf8.count + line.utf8.count < Self.maximumBuffer {
                 outputCaptures[i].buffer += line + "\n"
+            } else {
+                outputCaptures[i].overflowed = true
             }
             if outputCaptures[i].hideOutput { show = false }
         }
@@ -121,9 +128,15 @@ struct OutputFilters {
             if !buffer.isEmpty { outputCaptures[i].take(buffer) }
             for (key, value) in outputCaptures[i].found { store(key, value) }
         }
+        var notes: [String] = []
+        if outputCaptures.contains(where: \.overflowed) {
+            notes.append("key-value-data-multilines: the output past \(Self.maximumBuffer >> 20) MB was not matched")
+        }
         let logData = lineCaptures.contains(where: \.logData) || outputCaptures.contains(where: \.logData)
-        guard logData && !data.isEmpty else { return [] }
-        return ["captured data: " + data.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")]
+        if logData && !data.isEmpty {
+            notes.append("captured data: " + data.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))
+        }
+        return notes
     }
 
     /// Compiles a capture expression and checks its groups as Rundeck's validator does: at least

@@ -78,4 +78,12 @@ struct LogFilterTests {
         let named = try capture(["regex": #"v(\d)"#, "name": "v", "captureMultipleKeysValues": "true"], ["v1", "v2"], type: "key-value-data-multilines")
         #expect(named.data == ["v": "1\n2"])
     }
+
+    /// The multi-line filter holds at most 8 MB of output, and says so when it stops.
+    @Test func multilinesHoldsBoundedOutput() throws {
+        var filters = try OutputFilters([LogFilterConfig(type: "key-value-data-multilines", config: [:])])
+        let line = String(repeating: "x", count: 1 << 20)
+        for _ in 0..<10 { _ = filters.process(line) }
+        #expect(filters.finish().contains { $0.contains("past 8 MB was not matched") })
+    }
 }
