@@ -360,7 +360,7 @@ public struct JobRunner: Sendable {
             switch step.kind {
             case .exec(let command):
                 var values = ShellSubstitution()
-                let line = try shellChecked { () throws(ShellSubstitution.Refusal) in try values.expandCommand(command, resolve: state.data.resolve) }
+                let line = values.expandExecLine(command, resolve: state.data.resolve)
                 outcome = try await runCommand(
                     ["/bin/sh", "-c", line], display: displayCommand(command, state.data), values: values.variables, number: number,
                     filters: &filters, state: state)

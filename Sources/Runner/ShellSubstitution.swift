@@ -73,6 +73,66 @@ struct ShellSubstitution {
         return script
     }
 
+    /// Builds an `exec` line as Rundeck does (CommandNodeStepPlugin.groovy 42-68, run by
+    /// ExecTaskParameterGeneratorImpl.java 84 as `sh -c` of the words joined by spaces): the line
+    /// is burst into words (`ArgumentLine.burst`: quotes removed, so `echo 'a  b'` prints `a b`
+    /// and `echo 'a;b'` runs `b`), each word expanded, and only a word that held a reference is
+    /// quoted, and only when its text needs it (CLIUtils.quoteUnixShellArg). Words without a
+    /// reference go to the shell as they are.
+    ///
+    /// Where Rundeck pastes a quoted value into the line, pdstep passes it out of band
+    /// (`"${PDSTEP_VALUE_n}"`) with the word's own text single-quoted around it: the shell sees
+    /// the same word, and never parses the value. A word whose text is plain (letters, digits,
+    /// `_@%+=:,./-`) goes in as text, as in Rundeck, so `$(( ${option.n} + 1 ))` works. pdstep
+    /// is stricter than Rundeck on one point: a value holding `#`, `~`, `[`, `]`, `!` or a
+    /// non-ASCII letter is quoted, where Rundeck lets the shell read those characters. An
+    /// unresolved option reference becomes nothing (a word left empty is dropped, as Rundeck
+    /// drops it); another unresolved reference (`${data.x}`) is kept as its text, quoted, so it
+    /// prints as written (ExecArgList.java 208-260).
+    mutating func expandExecLine(_ text: String, resolve: VariableExpander.Resolver) -> String {
+        withoutActuallyEscaping(resolve) { resolve in
+            let keepingUnresolved: VariableExpander.Resolver = { reference in
+                if let value = resolve(reference) { return value }
+                return reference.group == "option" || reference.group == "unquotedoption" ? nil : "${\(reference.text)}"
+            }
+            var words: [String] = []
+            for word in ArgumentLine.burst(text) {
+                guard word.contains("${") else {
+                    words.append(word)
+                    continue
+                }
+                // Each substituted value is marked by a NUL (job text cannot hold one).
+                var values: [(text: String, raw: Bool)] = []
+                let marked = VariableExpander.expand(word, unresolved: .blankOptionsOnly, resolve: keepingUnresolved) { reference, value, _ in
+                    values.append((value, reference.group == "unquotedoption"))
+                    return "\u{0}"
+                }
+                // No reference in it (`${HOME}`): the shell's own syntax, as it is.
+                if values.isEmpty && marked == word {
+                    words.append(word)
+                    continue
+                }
+                let literals = marked.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init)
+                var expanded = literals[0]
+                for (index, value) in values.enumerated() { expanded += value.text + literals[index + 1] }
+                if expanded.isEmpty { continue }
+                if Self.isInertWords(expanded) && !expanded.contains(" ") {
+                    words.append(expanded)
+                    continue
+                }
+                var quoted = ""
+                for (index, literal) in literals.enumerated() {
+                    if !literal.isEmpty { quoted += "'" + literal.replacing("'", with: "'\\''") + "'" }
+                    guard index < values.count else { continue }
+                    let value = values[index]
+                    quoted += value.raw ? value.text : "\"${\(variable(for: value.text))}\""
+                }
+                words.append(quoted)
+            }
+            return words.joined(separator: " ")
+        }
+    }
+
     /// Expands `@...@` tokens in the body of a script a POSIX shell runs.
     mutating func expandShellScript(_ body: String, resolve: VariableExpander.Resolver) throws(Refusal) -> String {
         var scanner = ShellScanner(body)

@@ -99,7 +99,7 @@ import Values
     /// Output with no line break is handed on in bounded pieces, and read in linear time.
     @Test func anEndlessOutputLineIsSplit() async throws {
         let directory = makeTemporaryDirectory()
-        try write("- name: j\n  sequence:\n    commands:\n    - exec: head -c 300000 /dev/zero | tr '\\0' a; echo; echo done\n", "job.yaml", in: directory)
+        try write("- name: j\n  sequence:\n    commands:\n    - exec: head -c 300000 /dev/zero | tr -c a a; echo; echo done\n", "job.yaml", in: directory)
         let outcome = try await runBinary(["run", "job.yaml", "--log-format", "json"], directory: directory)
         #expect(outcome.code == 0, "\(outcome.stderr)")
         let lines = outcome.stdout.split(separator: "\n").compactMap { try? JSONParser.parse(String($0)) }.filter { $0["event"] == "log" }.compactMap { $0["message"]?.stringValue }

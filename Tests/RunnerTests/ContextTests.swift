@@ -18,9 +18,9 @@ import YAML
                 commands:
                 - exec: echo RUNDECK:DATA:k=v
                   plugins: {LogFilter: [{type: key-value-data}]}
-                - exec: echo "$RD_OPTION_HOST|$RD_JOB_NAME|$RD_JOB_GROUP|${RD_DATA_K:-none}"
+                - exec: echo $RD_OPTION_HOST,$RD_JOB_NAME,$RD_JOB_GROUP,${RD_DATA_K:-none}
             """)
-        #expect(h.recorder.lines.contains("web1|env job|g|none"))
+        #expect(h.recorder.lines.contains("web1,env job,g,none"))
     }
 
     @Test func keyValueCaptureFeedsLaterStepsThroughData() async throws {
@@ -343,7 +343,7 @@ import YAML
               options: [{name: msg}, {name: n}, {name: path}, {name: q}, {name: e}]
               sequence:
                 commands:
-                - exec: printf '%s\\n' "[${option.msg}][${option.n}][${option.path}][${option.q}][${option.e}]"
+                - exec: printf %s "[${option.msg}][${option.n}][${option.path}][${option.q}][${option.e}]" ; echo
             """, job: "parent")
         #expect(outcome.state == .succeeded, "\(h.recorder.notes)")
         #expect(h.recorder.lines.contains(#"[hello world][-5][C:\temp\x][it's][]"#), "\(h.recorder.lines)")
