@@ -230,11 +230,17 @@ import TestSupport
         for run in 0..<runs {
             let template = templates[Int(random.next() % UInt64(templates.count))]
             let value = (0..<Int(1 + random.next() % 12)).map { _ in fragments[Int(random.next() % UInt64(fragments.count))] }.joined()
-            // Out of band (exec lines), and inline for a one-line template (the arguments of an
-            // interpreterArgsQuoted script, parsed by a shell that gets no values by environment).
-            for inline in template.contains("\n") ? [false] : [false, true] {
+            // As an exec line (Rundeck's word rule), out of band as in script args, and inline
+            // for a one-line template (the arguments of an interpreterArgsQuoted script, parsed
+            // by a shell that gets no values by environment).
+            for mode in template.contains("\n") ? ["exec", "args"] : ["exec", "args", "inline"] {
+                let inline = mode == "inline"
                 var substitution = ShellSubstitution()
-                guard let script = try? substitution.expandCommand(template, inline: inline, resolve: { $0.group == "option" ? value : nil }) else { continue }
+                let resolve: VariableExpander.Resolver = { $0.group == "option" ? value : nil }
+                guard let script = mode == "exec"
+                    ? substitution.expandExecLine(template, resolve: resolve)
+                    : try? substitution.expandCommand(template, inline: inline, resolve: resolve)
+                else { continue }
                 for shell in shells {
                     let process = Process()
                     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -246,7 +252,7 @@ import TestSupport
                     try process.run()
                     process.waitUntilExit()
                     let ran = FileManager.default.fileExists(atPath: marker)
-                    #expect(!ran, "run \(run) (PDSTEP_SHELL_PROPERTY_SEED=\(seed)), \(shell)\(inline ? ", inline" : ""): value \(String(reflecting: value)) in \(String(reflecting: template)) ran as code: \(String(reflecting: script))")
+                    #expect(!ran, "run \(run) (PDSTEP_SHELL_PROPERTY_SEED=\(seed)), \(shell), \(mode): value \(String(reflecting: value)) in \(String(reflecting: template)) ran as code: \(String(reflecting: script))")
                     if ran { return }
                 }
             }
