@@ -25,6 +25,8 @@ public struct Job: Sendable {
     public var nodeFilter: String?
     /// Fields the export carries that mean nothing to pdstep (reported once, as a note).
     public var ignoredFields: [String]
+    /// What to notify when an execution starts, succeeds or fails.
+    public var notifications = JobNotifications()
     /// The file it came from (for messages).
     public var file: String?
 

@@ -18,7 +18,7 @@ public struct JobDefinitionError: ReportableError, Sendable {
 public enum JobDecoder {
     static let knownJobFields: Set<String> = [
         "name", "group", "description", "uuid", "loglevel", "options", "sequence", "timeout", "retry", "retryDelay",
-        "nodefilters",
+        "nodefilters", "notification",
     ]
 
     /// Decodes every job in `document`.
@@ -75,7 +75,7 @@ public enum JobDecoder {
         if case .object(let pluginConfig)? = sequence["pluginConfig"] {
             workflowFilters = try logFilters(pluginConfig["LogFilter"], label: label + ", sequence.pluginConfig")
         }
-        return Job(
+        var job = Job(
             name: nameText, group: map["group"].flatMap(scalarText) ?? "",
             description: map["description"].flatMap(scalarText) ?? "", uuid: map["uuid"].flatMap(scalarText),
             logLevel: try logLevel(map, label), options: try decodeOptions(map["options"], label: label),
@@ -84,6 +84,8 @@ public enum JobDecoder {
                 strategy: strategy, logFilters: workflowFilters),
             timeout: map["timeout"].flatMap(scalarText), retry: try retry(map, label), nodeFilter: nodeFilter,
             ignoredFields: ignored, file: file)
+        job.notifications = try JobNotifications.decode(map["notification"], label: label)
+        return job
     }
 
     static func logLevel(_ map: ValueObject, _ label: String) throws(JobDefinitionError) -> LogLevel {

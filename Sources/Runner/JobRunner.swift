@@ -164,15 +164,20 @@ public struct JobRunner: Sendable {
                 return RunOutcome(state: .failed, exitCode: .invalidInput, failedSteps: [], data: state.data)
             }
             log.emit(.jobStarted(job: job.fullName, execid: execution.id, attempt: attempt, dryRun: request.dryRun))
+            if attempt == 0 {
+                for unsent in job.notifications.notSent { log.emit(.note(level: .warn, message: "notification not sent: \(unsent)")) }
+            }
+            await notify(.onstart, job: job, status: "running", result: nil, state: state)
             let started = DispatchTime.now()
             let outcome = await runAttempt(state, timeout: timeout)
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
             log.emit(.jobFinished(
                 job: job.fullName, state: outcome.state, status: outcome.status, milliseconds: elapsed,
                 steps: outcome.stepsRun, failed: outcome.failedSteps))
-            if outcome.state == .succeeded || request.dryRun || attempt >= retryMax {
-                return outcome.runOutcome
-            }
+            let retrying = outcome.state != .succeeded && !request.dryRun && attempt < retryMax
+            let (trigger, status) = Self.notification(for: outcome.state, retrying: retrying)
+            await notify(trigger, job: job, status: status, result: outcome, state: state)
+            if !retrying { return outcome.runOutcome }
             attempt += 1
             // Each retry is an execution of its own, which knows the first and the previous.
             execution = Execution(
@@ -180,6 +185,16 @@ public struct JobRunner: Sendable {
                 retryPreviousID: execution.id)
             log.emit(.note(level: .normal, message: "retrying the job (retry \(attempt) of \(retryMax))\(retryDelay > 0 ? " in \(formatDuration(retryDelay * 1000))" : "")"))
             if retryDelay > 0 { try? await Task.sleep(nanoseconds: boundedNanoseconds(retryDelay)) }
+        }
+    }
+
+    /// The trigger an ended execution fires, and the `${job.status}` it carries (Rundeck:
+    /// onfailure for failed, timed out or aborted; onretryablefailure when a retry follows).
+    static func notification(for state: JobState, retrying: Bool) -> (JobNotifications.Trigger, String) {
+        switch state {
+        case .succeeded: return (.onsuccess, "succeeded")
+        case .timedout: return (.onfailure, "timedout")
+        case .failed, .other: return retrying ? (.onretryablefailure, "failed-with-retry") : (.onfailure, "failed")
         }
     }
 

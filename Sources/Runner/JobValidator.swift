@@ -32,6 +32,9 @@ struct JobValidator {
                 }
             }
         }
+        for unsent in job.notifications.notSent {
+            warnings.append("job \(job.fullName): notification not sent: \(unsent)")
+        }
         return warnings
     }
 
@@ -66,6 +69,25 @@ struct JobValidator {
             }
             if !retry.delay.isEmpty, !retry.delay.contains("${"), let problem = RundeckDuration.problem(retry.delay) {
                 problems.append("\(label): retry delay '\(retry.delay)' \(problem)")
+            }
+        }
+        // Notifications: each plugin is checked as the step it runs as, with the execution's
+        // variables standing in.
+        var notificationKnown = known
+        for key in ["status", "user", "href"] { notificationKnown.set("job", key, "stand-in") }
+        for key in ["id", "status", "user", "abortedby", "failedStep"] { notificationKnown.set("execution", key, "stand-in") }
+        for trigger in JobNotifications.Trigger.allCases {
+            for plugin in job.notifications.plugins[trigger] ?? [] {
+                let where_ = "\(label), notification \(trigger.rawValue)"
+                let (type, configuration) = runner.notificationStep(plugin, job: job)
+                if plugin.type == JobNotifications.pagerDutyNotification && configuration["integration_key"] == nil {
+                    problems.append("\(where_): PagerDutyNotification needs its service_key (or the setting \(JobNotifications.serviceKeySettings[0]))")
+                    continue
+                }
+                let step = WorkflowStep(
+                    kind: .plugin(type: type, configuration: configuration, nodeStep: false), description: nil, errorHandler: nil,
+                    keepgoingOnSuccess: false, logFilters: [])
+                problems += check(step, label: where_, known: notificationKnown)
             }
         }
         for (index, step) in job.workflow.steps.enumerated() {

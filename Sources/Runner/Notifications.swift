@@ -1,0 +1,93 @@
+import StepKit
+import Values
+
+/// A job's `notification` block (Rundeck's NotificationService; the job YAML reference): what
+/// to do when an execution starts, succeeds, fails, or fails with a retry to follow.
+///
+/// A `plugin` notification runs a pdstep step (any step type or Enterprise alias, or the
+/// open-source `PagerDutyNotification`, mapped onto `pagerduty-send-event`), with the
+/// execution's variables. A notification never changes the job's result.
+public struct JobNotifications: Sendable {
+    /// Rundeck's triggers.
+    public enum Trigger: String, Sendable, CaseIterable {
+        case onstart, onsuccess, onfailure, onretryablefailure, onavgduration
+    }
+
+    /// One `plugin` entry: a step type and its configuration.
+    public struct Plugin: Sendable, Hashable {
+        /// The plugin type as written (`pagerduty-send-event`, `PagerDutyNotification`, ...).
+        public var type: String
+        /// Its configuration, as written (expanded when it fires).
+        public var configuration: [String: String]
+    }
+
+    /// The plugin notifications of each trigger, in file order.
+    public var plugins: [Trigger: [Plugin]] = [:]
+    /// Notifications pdstep does not send yet (`onfailure email`, `onsuccess urls`,
+    /// `onavgduration`): said by `validate` and by each run, never silently dropped.
+    public var notSent: [String] = []
+
+    /// No notifications.
+    public init() {}
+
+    /// True when the job has none.
+    public var isEmpty: Bool { plugins.isEmpty && notSent.isEmpty }
+
+    /// The type Rundeck's open-source PagerDuty notification plugin registers.
+    static let pagerDutyNotification = "PagerDutyNotification"
+    /// That plugin's default subject (rundeck-plugins/pagerduty-notification).
+    static let pagerDutySubject = #"${job.status} [${job.project}] "${job.name}" run by ${job.user} (#${job.execid}) [${job.href}]"#
+    /// Where Rundeck keeps that plugin's integration key in its settings.
+    static let serviceKeySettings = [
+        "project.plugin.Notification.PagerDutyNotification.service_key",
+        "framework.plugin.Notification.PagerDutyNotification.service_key",
+    ]
+
+    /// Decodes a `notification` map.
+    static func decode(_ value: Value?, label: String) throws(JobDefinitionError) -> JobNotifications {
+        var notifications = JobNotifications()
+        guard let value, !value.isNull else { return notifications }
+        guard case .object(let triggers) = value else {
+            throw JobDefinitionError("\(label): 'notification' must be a map of triggers (onsuccess, onfailure, ...)")
+        }
+        for entry in triggers {
+            guard let trigger = Trigger(rawValue: entry.key) else {
+                let hint = nearest(to: entry.key, in: Trigger.allCases.map(\.rawValue)).map { "; did you mean '\($0)'?" } ?? ""
+                throw JobDefinitionError("\(label): notification trigger '\(entry.key)' is not one of \(Trigger.allCases.map(\.rawValue).joined(separator: ", "))\(hint)")
+            }
+            guard case .object(let kinds) = entry.value else {
+                throw JobDefinitionError("\(label): notification '\(entry.key)' must be a map of email, urls and plugin")
+            }
+            for kind in kinds {
+                switch kind.key {
+                case "plugin":
+                    let items: [Value]
+                    if case .array(let list) = kind.value { items = list } else { items = [kind.value] }
+                    for item in items {
+                        guard case .object(let plugin) = item, let type = plugin["type"].flatMap(JobDecoder.scalarText), !type.isEmpty else {
+                            throw JobDefinitionError("\(label): each '\(entry.key)' plugin needs a 'type' and its 'configuration'")
+                        }
+                        var configuration: [String: String] = [:]
+                        if case .object(let config)? = plugin["configuration"] {
+                            for setting in config where !setting.value.isNull {
+                                configuration[setting.key] = setting.value.text
+                            }
+                        }
+                        if trigger == .onavgduration {
+                            notifications.notSent.append("\(entry.key) \(type) (average-duration notifications are not sent yet)")
+                        } else {
+                            notifications.plugins[trigger, default: []].append(Plugin(type: type, configuration: configuration))
+                        }
+                    }
+                case "email", "urls", "format", "httpMethod":
+                    if kind.key == "email" || kind.key == "urls" {
+                        notifications.notSent.append("\(entry.key) \(kind.key) (pdstep sends plugin notifications only, so far)")
+                    }
+                default:
+                    throw JobDefinitionError("\(label): notification '\(entry.key)' has no '\(kind.key)' (it takes email, urls and plugin)")
+                }
+            }
+        }
+        return notifications
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+import TestSupport
+import Sandbox
+import Values
+
+/// A job's notification block (Rundeck's NotificationService): onfailure pages, the next
+/// onsuccess resolves the same alert, a notification never changes the job's exit code.
+struct NotificationTests {
+    static let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("examples/jobs/notify-on-failure.yaml").path
+
+    @Test func aFailurePagesAndTheNextSuccessResolves() async throws {
+        let f = try BinaryFixture()
+        defer { f.sandbox.stop() }
+        let failed = try await runBinary(["run", Self.example, "-o", "fail=yes"], directory: f.directory)
+        #expect(failed.code == 1, "\(failed.stdout)\(failed.stderr)")
+        var incidents = f.state["incidents"]?.arrayValue ?? []
+        #expect(incidents.count == 1)
+        #expect(incidents.first?["title"]?.stringValue?.hasPrefix("Backup nightly backup failed (execution ") == true, "\(incidents)")
+        #expect(incidents.first?["status"] == "triggered")
+        // A second failure updates the same alert.
+        _ = try await runBinary(["run", Self.example, "-o", "fail=yes"], directory: f.directory)
+        incidents = f.state["incidents"]?.arrayValue ?? []
+        #expect(incidents.count == 1)
+        let succeeded = try await runBinary(["run", Self.example], directory: f.directory)
+        #expect(succeeded.code == 0, "\(succeeded.stdout)\(succeeded.stderr)")
+        #expect(f.state["incidents"]?[0]?["status"] == "resolved")
+    }
+
+    /// Rundeck's open-source PagerDutyNotification plugin maps onto send-event, with its
+    /// default subject; an unreachable PagerDuty is logged and leaves the exit code alone.
+    @Test func pagerDutyNotificationAndFailuresToNotify() async throws {
+        let f = try BinaryFixture()
+        defer { f.sandbox.stop() }
+        try """
+            - name: j
+              notification:
+                onsuccess:
+                  plugin: {type: PagerDutyNotification, configuration: {service_key: '\(Sandbox.demo.routingKey)'}}
+                onretryablefailure:
+                  plugin: {type: pagerduty-send-event, configuration: {summary: will retry}}
+                onstart:
+                  plugin: {type: pagerduty-send-evnt, configuration: {summary: x, dedup_key: started}}
+              sequence:
+                commands:
+                - exec: 'true'
+            """.write(toFile: f.directory + "/j.yaml", atomically: true, encoding: .utf8)
+        let invalid = try await runBinary(["validate", "j.yaml"], directory: f.directory)
+        #expect(invalid.code == 2 && invalid.stderr.contains("notification onstart: unknown step type 'pagerduty-send-evnt'; did you mean 'pagerduty-send-event'?"), "\(invalid.stderr)")
+        try String(contentsOfFile: f.directory + "/j.yaml", encoding: .utf8).replacingOccurrences(of: "send-evnt", with: "send-event")
+            .write(toFile: f.directory + "/j.yaml", atomically: true, encoding: .utf8)
+        let ran = try await runBinary(["run", "j.yaml"], directory: f.directory)
+        #expect(ran.code == 0, "\(ran.stdout)\(ran.stderr)")
+        let titles = (f.state["incidents"]?.arrayValue ?? []).compactMap { $0["title"]?.stringValue }
+        #expect(titles.contains("x") && titles.contains { $0.hasPrefix("succeeded [pdstep] \"j\" run by ") }, "\(titles)")
+        #expect(!titles.contains("will retry"))
+        #expect(!ran.stdout.contains(Sandbox.demo.routingKey) && !ran.stderr.contains(Sandbox.demo.routingKey))
+        // PagerDuty down: the job's result stands, and the log says the page was not sent.
+        f.sandbox.stop()
+        let down = try await runBinary(["run", "j.yaml", "--property", "pagerduty.retry.max_attempts=1"], directory: f.directory)
+        #expect(down.code == 0 && (down.stdout + down.stderr).contains("failed, the job's result stands"), "\(down.stdout)\(down.stderr)")
+    }
+}
