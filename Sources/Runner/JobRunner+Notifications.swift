@@ -30,6 +30,15 @@ extension JobRunner {
         return (type, configuration)
     }
 
+    /// In a dry run: what each trigger would send, with its configuration resolved (secrets
+    /// masked), for success and for failure alike; nothing is sent.
+    func planNotifications(job: Job, result: AttemptResult, state: RunState) async {
+        for trigger in JobNotifications.Trigger.allCases where !(job.notifications.plugins[trigger] ?? []).isEmpty {
+            log.emit(.note(level: .normal, message: "notification \(trigger.rawValue) would send:"))
+            await notify(trigger, job: job, status: trigger == .onsuccess ? "succeeded" : trigger == .onstart ? "running" : "failed", result: result, state: state)
+        }
+    }
+
     /// Fires `trigger`'s notifications with the execution's variables. A failure is logged (and
     /// counted in the run's notes), never turned into the job's result.
     func notify(_ trigger: JobNotifications.Trigger, job: Job, status: String, result: AttemptResult?, state: RunState) async {
@@ -48,10 +57,6 @@ extension JobRunner {
         ]
         for plugin in plugins {
             let (type, configuration) = notificationStep(plugin, job: job)
-            if state.request.dryRun {
-                log.emit(.note(level: .normal, message: "notification \(trigger.rawValue): would run \(type)"))
-                continue
-            }
             do {
                 let outcome = try await runPlugin(type, configuration: configuration, number: "notification", state: state)
                 log.emit(.note(level: .normal, message: "notification \(trigger.rawValue): \(type) \(outcome.summary.isEmpty ? "done" : outcome.summary)"))

@@ -167,7 +167,7 @@ public struct JobRunner: Sendable {
             if attempt == 0 {
                 for unsent in job.notifications.notSent { log.emit(.note(level: .warn, message: "notification not sent: \(unsent)")) }
             }
-            await notify(.onstart, job: job, status: "running", result: nil, state: state)
+            if !request.dryRun { await notify(.onstart, job: job, status: "running", result: nil, state: state) }
             let started = DispatchTime.now()
             let outcome = await runAttempt(state, timeout: timeout)
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
@@ -175,8 +175,12 @@ public struct JobRunner: Sendable {
                 job: job.fullName, state: outcome.state, status: outcome.status, milliseconds: elapsed,
                 steps: outcome.stepsRun, failed: outcome.failedSteps))
             let retrying = outcome.state != .succeeded && !request.dryRun && attempt < retryMax
-            let (trigger, status) = Self.notification(for: outcome.state, retrying: retrying)
-            await notify(trigger, job: job, status: status, result: outcome, state: state)
+            if request.dryRun {
+                await planNotifications(job: job, result: outcome, state: state)
+            } else {
+                let (trigger, status) = Self.notification(for: outcome.state, retrying: retrying)
+                await notify(trigger, job: job, status: status, result: outcome, state: state)
+            }
             if !retrying { return outcome.runOutcome }
             attempt += 1
             // Each retry is an execution of its own, which knows the first and the previous.

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
-import Sandbox
+@testable import Sandbox
 import Values
 
 /// A job's notification block (Rundeck's NotificationService): onfailure pages, the next
@@ -60,5 +60,18 @@ struct NotificationTests {
         f.sandbox.stop()
         let down = try await runBinary(["run", "j.yaml", "--property", "pagerduty.retry.max_attempts=1"], directory: f.directory)
         #expect(down.code == 0 && (down.stdout + down.stderr).contains("failed, the job's result stands"), "\(down.stdout)\(down.stderr)")
+    }
+
+    /// `--dry-run` shows what each trigger would send, for success and failure alike, with the
+    /// configuration resolved and the key masked, and sends nothing.
+    @Test func aDryRunListsEveryNotification() async throws {
+        let f = try BinaryFixture()
+        defer { f.sandbox.stop() }
+        let plan = try await runBinary(["run", Self.example, "--dry-run"], directory: f.directory)
+        #expect(plan.code == 0, "\(plan.stderr)")
+        #expect(plan.stdout.contains("notification onsuccess would send:") && plan.stdout.contains("notification onfailure would send:"))
+        #expect(plan.stdout.contains("\"summary\": \"Backup nightly backup failed (execution "))
+        #expect(!plan.stdout.contains(Sandbox.demo.routingKey))
+        #expect((f.state["incidents"]?.arrayValue ?? []).isEmpty && (f.sandbox.shared.withLock { $0.log.count }) == 0)
     }
 }
