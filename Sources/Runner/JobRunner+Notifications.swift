@@ -60,8 +60,10 @@ extension JobRunner {
             do {
                 let outcome = try await runPlugin(type, configuration: configuration, number: "notification", state: state)
                 log.emit(.note(level: .normal, message: "notification \(trigger.rawValue): \(type) \(outcome.summary.isEmpty ? "done" : outcome.summary)"))
+            } catch where error.kind == .queued {
+                log.emit(.note(level: .warn, message: "notification \(trigger.rawValue): \(type) queued, not delivered yet: \(error.description)"))
             } catch {
-                log.emit(.note(level: .error, message: "notification \(trigger.rawValue): \(type) failed, the job's result stands: \(error.description)"))
+                log.emit(.note(level: .error, message: "notification \(trigger.rawValue): \(type) not sent, the job's result stands: \(error.description)"))
             }
         }
     }

@@ -59,7 +59,12 @@ struct NotificationTests {
         // PagerDuty down: the job's result stands, and the log says the page was not sent.
         f.sandbox.stop()
         let down = try await runBinary(["run", "j.yaml", "--property", "pagerduty.retry.max_attempts=1"], directory: f.directory)
-        #expect(down.code == 0 && (down.stdout + down.stderr).contains("failed, the job's result stands"), "\(down.stdout)\(down.stderr)")
+        #expect(down.code == 0 && (down.stdout + down.stderr).contains("not sent, the job's result stands"), "\(down.stdout)\(down.stderr)")
+        // With an outbox the pages are kept (for `outbox flush`) and said to be queued.
+        let queued = try await runBinary(["run", "j.yaml", "--outbox", "ob", "--property", "pagerduty.retry.max_attempts=1"], directory: f.directory)
+        #expect(queued.code == 0 && (queued.stdout + queued.stderr).contains("queued, not delivered yet"), "\(queued.stdout)\(queued.stderr)")
+        let kept = try FileManager.default.contentsOfDirectory(atPath: f.directory + "/ob").filter { $0.hasSuffix(".json") }
+        #expect(kept.count == 2, "\(kept)")
     }
 
     /// `--dry-run` shows what each trigger would send, for success and failure alike, with the
