@@ -44,6 +44,15 @@ extension PDStep {
             directory: invocation.io.directory, environment: invocation.io.environment, user: arguments.value("user"),
             userEmail: arguments.value("user-email"))
         ProcessTermination.onStop { report in
+            // Rundeck fires onfailure for an aborted execution; wait for it a bounded time.
+            let fired = DispatchSemaphore(value: 0)
+            Task {
+                await runner.notifyStopped(job, by: report.signalName)
+                fired.signal()
+            }
+            if fired.wait(timeout: .now() + 20) == .timedOut {
+                invocation.io.printError("pdstep: the onfailure notification did not finish within 20 s")
+            }
             var text = "pdstep: the job was stopped by \(report.signalName); its running command was ended"
             for file in report.queuedEvents { text += "\n  an event not confirmed delivered is kept in the outbox as \(file); `pdstep outbox flush` will send it" }
             for event in report.undeliveredEvents { text += "\n  \(event) was not confirmed delivered, and there is no outbox to keep it" }

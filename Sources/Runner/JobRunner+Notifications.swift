@@ -30,6 +30,14 @@ extension JobRunner {
         return (type, configuration)
     }
 
+    /// The job was stopped by a signal: fires its `onfailure` notifications with status
+    /// `aborted` (Rundeck fires onfailure for an aborted execution). The caller bounds the wait.
+    public func notifyStopped(_ job: Job, by signalName: String) async {
+        guard let state = live.state.withLock({ $0 }), !state.request.dryRun else { return }
+        let result = AttemptResult(state: .failed, status: nil, exitCode: .failed, stepsRun: 0, failedSteps: [], data: state.data)
+        await notify(.onfailure, job: job, status: "aborted", result: result, state: state, abortedBy: signalName)
+    }
+
     /// In a dry run: what each trigger would send, with its configuration resolved (secrets
     /// masked), for success and for failure alike; nothing is sent.
     func planNotifications(job: Job, result: AttemptResult, state: RunState) async {
@@ -41,7 +49,9 @@ extension JobRunner {
 
     /// Fires `trigger`'s notifications with the execution's variables. A failure is logged (and
     /// counted in the run's notes), never turned into the job's result.
-    func notify(_ trigger: JobNotifications.Trigger, job: Job, status: String, result: AttemptResult?, state: RunState) async {
+    func notify(
+        _ trigger: JobNotifications.Trigger, job: Job, status: String, result: AttemptResult?, state: RunState, abortedBy: String = ""
+    ) async {
         let plugins = job.notifications.plugins[trigger] ?? []
         guard !plugins.isEmpty else { return }
         var state = state
@@ -52,7 +62,7 @@ extension JobRunner {
         jobGroup["href"] = jobGroup["url"]
         state.data.groups["job"] = jobGroup
         state.data.groups["execution"] = [
-            "id": state.execution.id, "status": status, "user": jobGroup["username"] ?? "", "abortedby": "",
+            "id": state.execution.id, "status": status, "user": jobGroup["username"] ?? "", "abortedby": abortedBy,
             "failedStep": result?.failedSteps.first ?? "",
         ]
         for plugin in plugins {

@@ -66,6 +66,8 @@ public struct JobRunner: Sendable {
     public let jobs: [Job]
     /// What every step of the run shares (the PagerDuty client factory), built by the host.
     public let services: StepServices
+    /// The attempt running now, for the notification a signal fires.
+    let live = LiveRun()
 
     /// A runner for the jobs of one file or folder; `services` are lent to every step.
     public init(catalog: StepCatalog, settings: Settings, keyStorage: KeyStorage, log: ExecutionLog, jobs: [Job], services: StepServices = StepServices()) {
@@ -167,6 +169,7 @@ public struct JobRunner: Sendable {
             if attempt == 0 {
                 for unsent in job.notifications.notSent { log.emit(.note(level: .warn, message: "notification not sent: \(unsent)")) }
             }
+            live.state.withLock { $0 = state }
             if !request.dryRun { await notify(.onstart, job: job, status: "running", result: nil, state: state) }
             let started = DispatchTime.now()
             let outcome = await runAttempt(state, timeout: timeout)
@@ -177,7 +180,8 @@ public struct JobRunner: Sendable {
             let retrying = outcome.state != .succeeded && !request.dryRun && attempt < retryMax
             if request.dryRun {
                 await planNotifications(job: job, result: outcome, state: state)
-            } else {
+            } else if ProcessTermination.stoppingSignal == nil {
+                // (When a signal stops the run, `notifyStopped` fires onfailure instead.)
                 let (trigger, status) = Self.notification(for: outcome.state, retrying: retrying)
                 await notify(trigger, job: job, status: status, result: outcome, state: state)
             }
@@ -508,4 +512,9 @@ final class HeldEvents: ExecutionRenderer {
     private let held = Mutex<[ExecutionEvent]>([])
     func render(_ event: ExecutionEvent) { held.withLock { $0.append(event) } }
     var events: [ExecutionEvent] { held.withLock { $0 } }
+}
+
+/// The attempt a runner is running, kept where a signal handler can read it.
+final class LiveRun: Sendable {
+    let state = Mutex<RunState?>(nil)
 }

@@ -87,6 +87,28 @@ import Values
         #expect(json["error"]?["message"]?.stringValue?.contains("not delivered") == true, "\(outcome.stdout)")
     }
 
+    /// A job stopped by SIGTERM fires its onfailure notifications (Rundeck fires onfailure for
+    /// an aborted execution) before it exits.
+    @Test func aStoppedJobFiresOnfailure() async throws {
+        let f = try BinaryFixture()
+        defer { f.sandbox.stop() }
+        try """
+            - name: long job
+              notification:
+                onfailure:
+                  plugin: {type: pagerduty-send-event, configuration: {summary: '${job.name} ${execution.status} by ${execution.abortedby}'}}
+              sequence:
+                commands:
+                - exec: touch started ; sleep 30
+            """.write(toFile: f.directory + "/long.yaml", atomically: true, encoding: .utf8)
+        let started = try Started(["run", "long.yaml"], directory: f.directory)
+        try await Self.waitUntil { FileManager.default.fileExists(atPath: f.directory + "/started") }
+        let outcome = try await started.stop(with: SIGTERM)
+        #expect(outcome.code == 128 + SIGTERM, "\(outcome.stdout)\(outcome.stderr)")
+        let titles = (f.state["incidents"]?.arrayValue ?? []).compactMap { $0["title"]?.stringValue }
+        #expect(titles == ["long job aborted by SIGTERM"], "\(outcome.stdout)\(outcome.stderr)")
+    }
+
     /// SIGKILL cannot be caught: the entry written before the first attempt is what survives.
     @Test func killNineMidSendLeavesTheEventInTheOutbox() async throws {
         let f = try BinaryFixture()
