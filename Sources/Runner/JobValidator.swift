@@ -80,7 +80,9 @@ struct JobValidator {
             for plugin in job.notifications.plugins[trigger] ?? [] {
                 let where_ = "\(label), notification \(trigger.rawValue)"
                 let (type, configuration) = runner.notificationStep(plugin, job: job)
-                if plugin.type == JobNotifications.pagerDutyNotification && configuration["integration_key"] == nil {
+                let routingKeySet = [KnownSettings.routingKeyPath.key, KnownSettings.projectRoutingKeyPath.key]
+                    .contains { !(runner.settings.value($0) ?? "").isEmpty }
+                if plugin.type == JobNotifications.pagerDutyNotification && configuration["integration_key"] == nil && !routingKeySet {
                     problems.append("\(where_): PagerDutyNotification needs its service_key (or the setting \(JobNotifications.serviceKeySettings[0]))")
                     continue
                 }

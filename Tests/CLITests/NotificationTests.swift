@@ -79,4 +79,21 @@ struct NotificationTests {
         #expect(!plan.stdout.contains(Sandbox.demo.routingKey))
         #expect((f.state["incidents"]?.arrayValue ?? []).isEmpty && (f.sandbox.shared.withLock { $0.log.count }) == 0)
     }
+
+    /// PagerDutyNotification without a service key, and no routing key in the settings either:
+    /// `validate` names both places a key can come from.
+    @Test func aPagerDutyNotificationWithoutAKeyIsRefused() async throws {
+        let directory = makeTemporaryDirectory()
+        try """
+            - name: j
+              notification:
+                onfailure:
+                  plugin: {type: PagerDutyNotification}
+              sequence:
+                commands:
+                - exec: 'true'
+            """.write(toFile: directory + "/j.yaml", atomically: true, encoding: .utf8)
+        let outcome = try await runBinary(["validate", "j.yaml"], directory: directory)
+        #expect(outcome.code == 2 && outcome.stderr.contains("notification onfailure: PagerDutyNotification needs its service_key"), "\(outcome.stderr)")
+    }
 }
