@@ -55,8 +55,13 @@ struct Invocation: Sendable {
         var services = StepServices()
         let factory = PagerDutyClientFactory(settings: settings, sandbox: arguments.has("sandbox") ? SandboxSession.keys : nil)
         services.add(factory)
-        services.add(RemoteOptionValues { url in
-            do throws(StepError) { return .success(try await factory.get(url)) } catch { return .failure(.init(error.message)) }
+        services.add(OutboundHTTP { method, url, headers, body in
+            do throws(StepError) {
+                let answer = try await factory.send(method: method, url: url, headers: headers, body: body)
+                return .success(.init(status: answer.status, body: answer.body))
+            } catch {
+                return .failure(.init(error.message))
+            }
         })
         return services
     }

@@ -51,20 +51,20 @@ public final class PagerDutyClientFactory: Sendable {
         return PagerDutyClient(configuration: configuration, credentials: credentials, fromEmail: fromEmail, transport: transport, pacer: pacer, note: note)
     }
 
-    /// GETs `url` through the run's transport with the client's timeout (for an option's
-    /// `valuesUrl`): the body of a 2xx answer, else why not.
-    public func get(_ url: String) async throws(StepError) -> [UInt8] {
-        guard let target = URL(string: url) else { throw StepError(.invalidInput, "not a URL") }
+    /// Sends one request through the run's transport with the client's timeout (for an
+    /// option's `valuesUrl`, a notification webhook): the answer, whatever its status.
+    public func send(method: String, url: String, headers: [String: String], body: [UInt8]?) async throws(StepError) -> (status: Int, body: [UInt8]) {
+        guard let target = URL(string: url), ["http", "https"].contains(target.scheme ?? "") else {
+            throw StepError(.invalidInput, "not an http(s) URL")
+        }
         let (configuration, transport, _) = try parts()
-        let response: TransportResponse
         do {
-            response = try await transport.send(
-                TransportRequest(method: "GET", url: target, headers: ["Accept": "application/json"], body: nil), timeout: configuration.timeout)
+            let response = try await transport.send(
+                TransportRequest(method: method, url: target, headers: headers, body: body, idempotent: method == "GET"), timeout: configuration.timeout)
+            return (response.status, response.body)
         } catch {
             throw StepError(.temporary, error.message)
         }
-        guard (200..<300).contains(response.status) else { throw StepError(.remote, "HTTP \(response.status)") }
-        return response.body
     }
 
     private func parts() throws(StepError) -> (PagerDutyConfiguration, StandardTransport, Pacer) {

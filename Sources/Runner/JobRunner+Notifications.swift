@@ -1,3 +1,4 @@
+import FoundationEssentials
 import StepKit
 import Values
 
@@ -53,7 +54,8 @@ extension JobRunner {
         _ trigger: JobNotifications.Trigger, job: Job, status: String, result: AttemptResult?, state: RunState, abortedBy: String = ""
     ) async {
         let plugins = job.notifications.plugins[trigger] ?? []
-        guard !plugins.isEmpty else { return }
+        let webhook = job.notifications.webhooks[trigger]
+        guard !plugins.isEmpty || webhook != nil else { return }
         var state = state
         if let result { state.data = result.data }
         var jobGroup = state.data.groups["job"] ?? [:]
@@ -76,5 +78,55 @@ extension JobRunner {
                 log.emit(.note(level: .error, message: "notification \(trigger.rawValue): \(type) not sent, the job's result stands: \(error.description)"))
             }
         }
+        if let webhook {
+            let payload = WebhookPayload(
+                trigger: WebhookPayload.triggerName(trigger), status: status, executionID: state.execution.id, href: jobGroup["url"] ?? "",
+                project: jobGroup["project"] ?? "", user: jobGroup["username"] ?? "", started: state.execution.started,
+                ended: trigger == .onstart ? nil : Date(), job: job,
+                argstring: (state.data.groups["option"] ?? [:]).sorted { $0.key < $1.key }.map { "-\($0.key) \($0.value)" }.joined(separator: " "))
+            for written in webhook.urls {
+                await sendWebhook(state.data.expand(written, unresolved: .keep), webhook: webhook, payload: payload, trigger: trigger, dryRun: state.request.dryRun)
+            }
+        }
+    }
+
+    /// Sends one webhook (Rundeck's `postDataUrl`: the Rundeck headers, XML or JSON body) with
+    /// up to 3 attempts, 1 s then 2 s apart, on no answer, 429 or 5xx; says how it went.
+    func sendWebhook(_ url: String, webhook: JobNotifications.Webhook, payload: WebhookPayload, trigger: JobNotifications.Trigger, dryRun: Bool) async {
+        let shown = RemoteOptionValues.shown(url)
+        if dryRun {
+            log.emit(.note(level: .normal, message: "notification \(trigger.rawValue): would \(webhook.get ? "GET" : "POST") \(shown)"))
+            return
+        }
+        guard let http = services.get(OutboundHTTP.self) else {
+            log.emit(.note(level: .error, message: "notification \(trigger.rawValue): webhook \(shown) not sent: nothing here can send http(s)"))
+            return
+        }
+        var headers = [
+            "X-RunDeck-Notification-Trigger": payload.trigger, "X-RunDeck-Notification-Execution-ID": payload.executionID,
+            "X-RunDeck-Notification-Execution-Status": payload.status,
+        ]
+        var body: [UInt8]?
+        if !webhook.get {
+            headers["Content-Type"] = webhook.json ? "application/json" : "text/xml"
+            body = Array((webhook.json ? payload.json : payload.xml).utf8)
+        }
+        var problem = ""
+        for attempt in 0..<3 {
+            if attempt > 0 { try? await Task.sleep(nanoseconds: UInt64(attempt) * 1_000_000_000) }
+            var retryable = true
+            switch await http.send(webhook.get ? "GET" : "POST", url, headers, body) {
+            case .success(let answer) where (200...300).contains(answer.status):
+                log.emit(.note(level: .normal, message: "notification \(trigger.rawValue): webhook \(shown) answered \(answer.status)"))
+                return
+            case .success(let answer):
+                problem = "HTTP \(answer.status)"
+                retryable = answer.status == 429 || answer.status >= 500
+            case .failure(let failure):
+                problem = failure.message
+            }
+            if !retryable { break }
+        }
+        log.emit(.note(level: .error, message: "notification \(trigger.rawValue): webhook \(shown) not delivered (\(problem)), the job's result stands"))
     }
 }

@@ -121,7 +121,7 @@ public struct JobRunner: Sendable {
             // Enforced options that list no values take them from their valuesUrl (fetched
             // once per execution, before any option is checked).
             if attempt == 0 {
-                switch await Self.withRemoteValues(job.options, data: state.data, given: request.options, fetcher: services.get(RemoteOptionValues.self)) {
+                switch await Self.withRemoteValues(job.options, data: state.data, given: request.options, http: services.get(OutboundHTTP.self)) {
                 case .success(let options): remoteOptions = options
                 case .failure(let failure):
                     log.emit(.note(level: .error, message: "job \(job.fullName): \(failure.message)"))
@@ -211,7 +211,7 @@ public struct JobRunner: Sendable {
     /// `${globals.x}`, `${job.x}` and `${option.NAME.value}` (another option's given value) are
     /// expanded in the URL first, as Rundeck expands them.
     static func withRemoteValues(
-        _ options: [JobOption], data: DataContext, given: [String: String], fetcher: RemoteOptionValues?
+        _ options: [JobOption], data: DataContext, given: [String: String], http: OutboundHTTP?
     ) async -> Result<[JobOption], RemoteOptionValues.FetchFailure> {
         var options = options
         for index in options.indices where options[index].enforced && options[index].values.isEmpty {
@@ -226,7 +226,7 @@ public struct JobRunner: Sendable {
             if url.contains("${") {
                 return .failure(.init("option '\(options[index].name)': its valuesUrl \(RemoteOptionValues.shown(url)) refers to a value this run does not have"))
             }
-            switch await RemoteOptionValues.values(at: url, fetcher: fetcher) {
+            switch await RemoteOptionValues.values(at: url, http: http) {
             case .success(let values): options[index].values = values
             case .failure(let failure):
                 return .failure(.init("option '\(options[index].name)': its allowed values could not be fetched from \(RemoteOptionValues.shown(url)): \(failure.message)"))
@@ -441,6 +441,8 @@ struct Execution: Sendable, Hashable {
     /// For a retry (a new execution, as in Rundeck): the first execution's id and the previous one's.
     var retryInitialID: String? = nil
     var retryPreviousID: String? = nil
+    /// When it started.
+    var started = Date()
 }
 
 /// The mutable state of one run.

@@ -1,3 +1,4 @@
+import FoundationEssentials
 import StepKit
 import Values
 
@@ -21,8 +22,20 @@ public struct JobNotifications: Sendable {
         public var configuration: [String: String]
     }
 
+    /// A trigger's `urls`: where the execution is sent, and how (Rundeck's webhook notification).
+    public struct Webhook: Sendable, Hashable {
+        /// The URLs (comma-separated in the file), expanded when it fires.
+        public var urls: [String]
+        /// `format: json` (else Rundeck's XML).
+        public var json: Bool
+        /// `httpMethod: get` (else POST with the execution as the body).
+        public var get: Bool
+    }
+
     /// The plugin notifications of each trigger, in file order.
     public var plugins: [Trigger: [Plugin]] = [:]
+    /// The webhook of each trigger that has `urls`.
+    public var webhooks: [Trigger: Webhook] = [:]
     /// Notifications pdstep does not send yet (`onfailure email`, `onsuccess urls`,
     /// `onavgduration`): said by `validate` and by each run, never silently dropped.
     public var notSent: [String] = []
@@ -31,7 +44,7 @@ public struct JobNotifications: Sendable {
     public init() {}
 
     /// True when the job has none.
-    public var isEmpty: Bool { plugins.isEmpty && notSent.isEmpty }
+    public var isEmpty: Bool { plugins.isEmpty && webhooks.isEmpty && notSent.isEmpty }
 
     /// The type Rundeck's open-source PagerDuty notification plugin registers.
     static let pagerDutyNotification = "PagerDutyNotification"
@@ -79,10 +92,23 @@ public struct JobNotifications: Sendable {
                             notifications.plugins[trigger, default: []].append(Plugin(type: type, configuration: configuration))
                         }
                     }
-                case "email", "urls", "format", "httpMethod":
-                    if kind.key == "email" || kind.key == "urls" {
-                        notifications.notSent.append("\(entry.key) \(kind.key) (pdstep sends plugin notifications only, so far)")
+                case "urls":
+                    let urls = (JobDecoder.scalarText(kind.value) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                    guard !urls.isEmpty else { throw JobDefinitionError("\(label): notification '\(entry.key)' has empty 'urls'") }
+                    let format = kinds["format"].flatMap(JobDecoder.scalarText)?.lowercased() ?? "xml"
+                    let method = kinds["httpMethod"].flatMap(JobDecoder.scalarText)?.lowercased() ?? "post"
+                    guard ["xml", "json"].contains(format), ["get", "post"].contains(method) else {
+                        throw JobDefinitionError("\(label): notification '\(entry.key)': format is xml or json and httpMethod get or post (got \(format), \(method))")
                     }
+                    if trigger == .onavgduration {
+                        notifications.notSent.append("\(entry.key) urls (average-duration notifications are not sent yet)")
+                    } else {
+                        notifications.webhooks[trigger] = Webhook(urls: urls, json: format == "json", get: method == "get")
+                    }
+                case "format", "httpMethod":
+                    break  // read with `urls`
+                case "email":
+                    notifications.notSent.append("\(entry.key) email (pdstep does not send email yet)")
                 default:
                     throw JobDefinitionError("\(label): notification '\(entry.key)' has no '\(kind.key)' (it takes email, urls and plugin)")
                 }

@@ -2,31 +2,16 @@ import Foundation
 import Values
 
 /// The allowed values of an enforced option that lists none but names a `valuesUrl`, fetched
-/// when the job runs (ExecutionService.groovy 3203-3214 loads them before checking). The host
-/// lends a fetcher for http(s) through `StepServices` (the PagerDuty client's transport and
-/// timeout); `file:` URLs are read here.
-public struct RemoteOptionValues: Sendable {
+/// when the job runs (ExecutionService.groovy 3203-3214 loads them before checking): http(s)
+/// through `OutboundHTTP`, `file:` URLs read here.
+public enum RemoteOptionValues {
     /// The largest answer read (a list of values is a few KB).
     public static let maximumBytes = 1 << 20
-    /// Fetches an http(s) URL's body, or answers why it could not.
-    public typealias Fetch = @Sendable (_ url: String) async -> Result<[UInt8], FetchFailure>
-
-    /// Why a list could not be fetched.
-    public struct FetchFailure: Error, Sendable {
-        /// What went wrong.
-        public var message: String
-        /// A failure with this message.
-        public init(_ message: String) { self.message = message }
-    }
-
-    let fetch: Fetch
-
-    /// A fetcher for http(s) URLs.
-    public init(fetch: @escaping Fetch) { self.fetch = fetch }
+    typealias FetchFailure = OutboundHTTP.Failure
 
     /// The values at `url`: a JSON list of strings, a list of `{name, value}` (the value counts),
     /// or an object of name: value.
-    static func values(at url: String, fetcher: RemoteOptionValues?) async -> Result<[String], FetchFailure> {
+    static func values(at url: String, http: OutboundHTTP?) async -> Result<[String], FetchFailure> {
         let body: [UInt8]
         if url.hasPrefix("file:") {
             let path = url.hasPrefix("file://") ? String(url.dropFirst(7)) : String(url.dropFirst(5))
@@ -36,9 +21,10 @@ public struct RemoteOptionValues: Sendable {
             guard data.count <= maximumBytes else { return .failure(FetchFailure("\(path) is larger than 1 MB")) }
             body = Array(data)
         } else if url.hasPrefix("http://") || url.hasPrefix("https://") {
-            guard let fetcher else { return .failure(FetchFailure("nothing here can fetch http(s) URLs")) }
-            switch await fetcher.fetch(url) {
-            case .success(let bytes): body = bytes
+            guard let http else { return .failure(FetchFailure("nothing here can fetch http(s) URLs")) }
+            switch await http.send("GET", url, ["Accept": "application/json"], nil) {
+            case .success(let answer) where (200..<300).contains(answer.status): body = answer.body
+            case .success(let answer): return .failure(FetchFailure("HTTP \(answer.status)"))
             case .failure(let failure): return .failure(failure)
             }
         } else {

@@ -1,4 +1,6 @@
 import Foundation
+import HTTPServer
+import Synchronization
 import Testing
 import TestSupport
 @testable import Sandbox
@@ -95,5 +97,58 @@ struct NotificationTests {
             """.write(toFile: directory + "/j.yaml", atomically: true, encoding: .utf8)
         let outcome = try await runBinary(["validate", "j.yaml"], directory: directory)
         #expect(outcome.code == 2 && outcome.stderr.contains("notification onfailure: PagerDutyNotification needs its service_key"), "\(outcome.stderr)")
+    }
+
+    /// `urls` webhooks as Rundeck sends them (NotificationService.postDataUrl): POST with the
+    /// X-RunDeck-Notification headers and the execution as JSON or XML, the URL's references
+    /// expanded; a webhook that fails leaves the exit code alone.
+    @Test func webhooksPostTheExecution() async throws {
+        let received = Mutex<[HTTPRequest]>([])
+        let server = HTTPServer { request in
+            received.withLock { $0.append(request) }
+            return HTTPResponse(status: request.path.hasSuffix("/broken") ? 404 : 200)
+        }
+        let port = try server.start()
+        defer { server.stop() }
+        let directory = makeTemporaryDirectory()
+        try """
+            - name: hooked
+              notification:
+                onfailure:
+                  urls: 'http://127.0.0.1:\(port)/fail?id=${execution.id}, http://127.0.0.1:\(port)/broken'
+                  format: json
+                onsuccess:
+                  urls: http://127.0.0.1:\(port)/ok
+              options: [{name: code, value: '0'}]
+              sequence:
+                commands:
+                - exec: exit ${option.code}
+            """.write(toFile: directory + "/h.yaml", atomically: true, encoding: .utf8)
+        let failed = try await runBinary(["run", "h.yaml", "-o", "code=3"], directory: directory)
+        #expect(failed.code == 1, "\(failed.stdout)\(failed.stderr)")
+        #expect((failed.stdout + failed.stderr).contains("/broken not delivered (HTTP 404)"))
+        let succeeded = try await runBinary(["run", "h.yaml"], directory: directory)
+        #expect(succeeded.code == 0, "\(succeeded.stdout)\(succeeded.stderr)")
+        let requests = received.withLock { $0 }
+        #expect(requests.map(\.path) == ["/fail", "/broken", "/ok"], "\(requests.map(\.target))")
+        guard requests.count == 3 else { return }
+        let json = try JSONParser.parse(String(decoding: requests[0].body, as: UTF8.self))
+        #expect(json["trigger"] == "failure" && json["status"] == "failed" && json["execution"]?["job"]?["name"] == "hooked")
+        #expect(requests[0].target.hasSuffix("?id=\(json["executionId"]?.text ?? "?")"))
+        #expect(requests[0].header("X-RunDeck-Notification-Trigger") == "failure" && requests[0].header("Content-Type") == "application/json")
+        let xml = String(decoding: requests[2].body, as: UTF8.self)
+        #expect(xml.hasPrefix("<notification trigger=\"success\" status=\"succeeded\" executionId=") && xml.contains("<name>hooked</name>"))
+        #expect(requests[2].header("Content-Type") == "text/xml")
+        // Well-formed for Python's expat, the outside oracle.
+        let expat = Process()
+        expat.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        expat.arguments = ["python3", "-c", "import sys, xml.parsers.expat as e; p = e.ParserCreate(); p.Parse(sys.stdin.buffer.read(), True)"]
+        let input = Pipe()
+        expat.standardInput = input
+        try expat.run()
+        input.fileHandleForWriting.write(Data(requests[2].body))
+        try input.fileHandleForWriting.close()
+        try await offload { expat.waitUntilExit() }
+        #expect(expat.terminationStatus == 0)
     }
 }
