@@ -65,7 +65,8 @@ extension JobRunner {
         state.data.groups["job"] = jobGroup
         state.data.groups["execution"] = [
             "id": state.execution.id, "status": status, "user": jobGroup["username"] ?? "", "abortedby": abortedBy,
-            "failedStep": result?.failedSteps.first ?? "",
+            "failedStep": result?.failedSteps.first ?? "", "failedMessage": result?.failureMessage ?? "",
+            "dateStarted": state.execution.started.formatted(.iso8601), "dateEnded": result == nil ? "" : Date().formatted(.iso8601),
         ]
         for plugin in plugins {
             let (type, configuration) = notificationStep(plugin, job: job)

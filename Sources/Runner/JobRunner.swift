@@ -268,17 +268,23 @@ public struct JobRunner: Sendable {
         let total = workflow.steps.count
         var rules = WorkflowRules(keepgoing: workflow.keepgoing, dryRun: state.request.dryRun)
         var failed: [String] = []
+        var failureMessage: String?
         var ran = 0
         for (index, step) in workflow.steps.enumerated() {
             if Task.isCancelled { break }
             let number = prefix.isEmpty ? "\(index + 1)" : "\(prefix)/\(index + 1)"
             ran += 1
-            let verdict = await runStep(step, number: number, total: total, workflow: workflow, rules: &rules, state: &state)
-            if verdict.failed { failed.append("[\(number)] \(step.label)") }
+            let (verdict, failure) = await runStep(step, number: number, total: total, workflow: workflow, rules: &rules, state: &state)
+            if verdict.failed {
+                failed.append("[\(number)] \(step.label)")
+                failureMessage = failureMessage ?? failure
+            }
             if !verdict.goOn { break }
         }
         let end = rules.end(cancelled: Task.isCancelled, ranAll: ran == total)
-        return AttemptResult(state: end.state, status: end.status, exitCode: end.exitCode, stepsRun: ran, failedSteps: failed, data: state.data)
+        return AttemptResult(
+            state: end.state, status: end.status, exitCode: end.exitCode, stepsRun: ran, failedSteps: failed, data: state.data,
+            failureMessage: failureMessage)
     }
 
     /// Rundeck's `parallel` strategy: every step starts at once on the local node, each from the
@@ -300,8 +306,10 @@ public struct JobRunner: Sendable {
                     stepLog.setLevel(level)
                     var rules = base
                     var stepState = start
-                    let verdict = await logging(to: stepLog).runStep(step, number: number, total: total, workflow: workflow, rules: &rules, state: &stepState)
-                    return ParallelStepRun(index: index, number: number, verdict: verdict, rules: rules, data: stepState.data, events: held.events)
+                    let (verdict, failure) = await logging(to: stepLog).runStep(
+                        step, number: number, total: total, workflow: workflow, rules: &rules, state: &stepState)
+                    return ParallelStepRun(
+                        index: index, number: number, verdict: verdict, failure: failure, rules: rules, data: stepState.data, events: held.events)
                 }
             }
             var runs: [ParallelStepRun] = []
@@ -313,20 +321,26 @@ public struct JobRunner: Sendable {
         }
         var rules = base
         var failed: [String] = []
+        var failureMessage: String?
         for run in runs {
             rules.absorb(run.rules)
-            if run.verdict.failed { failed.append("[\(run.number)] \(workflow.steps[run.index].label)") }
+            if run.verdict.failed {
+                failed.append("[\(run.number)] \(workflow.steps[run.index].label)")
+                failureMessage = failureMessage ?? run.failure
+            }
             state.data.merge(run.data)
         }
         let end = rules.end(cancelled: Task.isCancelled, ranAll: runs.count == total)
-        return AttemptResult(state: end.state, status: end.status, exitCode: end.exitCode, stepsRun: runs.count, failedSteps: failed, data: state.data)
+        return AttemptResult(
+            state: end.state, status: end.status, exitCode: end.exitCode, stepsRun: runs.count, failedSteps: failed, data: state.data,
+            failureMessage: failureMessage)
     }
 
     /// Runs one step of a workflow with its error handler, logs its start and end, and answers
-    /// what Rundeck's rules make of it.
+    /// what Rundeck's rules make of it, and why it failed when it did.
     func runStep(
         _ step: WorkflowStep, number: String, total: Int, workflow: Workflow, rules: inout WorkflowRules, state: inout RunState
-    ) async -> WorkflowRules.Verdict {
+    ) async -> (verdict: WorkflowRules.Verdict, failure: String?) {
         log.emit(.stepStarted(context: number, total: total, label: step.label))
         let started = DispatchTime.now()
         let outcome = await execute(step, number: number, workflow: workflow, state: &state)
@@ -360,7 +374,7 @@ public struct JobRunner: Sendable {
         }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
         log.emit(.stepFinished(context: number, total: total, label: step.label, state: verdict.state, milliseconds: elapsed, message: message))
-        return verdict
+        return (verdict, verdict.failed ? outcome.error?.message : nil)
     }
 
     /// This runner writing to another log (a parallel step's held one).
@@ -484,6 +498,8 @@ struct AttemptResult: Sendable {
     var stepsRun: Int
     var failedSteps: [String]
     var data: DataContext
+    /// Why the first failed step failed (`${execution.failedMessage}` for notifications).
+    var failureMessage: String? = nil
 
     var runOutcome: RunOutcome {
         RunOutcome(state: state, status: status, exitCode: exitCode, failedSteps: failedSteps, data: data)
@@ -504,6 +520,7 @@ struct ParallelStepRun: Sendable {
     var index: Int
     var number: String
     var verdict: WorkflowRules.Verdict
+    var failure: String?
     var rules: WorkflowRules
     var data: DataContext
     var events: [ExecutionEvent]

@@ -75,7 +75,7 @@ struct JobValidator {
         // variables standing in.
         var notificationKnown = known
         for key in ["status", "user", "href"] { notificationKnown.set("job", key, "stand-in") }
-        for key in ["id", "status", "user", "abortedby", "failedStep"] { notificationKnown.set("execution", key, "stand-in") }
+        for key in ["id", "status", "user", "abortedby", "failedStep", "failedMessage", "dateStarted", "dateEnded"] { notificationKnown.set("execution", key, "stand-in") }
         for trigger in JobNotifications.Trigger.allCases {
             for plugin in job.notifications.plugins[trigger] ?? [] {
                 let where_ = "\(label), notification \(trigger.rawValue)"

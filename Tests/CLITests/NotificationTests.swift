@@ -20,6 +20,7 @@ struct NotificationTests {
         var incidents = f.state["incidents"]?.arrayValue ?? []
         #expect(incidents.count == 1)
         #expect(incidents.first?["title"]?.stringValue?.hasPrefix("Backup nightly backup failed (execution ") == true, "\(incidents)")
+        #expect(incidents.first?["title"]?.stringValue?.hasSuffix("step [1] Back up): the command exited with code 1") == true, "\(incidents)")
         #expect(incidents.first?["status"] == "triggered")
         // A second failure updates the same alert.
         _ = try await runBinary(["run", Self.example, "-o", "fail=yes"], directory: f.directory)
