@@ -18,7 +18,7 @@ public struct JobDefinitionError: ReportableError, Sendable {
 public enum JobDecoder {
     static let knownJobFields: Set<String> = [
         "name", "group", "description", "uuid", "loglevel", "options", "sequence", "timeout", "retry", "retryDelay",
-        "nodefilters", "notification",
+        "nodefilters", "notification", "notifyAvgDurationThreshold",
     ]
 
     /// Decodes every job in `document`.
@@ -85,6 +85,7 @@ public enum JobDecoder {
             timeout: map["timeout"].flatMap(scalarText), retry: try retry(map, label), nodeFilter: nodeFilter,
             ignoredFields: ignored, file: file)
         job.notifications = try JobNotifications.decode(map["notification"], label: label)
+        job.notifications.averageDurationThreshold = map["notifyAvgDurationThreshold"].flatMap(scalarText)
         return job
     }
 

@@ -39,12 +39,30 @@ extension JobRunner {
         await notify(.onfailure, job: job, status: "aborted", result: result, state: state, abortedBy: signalName)
     }
 
+    /// Where the average durations are kept: `state/` under the key-storage folder.
+    var durationHistory: DurationHistory { DurationHistory(folder: keyStorage.base.path + "/state") }
+
+    /// Starts the `onavgduration` watch of one execution: once it has run past the threshold
+    /// (capped at a year), the notification fires, once; nil when there is nothing to watch.
+    func watchAverageDuration(_ job: Job, state: RunState) -> Task<Void, Never>? {
+        let trigger = JobNotifications.Trigger.onavgduration
+        guard !state.request.dryRun, job.notifications.plugins[trigger] != nil || job.notifications.webhooks[trigger] != nil else { return nil }
+        let text = job.notifications.averageDurationThreshold.map { state.data.expand($0, unresolved: .keep) }
+        let threshold = min(DurationHistory.threshold(text, average: durationHistory.average(job)), RundeckDuration.maximumSeconds * 1000)
+        guard threshold > 0 else { return nil }
+        return Task {
+            guard (try? await Task.sleep(nanoseconds: UInt64(threshold * 1_000_000))) != nil else { return }
+            await notify(trigger, job: job, status: "running", result: nil, state: state)
+        }
+    }
+
     /// In a dry run: what each trigger would send, with its configuration resolved (secrets
     /// masked), for success and for failure alike; nothing is sent.
     func planNotifications(job: Job, result: AttemptResult, state: RunState) async {
         for trigger in JobNotifications.Trigger.allCases where !(job.notifications.plugins[trigger] ?? []).isEmpty {
             log.emit(.note(level: .normal, message: "notification \(trigger.rawValue) would send:"))
-            await notify(trigger, job: job, status: trigger == .onsuccess ? "succeeded" : trigger == .onstart ? "running" : "failed", result: result, state: state)
+            let status = trigger == .onsuccess ? "succeeded" : [.onstart, .onavgduration].contains(trigger) ? "running" : "failed"
+            await notify(trigger, job: job, status: status, result: result, state: state)
         }
     }
 

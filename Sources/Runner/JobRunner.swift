@@ -172,8 +172,11 @@ public struct JobRunner: Sendable {
             live.state.withLock { $0 = state }
             if !request.dryRun { await notify(.onstart, job: job, status: "running", result: nil, state: state) }
             let started = DispatchTime.now()
+            let averageWatch = watchAverageDuration(job, state: state)
             let outcome = await runAttempt(state, timeout: timeout)
+            averageWatch?.cancel()
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
+            if outcome.state == .succeeded && !request.dryRun { durationHistory.record(job, milliseconds: elapsed) }
             log.emit(.jobFinished(
                 job: job.fullName, state: outcome.state, status: outcome.status, milliseconds: elapsed,
                 steps: outcome.stepsRun, failed: outcome.failedSteps))

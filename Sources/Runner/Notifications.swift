@@ -32,12 +32,15 @@ public struct JobNotifications: Sendable {
         public var get: Bool
     }
 
+    /// `notifyAvgDurationThreshold`: when `onavgduration` fires (see `DurationHistory.threshold`).
+    public var averageDurationThreshold: String?
+
     /// The plugin notifications of each trigger, in file order.
     public var plugins: [Trigger: [Plugin]] = [:]
     /// The webhook of each trigger that has `urls`.
     public var webhooks: [Trigger: Webhook] = [:]
-    /// Notifications pdstep does not send yet (`onfailure email`, `onsuccess urls`,
-    /// `onavgduration`): said by `validate` and by each run, never silently dropped.
+    /// Notifications pdstep does not send yet (`email`): said by `validate` and by each run,
+    /// never silently dropped.
     public var notSent: [String] = []
 
     /// No notifications.
@@ -86,11 +89,7 @@ public struct JobNotifications: Sendable {
                                 configuration[setting.key] = setting.value.text
                             }
                         }
-                        if trigger == .onavgduration {
-                            notifications.notSent.append("\(entry.key) \(type) (average-duration notifications are not sent yet)")
-                        } else {
-                            notifications.plugins[trigger, default: []].append(Plugin(type: type, configuration: configuration))
-                        }
+                        notifications.plugins[trigger, default: []].append(Plugin(type: type, configuration: configuration))
                     }
                 case "urls":
                     let urls = (JobDecoder.scalarText(kind.value) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -100,11 +99,7 @@ public struct JobNotifications: Sendable {
                     guard ["xml", "json"].contains(format), ["get", "post"].contains(method) else {
                         throw JobDefinitionError("\(label): notification '\(entry.key)': format is xml or json and httpMethod get or post (got \(format), \(method))")
                     }
-                    if trigger == .onavgduration {
-                        notifications.notSent.append("\(entry.key) urls (average-duration notifications are not sent yet)")
-                    } else {
-                        notifications.webhooks[trigger] = Webhook(urls: urls, json: format == "json", get: method == "get")
-                    }
+                    notifications.webhooks[trigger] = Webhook(urls: urls, json: format == "json", get: method == "get")
                 case "format", "httpMethod":
                     break  // read with `urls`
                 case "email":

@@ -1,4 +1,5 @@
 import Foundation
+@testable import Runner
 import HTTPServer
 import Synchronization
 import Testing
@@ -151,5 +152,46 @@ struct NotificationTests {
         try input.fileHandleForWriting.close()
         try await offload { expat.waitUntilExit() }
         #expect(expat.terminationStatus == 0)
+    }
+
+    /// Rundeck's threshold rule (ExecutionJob.getNotifyAvgDurationThreshold), in milliseconds.
+    @Test func averageDurationThresholds() {
+        #expect(DurationHistory.threshold("+30%", average: 1000) == 1300)
+        #expect(DurationHistory.threshold("+60", average: 1000) == 61_000)
+        #expect(DurationHistory.threshold("+1m", average: 0) == 60_000)
+        #expect(DurationHistory.threshold("90s", average: 1000) == 90_000)
+        #expect(DurationHistory.threshold(nil, average: 1000) == 1000 && DurationHistory.threshold("0", average: 500) == 500)
+    }
+
+    /// `onavgduration` fires once while the job still runs past the threshold (an absolute one
+    /// needs no history), and not at all for a run that ends sooner.
+    @Test func onavgdurationFiresWhileTheJobRuns() async throws {
+        let received = Mutex<[HTTPRequest]>([])
+        let server = HTTPServer { request in
+            received.withLock { $0.append(request) }
+            return HTTPResponse(status: 200)
+        }
+        let port = try server.start()
+        defer { server.stop() }
+        let directory = makeTemporaryDirectory()
+        try """
+            - name: slow
+              notifyAvgDurationThreshold: '1'
+              notification:
+                onavgduration:
+                  urls: http://127.0.0.1:\(port)/slow
+                  format: json
+              options: [{name: wait, value: '0'}]
+              sequence:
+                commands:
+                - exec: sleep ${option.wait}
+            """.write(toFile: directory + "/s.yaml", atomically: true, encoding: .utf8)
+        #expect(try await runBinary(["run", "s.yaml"], directory: directory).code == 0)
+        #expect(received.withLock { $0.isEmpty })
+        let slow = try await runBinary(["run", "s.yaml", "-o", "wait=2"], directory: directory)
+        #expect(slow.code == 0, "\(slow.stdout)\(slow.stderr)")
+        let requests = received.withLock { $0 }
+        #expect(requests.count == 1 && requests.first?.header("X-RunDeck-Notification-Trigger") == "avgduration", "\(slow.stdout)")
+        #expect(requests.first.map { String(decoding: $0.body, as: UTF8.self) }?.contains("\"status\":\"running\"") == true)
     }
 }
