@@ -188,7 +188,10 @@ public struct JobRunner: Sendable {
                 let (trigger, status) = Self.notification(for: outcome.state, retrying: retrying)
                 await notify(trigger, job: job, status: status, result: outcome, state: state)
             }
-            if !retrying { return outcome.runOutcome }
+            if !retrying {
+                live.state.withLock { $0 = nil }  // ended: a later signal has nothing to report
+                return outcome.runOutcome
+            }
             attempt += 1
             // Each retry is an execution of its own, which knows the first and the previous.
             execution = Execution(
