@@ -189,7 +189,9 @@ public struct JobRunner: Sendable {
                 await notify(trigger, job: job, status: status, result: outcome, state: state)
             }
             if !retrying {
-                live.state.withLock { $0 = nil }  // ended: a later signal has nothing to report
+                // Ended on its own: a later signal has nothing to report. (Ended by a signal's
+                // kill: the stop reporter still needs it.)
+                if ProcessTermination.stoppingSignal == nil { live.state.withLock { $0 = nil } }
                 return outcome.runOutcome
             }
             attempt += 1
