@@ -68,12 +68,14 @@ extension JobRunner {
 
     /// Fires `trigger`'s notifications with the execution's variables. A failure is logged (and
     /// counted in the run's notes), never turned into the job's result.
+    @discardableResult
     func notify(
         _ trigger: JobNotifications.Trigger, job: Job, status: String, result: AttemptResult?, state: RunState, abortedBy: String = ""
-    ) async {
+    ) async -> NotificationTally {
+        var tally = NotificationTally()
         let plugins = job.notifications.plugins[trigger] ?? []
         let webhook = job.notifications.webhooks[trigger]
-        guard !plugins.isEmpty || webhook != nil else { return }
+        guard !plugins.isEmpty || webhook != nil else { return tally }
         var state = state
         if let result { state.data = result.data }
         var jobGroup = state.data.groups["job"] ?? [:]
@@ -91,10 +93,13 @@ extension JobRunner {
             do {
                 let outcome = try await runPlugin(type, configuration: configuration, number: "notification", state: state)
                 log.emit(.note(level: .normal, message: "notification \(trigger.rawValue): \(type) \(outcome.summary.isEmpty ? "done" : outcome.summary)"))
+                tally.sent += 1
             } catch where error.kind == .queued {
                 log.emit(.note(level: .warn, message: "notification \(trigger.rawValue): \(type) queued, not delivered yet: \(error.description)"))
+                tally.queued += 1
             } catch {
                 log.emit(.note(level: .error, message: "notification \(trigger.rawValue): \(type) not sent, the job's result stands: \(error.description)"))
+                tally.failed += 1
             }
         }
         if let webhook {
@@ -104,22 +109,25 @@ extension JobRunner {
                 ended: trigger == .onstart ? nil : Date(), job: job,
                 argstring: (state.data.groups["option"] ?? [:]).sorted { $0.key < $1.key }.map { "-\($0.key) \($0.value)" }.joined(separator: " "))
             for written in webhook.urls {
-                await sendWebhook(state.data.expand(written, unresolved: .keep), webhook: webhook, payload: payload, trigger: trigger, dryRun: state.request.dryRun)
+                let sent = await sendWebhook(
+                    state.data.expand(written, unresolved: .keep), webhook: webhook, payload: payload, trigger: trigger, dryRun: state.request.dryRun)
+                if sent { tally.sent += 1 } else { tally.failed += 1 }
             }
         }
+        return tally
     }
 
     /// Sends one webhook (Rundeck's `postDataUrl`: the Rundeck headers, XML or JSON body) with
     /// up to 3 attempts, 1 s then 2 s apart, on no answer, 429 or 5xx; says how it went.
-    func sendWebhook(_ url: String, webhook: JobNotifications.Webhook, payload: WebhookPayload, trigger: JobNotifications.Trigger, dryRun: Bool) async {
+    func sendWebhook(_ url: String, webhook: JobNotifications.Webhook, payload: WebhookPayload, trigger: JobNotifications.Trigger, dryRun: Bool) async -> Bool {
         let shown = RemoteOptionValues.shown(url)
         if dryRun {
             log.emit(.note(level: .normal, message: "notification \(trigger.rawValue): would \(webhook.get ? "GET" : "POST") \(shown)"))
-            return
+            return true
         }
         guard let http = services.get(OutboundHTTP.self) else {
             log.emit(.note(level: .error, message: "notification \(trigger.rawValue): webhook \(shown) not sent: nothing here can send http(s)"))
-            return
+            return false
         }
         var headers = [
             "X-RunDeck-Notification-Trigger": payload.trigger, "X-RunDeck-Notification-Execution-ID": payload.executionID,
@@ -137,7 +145,7 @@ extension JobRunner {
             switch await http.send(webhook.get ? "GET" : "POST", url, headers, body) {
             case .success(let answer) where (200...300).contains(answer.status):
                 log.emit(.note(level: .normal, message: "notification \(trigger.rawValue): webhook \(shown) answered \(answer.status)"))
-                return
+                return true
             case .success(let answer):
                 problem = "HTTP \(answer.status)"
                 retryable = answer.status == 429 || answer.status >= 500
@@ -147,5 +155,19 @@ extension JobRunner {
             if !retryable { break }
         }
         log.emit(.note(level: .error, message: "notification \(trigger.rawValue): webhook \(shown) not delivered (\(problem)), the job's result stands"))
+        return false
+    }
+}
+
+/// How a trigger's notifications went, for the run's closing line.
+struct NotificationTally {
+    var sent = 0
+    var queued = 0
+    var failed = 0
+
+    /// The closing line when something was not delivered, else nil.
+    var summary: String? {
+        guard queued + failed > 0 else { return nil }
+        return "notifications: \(sent) sent, \(queued) queued in the outbox, \(failed) not sent"
     }
 }

@@ -186,7 +186,8 @@ public struct JobRunner: Sendable {
             } else if ProcessTermination.stoppingSignal == nil {
                 // (When a signal stops the run, `notifyStopped` fires onfailure instead.)
                 let (trigger, status) = Self.notification(for: outcome.state, retrying: retrying)
-                await notify(trigger, job: job, status: status, result: outcome, state: state)
+                let tally = await notify(trigger, job: job, status: status, result: outcome, state: state)
+                if let summary = tally.summary { log.emit(.note(level: tally.failed > 0 ? .error : .warn, message: summary)) }
             }
             if !retrying {
                 // Ended on its own: a later signal has nothing to report. (Ended by a signal's

@@ -67,6 +67,7 @@ struct NotificationTests {
         // With an outbox the pages are kept (for `outbox flush`) and said to be queued.
         let queued = try await runBinary(["run", "j.yaml", "--outbox", "ob", "--property", "pagerduty.retry.max_attempts=1"], directory: f.directory)
         #expect(queued.code == 0 && (queued.stdout + queued.stderr).contains("queued, not delivered yet"), "\(queued.stdout)\(queued.stderr)")
+        #expect((queued.stdout + queued.stderr).contains("notifications: 0 sent, 1 queued in the outbox, 0 not sent"), "\(queued.stdout)\(queued.stderr)")
         let kept = try FileManager.default.contentsOfDirectory(atPath: f.directory + "/ob").filter { $0.hasSuffix(".json") }
         #expect(kept.count == 2, "\(kept)")
     }
@@ -129,6 +130,7 @@ struct NotificationTests {
         let failed = try await runBinary(["run", "h.yaml", "-o", "code=3"], directory: directory)
         #expect(failed.code == 1, "\(failed.stdout)\(failed.stderr)")
         #expect((failed.stdout + failed.stderr).contains("/broken not delivered (HTTP 404)"))
+        #expect((failed.stdout + failed.stderr).contains("notifications: 1 sent, 0 queued in the outbox, 1 not sent"))
         let succeeded = try await runBinary(["run", "h.yaml"], directory: directory)
         #expect(succeeded.code == 0, "\(succeeded.stdout)\(succeeded.stderr)")
         let requests = received.withLock { $0 }
