@@ -56,6 +56,29 @@ extension JobRunner {
         }
     }
 
+    /// Fires the notifications of how an attempt ended (in a dry run: shows them), and closes
+    /// with a count when one was not delivered. A signal's stop fires its own (`notifyStopped`).
+    func notifyEnd(_ job: Job, outcome: AttemptResult, retrying: Bool, state: RunState) async {
+        if state.request.dryRun {
+            await planNotifications(job: job, result: outcome, state: state)
+            return
+        }
+        guard ProcessTermination.stoppingSignal == nil else { return }
+        let (trigger, status) = Self.notification(for: outcome.state, retrying: retrying)
+        let tally = await notify(trigger, job: job, status: status, result: outcome, state: state)
+        if let summary = tally.summary { log.emit(.note(level: tally.failed > 0 ? .error : .warn, message: summary)) }
+    }
+
+    /// The trigger an ended execution fires, and the `${job.status}` it carries (Rundeck:
+    /// onfailure for failed, timed out or aborted; onretryablefailure when a retry follows).
+    static func notification(for state: JobState, retrying: Bool) -> (JobNotifications.Trigger, String) {
+        switch state {
+        case .succeeded: return (.onsuccess, "succeeded")
+        case .timedout: return (.onfailure, "timedout")
+        case .failed, .other: return retrying ? (.onretryablefailure, "failed-with-retry") : (.onfailure, "failed")
+        }
+    }
+
     /// In a dry run: what each trigger would send, with its configuration resolved (secrets
     /// masked), for success and for failure alike; nothing is sent.
     func planNotifications(job: Job, result: AttemptResult, state: RunState) async {

@@ -61,7 +61,7 @@ public struct JobRunner: Sendable {
     /// Where secure options and step keys are read from.
     public let keyStorage: KeyStorage
     /// The execution log every step writes to.
-    public private(set) var log: ExecutionLog
+    public internal(set) var log: ExecutionLog
     /// Every job of the file (or folder) the job came from, for job references.
     public let jobs: [Job]
     /// What every step of the run shares (the PagerDuty client factory), built by the host.
@@ -110,60 +110,13 @@ public struct JobRunner: Sendable {
         }
         var execution = Execution(id: ExecutionID.next(), uuid: ExecutionID.uuid())
         var attempt = 0
-        var retryMax = 0
-        var retryDelay = 0.0
+        var retry = (max: 0, delay: 0.0)
         var remoteOptions = job.options
         while true {
-            var state = RunState(job: job, execution: execution, attempt: attempt, request: request)
-            state.data.groups["job"] = jobContext(job, execution: execution, attempt: attempt, request: request)
-            state.data.groups["globals"] = globals()
-            state.data.groups["node"] = nodeContext(request.environment)
-            // Enforced options that list no values take them from their valuesUrl (fetched
-            // once per execution, before any option is checked).
-            if attempt == 0 {
-                switch await Self.withRemoteValues(job.options, data: state.data, given: request.options, http: services.get(OutboundHTTP.self)) {
-                case .success(let options): remoteOptions = options
-                case .failure(let failure):
-                    log.emit(.note(level: .error, message: "job \(job.fullName): \(failure.message)"))
-                    return RunOutcome(state: .failed, exitCode: .invalidInput, failedSteps: [], data: state.data)
-                }
-            }
-            do {
-                let options = try OptionResolver(options: remoteOptions, keyStorage: keyStorage, redactor: redactor)
-                    .resolve(request.options, globals: state.data.groups["globals"] ?? [:], job: state.data.groups["job"] ?? [:])
-                state.data.groups["option"] = options.visible
-                state.data.groups["secureOption"] = options.secure.filter { options.visible[$0.key] != nil }
-            } catch {
-                log.emit(.note(level: .error, message: error.description))
-                return RunOutcome(state: .failed, exitCode: .invalidInput, failedSteps: [], data: state.data)
-            }
-            // Options may set these; what they expand to is checked like a literal would be.
-            var problems: [String] = []
-            if attempt == 0, let retry = job.retry {
-                let count = state.data.expand(retry.count, unresolved: .keep)
-                if let problem = RundeckDuration.retryCountProblem(count) { problems.append("retry '\(count)' \(problem)") }
-                retryMax = Int(count.trimmingCharacters(in: .whitespaces)) ?? 0
-                let delay = state.data.expand(retry.delay, unresolved: .keep)
-                if !delay.isEmpty, let problem = RundeckDuration.problem(delay) { problems.append("retry delay '\(delay)' \(problem)") }
-                retryDelay = RundeckDuration.seconds(delay)
-                if !delay.isEmpty, let surprise = RundeckDuration.surprise(delay) {
-                    log.emit(.note(level: .warn, message: "job \(job.fullName): retry delay \(surprise)"))
-                }
-            }
-            var timeout: Double?
-            if let text = job.timeout, !text.isEmpty {
-                let expanded = state.data.expand(text, unresolved: .keep)
-                if let problem = RundeckDuration.problem(expanded) { problems.append("timeout '\(expanded)' \(problem)") }
-                if attempt == 0, let surprise = RundeckDuration.surprise(expanded) {
-                    log.emit(.note(level: .warn, message: "job \(job.fullName): timeout \(surprise)"))
-                }
-                // Rundeck applies a timeout only when it is more than 0 s.
-                let seconds = RundeckDuration.seconds(expanded)
-                timeout = seconds > 0 ? seconds : nil
-            }
-            if !problems.isEmpty {
-                for problem in problems { log.emit(.note(level: .error, message: "job \(job.fullName): \(problem)")) }
-                return RunOutcome(state: .failed, exitCode: .invalidInput, failedSteps: [], data: state.data)
+            let state: RunState, timeout: Double?
+            switch await prepareAttempt(job, request, execution: execution, attempt: attempt, options: &remoteOptions, retry: &retry) {
+            case .ready(let ready, let limit): (state, timeout) = (ready, limit)
+            case .refused(let outcome): return outcome
             }
             log.emit(.jobStarted(job: job.fullName, execid: execution.id, attempt: attempt, dryRun: request.dryRun))
             if attempt == 0 {
@@ -180,15 +133,8 @@ public struct JobRunner: Sendable {
             log.emit(.jobFinished(
                 job: job.fullName, state: outcome.state, status: outcome.status, milliseconds: elapsed,
                 steps: outcome.stepsRun, failed: outcome.failedSteps))
-            let retrying = outcome.state != .succeeded && !request.dryRun && attempt < retryMax
-            if request.dryRun {
-                await planNotifications(job: job, result: outcome, state: state)
-            } else if ProcessTermination.stoppingSignal == nil {
-                // (When a signal stops the run, `notifyStopped` fires onfailure instead.)
-                let (trigger, status) = Self.notification(for: outcome.state, retrying: retrying)
-                let tally = await notify(trigger, job: job, status: status, result: outcome, state: state)
-                if let summary = tally.summary { log.emit(.note(level: tally.failed > 0 ? .error : .warn, message: summary)) }
-            }
+            let retrying = outcome.state != .succeeded && !request.dryRun && attempt < retry.max
+            await notifyEnd(job, outcome: outcome, retrying: retrying, state: state)
             if !retrying {
                 // Ended on its own: a later signal has nothing to report. (Ended by a signal's
                 // kill: the stop reporter still needs it.)
@@ -200,19 +146,75 @@ public struct JobRunner: Sendable {
             execution = Execution(
                 id: ExecutionID.next(), uuid: ExecutionID.uuid(), retryInitialID: execution.retryInitialID ?? execution.id,
                 retryPreviousID: execution.id)
-            log.emit(.note(level: .normal, message: "retrying the job (retry \(attempt) of \(retryMax))\(retryDelay > 0 ? " in \(formatDuration(retryDelay * 1000))" : "")"))
-            if retryDelay > 0 { try? await Task.sleep(nanoseconds: boundedNanoseconds(retryDelay)) }
+            log.emit(.note(level: .normal, message: "retrying the job (retry \(attempt) of \(retry.max))\(retry.delay > 0 ? " in \(formatDuration(retry.delay * 1000))" : "")"))
+            if retry.delay > 0 { try? await Task.sleep(nanoseconds: boundedNanoseconds(retry.delay)) }
         }
     }
 
-    /// The trigger an ended execution fires, and the `${job.status}` it carries (Rundeck:
-    /// onfailure for failed, timed out or aborted; onretryablefailure when a retry follows).
-    static func notification(for state: JobState, retrying: Bool) -> (JobNotifications.Trigger, String) {
-        switch state {
-        case .succeeded: return (.onsuccess, "succeeded")
-        case .timedout: return (.onfailure, "timedout")
-        case .failed, .other: return retrying ? (.onretryablefailure, "failed-with-retry") : (.onfailure, "failed")
+    /// What an attempt needs before its first step, or why it cannot start.
+    enum AttemptSetup {
+        case ready(RunState, timeout: Double?)
+        case refused(RunOutcome)
+    }
+
+    /// Sets up one attempt: the variables, the options (with the enforced ones' `valuesUrl`
+    /// lists, fetched on the first attempt), and the retry and timeout the options may set,
+    /// checked like literals.
+    func prepareAttempt(
+        _ job: Job, _ request: RunRequest, execution: Execution, attempt: Int, options: inout [JobOption], retry: inout (max: Int, delay: Double)
+    ) async -> AttemptSetup {
+        var state = RunState(job: job, execution: execution, attempt: attempt, request: request)
+        state.data.groups["job"] = jobContext(job, execution: execution, attempt: attempt, request: request)
+        state.data.groups["globals"] = globals()
+        state.data.groups["node"] = nodeContext(request.environment)
+        // Enforced options that list no values take them from their valuesUrl (fetched
+        // once per execution, before any option is checked).
+        if attempt == 0 {
+            switch await Self.withRemoteValues(job.options, data: state.data, given: request.options, http: services.get(OutboundHTTP.self)) {
+            case .success(let remote): options = remote
+            case .failure(let failure):
+                log.emit(.note(level: .error, message: "job \(job.fullName): \(failure.message)"))
+                return .refused(RunOutcome(state: .failed, exitCode: .invalidInput, failedSteps: [], data: state.data))
+            }
         }
+        do {
+            let resolved = try OptionResolver(options: options, keyStorage: keyStorage, redactor: redactor)
+                .resolve(request.options, globals: state.data.groups["globals"] ?? [:], job: state.data.groups["job"] ?? [:])
+            state.data.groups["option"] = resolved.visible
+            state.data.groups["secureOption"] = resolved.secure.filter { resolved.visible[$0.key] != nil }
+        } catch {
+            log.emit(.note(level: .error, message: error.description))
+            return .refused(RunOutcome(state: .failed, exitCode: .invalidInput, failedSteps: [], data: state.data))
+        }
+        // Options may set these; what they expand to is checked like a literal would be.
+        var problems: [String] = []
+        if attempt == 0, let policy = job.retry {
+            let count = state.data.expand(policy.count, unresolved: .keep)
+            if let problem = RundeckDuration.retryCountProblem(count) { problems.append("retry '\(count)' \(problem)") }
+            retry.max = Int(count.trimmingCharacters(in: .whitespaces)) ?? 0
+            let delay = state.data.expand(policy.delay, unresolved: .keep)
+            if !delay.isEmpty, let problem = RundeckDuration.problem(delay) { problems.append("retry delay '\(delay)' \(problem)") }
+            retry.delay = RundeckDuration.seconds(delay)
+            if !delay.isEmpty, let surprise = RundeckDuration.surprise(delay) {
+                log.emit(.note(level: .warn, message: "job \(job.fullName): retry delay \(surprise)"))
+            }
+        }
+        var timeout: Double?
+        if let text = job.timeout, !text.isEmpty {
+            let expanded = state.data.expand(text, unresolved: .keep)
+            if let problem = RundeckDuration.problem(expanded) { problems.append("timeout '\(expanded)' \(problem)") }
+            if attempt == 0, let surprise = RundeckDuration.surprise(expanded) {
+                log.emit(.note(level: .warn, message: "job \(job.fullName): timeout \(surprise)"))
+            }
+            // Rundeck applies a timeout only when it is more than 0 s.
+            let seconds = RundeckDuration.seconds(expanded)
+            timeout = seconds > 0 ? seconds : nil
+        }
+        if !problems.isEmpty {
+            for problem in problems { log.emit(.note(level: .error, message: "job \(job.fullName): \(problem)")) }
+            return .refused(RunOutcome(state: .failed, exitCode: .invalidInput, failedSteps: [], data: state.data))
+        }
+        return .ready(state, timeout: timeout)
     }
 
     /// `options` with the allowed values of each enforced option that lists none filled in
@@ -242,155 +244,6 @@ public struct JobRunner: Sendable {
             }
         }
         return .success(options)
-    }
-
-    /// One run of the workflow, ended early by the timeout.
-    private func runAttempt(_ state: RunState, timeout: Double?) async -> AttemptResult {
-        guard let timeout else {
-            var state = state
-            return await runWorkflow(state.job.workflow, context: "", state: &state)
-        }
-        let result: AttemptResult? = await withTaskGroup(of: AttemptResult?.self) { group in
-            group.addTask {
-                var state = state
-                return await runWorkflow(state.job.workflow, context: "", state: &state)
-            }
-            group.addTask {
-                try? await Task.sleep(nanoseconds: boundedNanoseconds(timeout))
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
-        if let result { return result }
-        log.emit(.note(level: .error, message: "the job ran out of time (timeout \(state.job.timeout ?? ""))"))
-        return AttemptResult(state: .timedout, status: nil, exitCode: .timedOut, stepsRun: 0, failedSteps: ["timeout"], data: state.data)
-    }
-
-    // MARK: Workflow
-
-    /// Runs the steps of a workflow, applying `WorkflowRules` to each ending. `context`
-    /// prefixes step numbers inside job references.
-    func runWorkflow(_ workflow: Workflow, context prefix: String, state: inout RunState) async -> AttemptResult {
-        if workflow.strategy == "parallel" { return await runParallel(workflow, context: prefix, state: &state) }
-        let total = workflow.steps.count
-        var rules = WorkflowRules(keepgoing: workflow.keepgoing, dryRun: state.request.dryRun)
-        var failed: [String] = []
-        var failureMessage: String?
-        var ran = 0
-        for (index, step) in workflow.steps.enumerated() {
-            if Task.isCancelled { break }
-            let number = prefix.isEmpty ? "\(index + 1)" : "\(prefix)/\(index + 1)"
-            ran += 1
-            let (verdict, failure) = await runStep(step, number: number, total: total, workflow: workflow, rules: &rules, state: &state)
-            if verdict.failed {
-                failed.append("[\(number)] \(step.label)")
-                failureMessage = failureMessage ?? failure
-            }
-            if !verdict.goOn { break }
-        }
-        let end = rules.end(cancelled: Task.isCancelled, ranAll: ran == total)
-        return AttemptResult(
-            state: end.state, status: end.status, exitCode: end.exitCode, stepsRun: ran, failedSteps: failed, data: state.data,
-            failureMessage: failureMessage)
-    }
-
-    /// Rundeck's `parallel` strategy: every step starts at once on the local node, each from the
-    /// data the workflow started with (what one step captures is not visible to the others), each
-    /// with its error handler. A step's log is held until it ends and then written whole, so
-    /// that its lines stay together. The job fails if any step failed; what the steps captured is
-    /// merged, in step order, for the job's result.
-    func runParallel(_ workflow: Workflow, context prefix: String, state: inout RunState) async -> AttemptResult {
-        let total = workflow.steps.count
-        let start = state
-        let base = WorkflowRules(keepgoing: workflow.keepgoing, dryRun: state.request.dryRun)
-        let level = log.level
-        let runs = await withTaskGroup(of: ParallelStepRun.self) { group in
-            for (index, step) in workflow.steps.enumerated() {
-                let number = prefix.isEmpty ? "\(index + 1)" : "\(prefix)/\(index + 1)"
-                group.addTask {
-                    let held = HeldEvents()
-                    let stepLog = ExecutionLog(observers: [held], redactor: log.redactor)
-                    stepLog.setLevel(level)
-                    var rules = base
-                    var stepState = start
-                    let (verdict, failure) = await logging(to: stepLog).runStep(
-                        step, number: number, total: total, workflow: workflow, rules: &rules, state: &stepState)
-                    return ParallelStepRun(
-                        index: index, number: number, verdict: verdict, failure: failure, rules: rules, data: stepState.data, events: held.events)
-                }
-            }
-            var runs: [ParallelStepRun] = []
-            for await run in group {
-                for event in run.events { log.emit(event) }
-                runs.append(run)
-            }
-            return runs.sorted { $0.index < $1.index }
-        }
-        var rules = base
-        var failed: [String] = []
-        var failureMessage: String?
-        for run in runs {
-            rules.absorb(run.rules)
-            if run.verdict.failed {
-                failed.append("[\(run.number)] \(workflow.steps[run.index].label)")
-                failureMessage = failureMessage ?? run.failure
-            }
-            state.data.merge(run.data)
-        }
-        let end = rules.end(cancelled: Task.isCancelled, ranAll: runs.count == total)
-        return AttemptResult(
-            state: end.state, status: end.status, exitCode: end.exitCode, stepsRun: runs.count, failedSteps: failed, data: state.data,
-            failureMessage: failureMessage)
-    }
-
-    /// Runs one step of a workflow with its error handler, logs its start and end, and answers
-    /// what Rundeck's rules make of it, and why it failed when it did.
-    func runStep(
-        _ step: WorkflowStep, number: String, total: Int, workflow: Workflow, rules: inout WorkflowRules, state: inout RunState
-    ) async -> (verdict: WorkflowRules.Verdict, failure: String?) {
-        log.emit(.stepStarted(context: number, total: total, label: step.label))
-        let started = DispatchTime.now()
-        let outcome = await execute(step, number: number, workflow: workflow, state: &state)
-        var halt = outcome.halt
-        var handler = WorkflowRules.Handler.notRun
-        if let error = outcome.error, let errorHandler = step.errorHandler, !state.request.dryRun {
-            // The handler sees why the step failed.
-            var handlerState = state
-            handlerState.data.groups["result"] = [
-                "reason": error.rundeckReason, "message": error.message,
-                "resultCode": outcome.resultCode.map(String.init) ?? "",
-            ]
-            log.emit(.log(context: number, level: .normal, message: "running the error handler: \(errorHandler.label)"))
-            let handled = await execute(errorHandler, number: number, workflow: workflow, state: &handlerState)
-            state.data = handlerState.data
-            state.data.groups["result"] = nil
-            halt = handled.halt ?? halt
-            handler = handled.error == nil ? .succeeded : .failed
-            if let handlerError = handled.error {
-                log.emit(.log(context: number, level: .error, message: "the error handler failed too: \(handlerError.description)"))
-            }
-        }
-        let verdict = rules.stepEnded(
-            error: outcome.error.map(\.exitCode), handler: handler, keepgoingOnSuccess: step.keepgoingOnSuccess, halt: halt)
-        let message: String?
-        switch verdict.state {
-        case .recovered: message = "handled: " + (outcome.error?.message ?? "")
-        case .failed: message = outcome.error?.description
-        case .planned: message = outcome.summary
-        case .succeeded: message = nil
-        }
-        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
-        log.emit(.stepFinished(context: number, total: total, label: step.label, state: verdict.state, milliseconds: elapsed, message: message))
-        return (verdict, verdict.failed ? outcome.error?.message : nil)
-    }
-
-    /// This runner writing to another log (a parallel step's held one).
-    func logging(to other: ExecutionLog) -> JobRunner {
-        var copy = self
-        copy.log = other
-        return copy
     }
 
     // MARK: Steps
@@ -522,24 +375,6 @@ final class FilterBox: Sendable {
     /// Runs a line through the filters; false when it should be hidden.
     func process(_ line: String) -> Bool { state.withLock { $0.process(line) } }
     var filters: OutputFilters { state.withLock { $0 } }
-}
-
-/// One step of a parallel workflow, as it ended.
-struct ParallelStepRun: Sendable {
-    var index: Int
-    var number: String
-    var verdict: WorkflowRules.Verdict
-    var failure: String?
-    var rules: WorkflowRules
-    var data: DataContext
-    var events: [ExecutionEvent]
-}
-
-/// Holds a parallel step's log events until the step ends.
-final class HeldEvents: ExecutionRenderer {
-    private let held = Mutex<[ExecutionEvent]>([])
-    func render(_ event: ExecutionEvent) { held.withLock { $0.append(event) } }
-    var events: [ExecutionEvent] { held.withLock { $0 } }
 }
 
 /// The attempt a runner is running, kept where a signal handler can read it.
