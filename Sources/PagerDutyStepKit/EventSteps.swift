@@ -20,19 +20,21 @@ public enum AlertEventDelivery {
     public static func check(_ event: AlertEvent, config: StepConfig) throws(StepError) {
         var event = event
         event.routingKey = config.string("integration_key") ?? EventLimits.placeholderRoutingKey
-        do {
-            _ = try PagerDutyClient.request(for: event)
-        } catch {
-            throw StepError.invalidEvent(error, config: config)
-        }
+        try asStepError(config) { () throws(PagerDutyError) in _ = try PagerDutyClient.request(for: event) }
     }
 
     /// The same for a change event.
     public static func check(_ event: ChangeEvent, config: StepConfig) throws(StepError) {
         var event = event
         event.routingKey = config.string("integration_key") ?? EventLimits.placeholderRoutingKey
+        try asStepError(config) { () throws(PagerDutyError) in _ = try PagerDutyClient.request(for: event) }
+    }
+
+    /// Runs `body`; a client's refusal becomes a step error naming the property (where
+    /// `checkPagerDuty` keeps the client's own words).
+    private static func asStepError(_ config: StepConfig, _ body: () throws(PagerDutyError) -> Void) throws(StepError) {
         do {
-            _ = try PagerDutyClient.request(for: event)
+            try body()
         } catch {
             throw StepError.invalidEvent(error, config: config)
         }

@@ -34,7 +34,7 @@ struct ShellSubstitution {
 
     init() {}
 
-    /// Expands `${...}` references in a command line or script `args` (unknown options blank,
+    /// Expands `${...}` references in script `args` (unknown options blank,
     /// other unknown references kept, as Rundeck does in commands).
     ///
     /// `inline`: the text will be parsed by a shell that may not see this environment (script
@@ -52,10 +52,7 @@ struct ShellSubstitution {
         var refusal: Refusal?
         var substitution = self
         let script = withoutActuallyEscaping(resolve) { resolve in
-            let keepingUnresolved: VariableExpander.Resolver = { reference in
-                if let value = resolve(reference) { return value }
-                return reference.group == "option" || reference.group == "unquotedoption" ? nil : "${\(reference.text)}"
-            }
+            let keepingUnresolved = Self.keepingUnresolved(resolve)
             return VariableExpander.expand(text, unresolved: .blankOptionsOnly, resolve: keepingUnresolved) { reference, value, offset in
                 guard reference.group != "unquotedoption" else { return value }
                 let place = scanner.place(at: offset)
@@ -91,10 +88,7 @@ struct ShellSubstitution {
     /// prints as written (ExecArgList.java 208-260).
     mutating func expandExecLine(_ text: String, resolve: VariableExpander.Resolver) -> String {
         withoutActuallyEscaping(resolve) { resolve in
-            let keepingUnresolved: VariableExpander.Resolver = { reference in
-                if let value = resolve(reference) { return value }
-                return reference.group == "option" || reference.group == "unquotedoption" ? nil : "${\(reference.text)}"
-            }
+            let keepingUnresolved = Self.keepingUnresolved(resolve)
             var words: [String] = []
             for word in ArgumentLine.burst(text) {
                 guard word.contains("${") else {
@@ -145,6 +139,15 @@ struct ShellSubstitution {
         self = substitution
         if let refusal { throw refusal }
         return script
+    }
+
+    /// `resolve`, answering an unresolved reference other than an option's with its own text,
+    /// which then travels like a value and prints as written (ExecArgList.java 208-260).
+    private static func keepingUnresolved(_ resolve: @escaping VariableExpander.Resolver) -> VariableExpander.Resolver {
+        { reference in
+            if let value = resolve(reference) { return value }
+            return reference.group == "option" || reference.group == "unquotedoption" ? nil : "${\(reference.text)}"
+        }
     }
 
     /// The variables to add to the command's environment.
