@@ -143,7 +143,7 @@ extension JobRunner {
     /// Sends one webhook (Rundeck's `postDataUrl`: the Rundeck headers, XML or JSON body) with
     /// up to 3 attempts, 1 s then 2 s apart, on no answer, 429 or 5xx; says how it went.
     func sendWebhook(_ url: String, webhook: JobNotifications.Webhook, payload: WebhookPayload, trigger: JobNotifications.Trigger, dryRun: Bool) async -> Bool {
-        let shown = RemoteOptionValues.shown(url)
+        let shown = OutboundHTTP.shown(url)
         if dryRun {
             log.emit(.note(level: .normal, message: "notification \(trigger.rawValue): would \(webhook.get ? "GET" : "POST") \(shown)"))
             return true

@@ -235,12 +235,12 @@ public struct JobRunner: Sendable {
                 }
             }
             if url.contains("${") {
-                return .failure(.init("option '\(options[index].name)': its valuesUrl \(RemoteOptionValues.shown(url)) refers to a value this run does not have"))
+                return .failure(.init("option '\(options[index].name)': its valuesUrl \(OutboundHTTP.shown(url)) refers to a value this run does not have"))
             }
             switch await RemoteOptionValues.values(at: url, http: http) {
             case .success(let values): options[index].values = values
             case .failure(let failure):
-                return .failure(.init("option '\(options[index].name)': its allowed values could not be fetched from \(RemoteOptionValues.shown(url)): \(failure.message)"))
+                return .failure(.init("option '\(options[index].name)': its allowed values could not be fetched from \(OutboundHTTP.shown(url)): \(failure.message)"))
             }
         }
         return .success(options)

@@ -20,7 +20,7 @@ struct JobValidator {
         }
         for option in job.options where option.enforced && option.values.isEmpty {
             if let url = option.valuesURL {
-                warnings.append("job \(job.fullName): option '\(option.name)' takes its allowed values from \(RemoteOptionValues.shown(url)) when the job runs; validate did not fetch them")
+                warnings.append("job \(job.fullName): option '\(option.name)' takes its allowed values from \(OutboundHTTP.shown(url)) when the job runs; validate did not fetch them")
             }
         }
         for (index, step) in job.workflow.steps.enumerated() {
@@ -51,7 +51,7 @@ struct JobValidator {
         for option in job.options {
             if let url = option.valuesURL, option.enforced && option.values.isEmpty {
                 if !["http://", "https://", "file:"].contains(where: url.hasPrefix) {
-                    problems.append("\(label): option '\(option.name)': valuesUrl \(RemoteOptionValues.shown(url)) is not an http, https or file: URL")
+                    problems.append("\(label): option '\(option.name)': valuesUrl \(OutboundHTTP.shown(url)) is not an http, https or file: URL")
                 }
             } else if option.enforced && option.values.isEmpty {
                 problems.append("\(label): option '\(option.name)' is enforced but lists no values (and has no valuesUrl)")

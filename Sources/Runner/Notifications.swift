@@ -46,9 +46,6 @@ public struct JobNotifications: Sendable {
     /// No notifications.
     public init() {}
 
-    /// True when the job has none.
-    public var isEmpty: Bool { plugins.isEmpty && webhooks.isEmpty && notSent.isEmpty }
-
     /// The type Rundeck's open-source PagerDuty notification plugin registers.
     static let pagerDutyNotification = "PagerDutyNotification"
     /// That plugin's default subject (rundeck-plugins/pagerduty-notification).

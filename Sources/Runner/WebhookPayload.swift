@@ -19,9 +19,7 @@ struct WebhookPayload {
     /// Rundeck's trigger name for the payload and headers (`failure`, not `onfailure`).
     static func triggerName(_ trigger: JobNotifications.Trigger) -> String { String(trigger.rawValue.dropFirst(2)) }
 
-    private static func iso(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false).timeSeparator(.colon)) 
-    }
+    private static func iso(_ date: Date) -> String { date.formatted(.iso8601) }
 
     private static func millis(_ date: Date) -> Int { Int(date.timeIntervalSince1970 * 1000) }
 
