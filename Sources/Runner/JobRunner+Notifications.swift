@@ -46,7 +46,7 @@ extension JobRunner {
     /// (capped at a year), the notification fires, once; nil when there is nothing to watch.
     func watchAverageDuration(_ job: Job, state: RunState) -> Task<Void, Never>? {
         let trigger = JobNotifications.Trigger.onavgduration
-        guard !state.request.dryRun, job.notifications.plugins[trigger] != nil || job.notifications.webhooks[trigger] != nil else { return nil }
+        guard !state.request.dryRun, job.notifications.watchesAverageDuration else { return nil }
         let text = job.notifications.averageDurationThreshold.map { state.data.expand($0, unresolved: .keep) }
         let threshold = min(DurationHistory.threshold(text, average: durationHistory.average(job)), RundeckDuration.maximumSeconds * 1000)
         guard threshold > 0 else { return nil }

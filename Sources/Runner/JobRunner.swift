@@ -129,7 +129,10 @@ public struct JobRunner: Sendable {
             let outcome = await runAttempt(state, timeout: timeout)
             averageWatch?.cancel()
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
-            if outcome.state == .succeeded && !request.dryRun { durationHistory.record(job, milliseconds: elapsed) }
+            // Only a job that asks for `onavgduration` keeps a duration history (no file otherwise).
+            if outcome.state == .succeeded && !request.dryRun && job.notifications.watchesAverageDuration {
+                durationHistory.record(job, milliseconds: elapsed)
+            }
             log.emit(.jobFinished(
                 job: job.fullName, state: outcome.state, status: outcome.status, milliseconds: elapsed,
                 steps: outcome.stepsRun, failed: outcome.failedSteps))

@@ -56,6 +56,9 @@ public struct JobNotifications: Sendable {
         "framework.plugin.Notification.PagerDutyNotification.service_key",
     ]
 
+    /// True when an `onavgduration` notification asks for the job's average duration.
+    public var watchesAverageDuration: Bool { plugins[.onavgduration] != nil || webhooks[.onavgduration] != nil }
+
     /// Decodes a `notification` map.
     static func decode(_ value: Value?, label: String) throws(JobDefinitionError) -> JobNotifications {
         var notifications = JobNotifications()

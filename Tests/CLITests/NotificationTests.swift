@@ -189,6 +189,12 @@ struct NotificationTests {
                 - exec: sleep ${option.wait}
             """.write(toFile: directory + "/s.yaml", atomically: true, encoding: .utf8)
         #expect(try await runBinary(["run", "s.yaml"], directory: directory).code == 0)
+        #expect(FileManager.default.fileExists(atPath: directory + "/storage/state/durations"))
+        // A job without onavgduration leaves no history file behind.
+        let plain = makeTemporaryDirectory()
+        try "- name: p\n  sequence:\n    commands:\n    - exec: 'true'\n".write(toFile: plain + "/p.yaml", atomically: true, encoding: .utf8)
+        #expect(try await runBinary(["run", "p.yaml"], directory: plain).code == 0)
+        #expect(!FileManager.default.fileExists(atPath: plain + "/storage"))
         #expect(received.withLock { $0.isEmpty })
         let slow = try await runBinary(["run", "s.yaml", "-o", "wait=2"], directory: directory)
         #expect(slow.code == 0, "\(slow.stdout)\(slow.stderr)")
