@@ -60,7 +60,7 @@ let coreTargets: [Target] = [
     .target(name: "StepLibrary", dependencies: ["StepKit"] + stepModules.map { .target(name: $0) }, swiftSettings: swiftSettings),
     .target(
         name: "PDStepCLI",
-        dependencies: ["Values", "YAML", "Settings", "StepKit", "Runner", "Sandbox", "PagerDutyStepKit", "StepLibrary"],
+        dependencies: ["Values", "YAML", "Settings", "StepKit", "Runner", "Sandbox", "PagerDuty", "PagerDutyStepKit", "StepLibrary"],
         swiftSettings: swiftSettings
     ),
     .executableTarget(name: "pdstep", dependencies: ["PDStepCLI"], swiftSettings: swiftSettings),
@@ -71,7 +71,7 @@ let stepTargets: [Target] = stepModules.map {
 }
 
 let testTargets: [Target] = [
-    .target(name: "TestSupport", path: "Tests/TestSupport", exclude: ["scripted-server.py"]),
+    .target(name: "TestSupport", path: "Tests/TestSupport", exclude: ["scripted-server.py", "smtp-catcher.py"]),
     .testTarget(name: "ValuesTests", dependencies: ["TestSupport", "Values"]),
     .testTarget(name: "YAMLTests", dependencies: ["TestSupport", "YAML", "Values"], exclude: ["Corpus", "regenerate-golden.py", "Suite", "Suite-LICENSE", "import-suite.py", "suite-differences.txt", "differential.py"]),
     .testTarget(name: "SettingsTests", dependencies: ["TestSupport", "Settings", "Values"], exclude: ["Fixtures"]),

@@ -1,4 +1,5 @@
 import Foundation
+import PagerDuty
 import PagerDutyStepKit
 import Runner
 import Values
@@ -50,7 +51,7 @@ struct Invocation: Sendable {
     }
 
     /// What every step of this command shares: one PagerDuty client factory for the settings
-    /// (pointed at the sandbox with `--sandbox`).
+    /// (pointed at the sandbox with `--sandbox`), and the runner's own http(s) and email.
     func services(_ arguments: ParsedArguments, settings: Settings) -> StepServices {
         var services = StepServices()
         let factory = PagerDutyClientFactory(settings: settings, sandbox: arguments.has("sandbox") ? SandboxSession.keys : nil)
@@ -62,6 +63,12 @@ struct Invocation: Sendable {
             } catch {
                 return .failure(.init(error.message))
             }
+        })
+        // Email notifications, through libcurl's SMTP.
+        services.add(OutboundMail { relay, recipients, message in
+            let curlRelay = CurlMail.Relay(
+                url: relay.url, user: relay.user, password: relay.password, requireTLS: relay.requireTLS, caBundle: relay.caBundle, timeout: 60)
+            return await CurlMail.send(message, from: relay.from, to: recipients, relay: curlRelay).mapError { .init($0.message) }
         })
         return services
     }

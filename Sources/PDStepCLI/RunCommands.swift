@@ -80,7 +80,8 @@ extension PDStep {
         let selected = try arguments.value("job").map { [try JobFile.select(loaded.jobs, $0, file: file)] } ?? loaded.jobs
         let runner = JobRunner(
             catalog: invocation.catalog, settings: settings, keyStorage: invocation.keyStorage(arguments, settings: settings),
-            log: ExecutionLog(renderer: TextRenderer(write: invocation.io.out), redactor: invocation.redactor), jobs: loaded.all)
+            log: ExecutionLog(renderer: TextRenderer(write: invocation.io.out), redactor: invocation.redactor), jobs: loaded.all,
+            services: invocation.services(arguments, settings: settings))
         var failed = false
         for job in selected {
             let problems = runner.validate(job, ignoreNodeFilter: arguments.has("ignore-node-filter"))

@@ -82,7 +82,7 @@ extension JobRunner {
     /// In a dry run: what each trigger would send, with its configuration resolved (secrets
     /// masked), for success and for failure alike; nothing is sent.
     func planNotifications(job: Job, result: AttemptResult, state: RunState) async {
-        for trigger in JobNotifications.Trigger.allCases where !(job.notifications.plugins[trigger] ?? []).isEmpty {
+        for trigger in job.notifications.triggers {
             log.emit(.note(level: .normal, message: "notification \(trigger.rawValue) would send:"))
             let status = trigger == .onsuccess ? "succeeded" : [.onstart, .onavgduration].contains(trigger) ? "running" : "failed"
             await notify(trigger, job: job, status: status, result: result, state: state)
@@ -96,22 +96,11 @@ extension JobRunner {
         _ trigger: JobNotifications.Trigger, job: Job, status: String, result: AttemptResult?, state: RunState, abortedBy: String = ""
     ) async -> NotificationTally {
         var tally = NotificationTally()
-        let plugins = job.notifications.plugins[trigger] ?? []
-        let webhook = job.notifications.webhooks[trigger]
-        guard !plugins.isEmpty || webhook != nil else { return tally }
+        guard job.notifications.triggers.contains(trigger) else { return tally }
         var state = state
         if let result { state.data = result.data }
-        var jobGroup = state.data.groups["job"] ?? [:]
-        jobGroup["status"] = status
-        jobGroup["user"] = jobGroup["username"]
-        jobGroup["href"] = jobGroup["url"]
-        state.data.groups["job"] = jobGroup
-        state.data.groups["execution"] = [
-            "id": state.execution.id, "status": status, "user": jobGroup["username"] ?? "", "abortedby": abortedBy,
-            "failedStep": result?.failedSteps.first ?? "", "failedMessage": result?.failureMessage ?? "",
-            "dateStarted": state.execution.started.formatted(.iso8601), "dateEnded": result == nil ? "" : Date().formatted(.iso8601),
-        ]
-        for plugin in plugins {
+        addNotificationContext(to: &state.data, trigger: trigger, status: status, result: result, execution: state.execution, abortedBy: abortedBy)
+        for plugin in job.notifications.plugins[trigger] ?? [] {
             let (type, configuration) = notificationStep(plugin, job: job)
             do {
                 let outcome = try await runPlugin(type, configuration: configuration, number: "notification", state: state)
@@ -125,19 +114,58 @@ extension JobRunner {
                 tally.failed += 1
             }
         }
-        if let webhook {
+        if let webhook = job.notifications.webhooks[trigger] {
+            let jobGroup = state.data.groups["job"] ?? [:]
             let payload = WebhookPayload(
                 trigger: WebhookPayload.triggerName(trigger), status: status, executionID: state.execution.id, href: jobGroup["url"] ?? "",
                 project: jobGroup["project"] ?? "", user: jobGroup["username"] ?? "", started: state.execution.started,
-                ended: trigger == .onstart ? nil : Date(), job: job,
-                argstring: (state.data.groups["option"] ?? [:]).sorted { $0.key < $1.key }.map { "-\($0.key) \($0.value)" }.joined(separator: " "))
+                ended: trigger == .onstart ? nil : Date(), job: job, argstring: state.data.groups["execution"]?["argstring"] ?? "")
             for written in webhook.urls {
                 let sent = await sendWebhook(
                     state.data.expand(written, unresolved: .keep), webhook: webhook, payload: payload, trigger: trigger, dryRun: state.request.dryRun)
                 if sent { tally.sent += 1 } else { tally.failed += 1 }
             }
         }
+        if let email = job.notifications.emails[trigger] {
+            tally.add(await sendEmail(email, trigger: trigger, job: job, state: state))
+        }
         return tally
+    }
+
+    /// The variables a notification sees besides the run's: `${job.status}`, `${job.user}`,
+    /// `${job.href}`, `${execution.*}` (also `${exec.*}`, Rundeck's email spelling) and
+    /// `${notification.trigger}` / `${notification.eventStatus}`.
+    func addNotificationContext(
+        to data: inout DataContext, trigger: JobNotifications.Trigger, status: String, result: AttemptResult?, execution: Execution, abortedBy: String
+    ) {
+        var jobGroup = data.groups["job"] ?? [:]
+        jobGroup["status"] = status
+        jobGroup["user"] = jobGroup["username"]
+        jobGroup["href"] = jobGroup["url"]
+        data.groups["job"] = jobGroup
+        let argstring = (data.groups["option"] ?? [:]).sorted { $0.key < $1.key }.map { "-\($0.key) \($0.value)" }.joined(separator: " ")
+        let executionGroup = [
+            "id": execution.id, "status": status, "user": jobGroup["username"] ?? "", "abortedby": abortedBy,
+            "project": jobGroup["project"] ?? "", "href": jobGroup["url"] ?? "", "argstring": argstring,
+            "failedStep": result?.failedSteps.first ?? "", "failedMessage": result?.failureMessage ?? "",
+            "dateStarted": execution.started.formatted(.iso8601), "dateEnded": result == nil ? "" : Date().formatted(.iso8601),
+        ]
+        data.groups["execution"] = executionGroup
+        data.groups["exec"] = executionGroup
+        data.groups["notification"] = ["trigger": WebhookPayload.triggerName(trigger), "eventStatus": Self.eventStatus(trigger, status: status)]
+    }
+
+    /// Rundeck's `${notification.eventStatus}`: the word its email subjects start with.
+    static func eventStatus(_ trigger: JobNotifications.Trigger, status: String) -> String {
+        if trigger == .onavgduration { return "AVERAGE DURATION EXCEEDED" }
+        switch status {
+        case "succeeded": return "SUCCESS"
+        case "aborted": return "KILLED"
+        case "running": return "STARTING"
+        case "timedout": return "TIMEDOUT"
+        case "failed-with-retry": return "FAILED WITH RETRY"
+        default: return "FAILURE"
+        }
     }
 
     /// Sends one webhook (Rundeck's `postDataUrl`: the Rundeck headers, XML or JSON body) with
@@ -187,6 +215,12 @@ struct NotificationTally {
     var sent = 0
     var queued = 0
     var failed = 0
+
+    mutating func add(_ other: NotificationTally) {
+        sent += other.sent
+        queued += other.queued
+        failed += other.failed
+    }
 
     /// The closing line when something was not delivered, else nil.
     var summary: String? {

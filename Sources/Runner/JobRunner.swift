@@ -118,10 +118,9 @@ public struct JobRunner: Sendable {
             case .ready(let ready, let limit): (state, timeout) = (ready, limit)
             case .refused(let outcome): return outcome
             }
+            if job.notifications.attachesLog && !request.dryRun { live.capture.capture(log) }
             log.emit(.jobStarted(job: job.fullName, execid: execution.id, attempt: attempt, dryRun: request.dryRun))
-            if attempt == 0 {
-                for unsent in job.notifications.notSent { log.emit(.note(level: .warn, message: "notification not sent: \(unsent)")) }
-            }
+            if attempt == 0, let unavailable = emailUnavailable(job) { log.emit(.note(level: .warn, message: unavailable)) }
             live.state.withLock { $0 = state }
             if !request.dryRun { await notify(.onstart, job: job, status: "running", result: nil, state: state) }
             let started = DispatchTime.now()
@@ -383,4 +382,6 @@ final class FilterBox: Sendable {
 /// The attempt a runner is running, kept where a signal handler can read it.
 final class LiveRun: Sendable {
     let state = Mutex<RunState?>(nil)
+    /// The attempt's text log, for email notifications that attach it.
+    let capture = LogCapture()
 }

@@ -32,9 +32,7 @@ struct JobValidator {
                 }
             }
         }
-        for unsent in job.notifications.notSent {
-            warnings.append("job \(job.fullName): notification not sent: \(unsent)")
-        }
+        if let unavailable = runner.emailUnavailable(job) { warnings.append("job \(job.fullName): \(unavailable)") }
         return warnings
     }
 
@@ -74,8 +72,12 @@ struct JobValidator {
         // Notifications: each plugin is checked as the step it runs as, with the execution's
         // variables standing in.
         var notificationKnown = known
+        runner.addNotificationContext(
+            to: &notificationKnown, trigger: .onfailure, status: "failed", result: nil, execution: Execution(id: "0", uuid: ""), abortedBy: "")
+        for group in ["execution", "exec", "notification"] {
+            for key in (notificationKnown.groups[group] ?? [:]).keys { notificationKnown.set(group, key, "stand-in") }
+        }
         for key in ["status", "user", "href"] { notificationKnown.set("job", key, "stand-in") }
-        for key in ["id", "status", "user", "abortedby", "failedStep", "failedMessage", "dateStarted", "dateEnded"] { notificationKnown.set("execution", key, "stand-in") }
         for trigger in JobNotifications.Trigger.allCases {
             for plugin in job.notifications.plugins[trigger] ?? [] {
                 let where_ = "\(label), notification \(trigger.rawValue)"
@@ -91,6 +93,9 @@ struct JobValidator {
                     keepgoingOnSuccess: false, logFilters: [])
                 problems += check(step, label: where_, known: notificationKnown)
             }
+        }
+        if !job.notifications.emails.isEmpty {
+            do { _ = try MailRelay.read(runner.settings, keyStorage: runner.keyStorage) } catch { problems.append("\(label), email notifications: \(error.description)") }
         }
         for (index, step) in job.workflow.steps.enumerated() {
             problems += check(step, label: "\(label), step \(index + 1)", known: known)

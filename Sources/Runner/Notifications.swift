@@ -39,9 +39,26 @@ public struct JobNotifications: Sendable {
     public var plugins: [Trigger: [Plugin]] = [:]
     /// The webhook of each trigger that has `urls`.
     public var webhooks: [Trigger: Webhook] = [:]
-    /// Notifications pdstep does not send yet (`email`): said by `validate` and by each run,
-    /// never silently dropped.
-    public var notSent: [String] = []
+    /// The email of each trigger that has one.
+    public var emails: [Trigger: Email] = [:]
+
+    /// A trigger's `email` (Rundeck's mail notification): one message to each recipient.
+    public struct Email: Sendable, Hashable {
+        /// Comma-separated addresses, expanded when it fires.
+        public var recipients: String
+        /// The subject as written; nil: Rundeck's default (`defaultSubject`).
+        public var subject: String?
+        /// `attachLog`: the run's text log goes with it (never on `onstart`, as in Rundeck).
+        public var attachLog: Bool
+        /// `attachLogInline`: the log goes in the message's text rather than as a file (with
+        /// `attachLogInFile` too: both).
+        public var inline: Bool
+        /// `attachLogInFile`, or `attachLog` with neither: the log is an attached file.
+        public var inFile: Bool
+    }
+
+    /// Rundeck's default email subject (NotificationService).
+    static let defaultSubject = "${notification.eventStatus} [${exec.project}] ${job.group}/${job.name} ${exec.argstring}"
 
     /// No notifications.
     public init() {}
@@ -57,7 +74,15 @@ public struct JobNotifications: Sendable {
     ]
 
     /// True when an `onavgduration` notification asks for the job's average duration.
-    public var watchesAverageDuration: Bool { plugins[.onavgduration] != nil || webhooks[.onavgduration] != nil }
+    public var watchesAverageDuration: Bool { triggers.contains(.onavgduration) }
+
+    /// The triggers that have something to send.
+    public var triggers: [Trigger] {
+        Trigger.allCases.filter { !(plugins[$0] ?? []).isEmpty || webhooks[$0] != nil || emails[$0] != nil }
+    }
+
+    /// True when an email attaches the run's log, which is then kept while the job runs.
+    var attachesLog: Bool { emails.values.contains { $0.attachLog } }
 
     /// Decodes a `notification` map.
     static func decode(_ value: Value?, label: String) throws(JobDefinitionError) -> JobNotifications {
@@ -103,12 +128,37 @@ public struct JobNotifications: Sendable {
                 case "format", "httpMethod":
                     break  // read with `urls`
                 case "email":
-                    notifications.notSent.append("\(entry.key) email (pdstep does not send email yet)")
+                    notifications.emails[trigger] = try decodeEmail(kind.value, label: "\(label): notification '\(entry.key)' email")
                 default:
                     throw JobDefinitionError("\(label): notification '\(entry.key)' has no '\(kind.key)' (it takes email, urls and plugin)")
                 }
             }
         }
         return notifications
+    }
+
+    /// An `email` map: `recipients`, `subject`, `attachLog`, `attachLogInline`, `attachLogInFile`.
+    static func decodeEmail(_ value: Value, label: String) throws(JobDefinitionError) -> Email {
+        guard case .object(let fields) = value else { throw JobDefinitionError("\(label) must be a map with recipients") }
+        let known = ["recipients", "subject", "attachLog", "attachLogInline", "attachLogInFile", "attachType"]
+        for key in fields.keys where !known.contains(key) {
+            let hint = nearest(to: key, in: known).map { "; did you mean '\($0)'?" } ?? ""
+            throw JobDefinitionError("\(label) has no '\(key)' (it takes \(known.joined(separator: ", ")))\(hint)")
+        }
+        guard let recipients = fields["recipients"].flatMap(JobDecoder.scalarText), !recipients.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw JobDefinitionError("\(label) needs 'recipients'")
+        }
+        // As Rundeck's EmailNotificationValidator: a literal address must be one; one with
+        // ${...} is checked once it is expanded.
+        for address in recipients.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !address.isEmpty && !address.contains("${") {
+            guard EmailMessage.isAddress(address) else { throw JobDefinitionError("\(label): '\(address)' is not an email address") }
+        }
+        func flag(_ key: String) -> Bool { fields[key].flatMap(JobDecoder.scalarText)?.lowercased() == "true" }
+        let subject = fields["subject"].flatMap(JobDecoder.scalarText).flatMap { $0.isEmpty ? nil : $0 }
+        // The editor's `attachType: inline|file` is the older spelling of the two flags.
+        let attachType = fields["attachType"].flatMap(JobDecoder.scalarText)?.lowercased()
+        let inline = flag("attachLogInline") || attachType == "inline"
+        let inFile = flag("attachLogInFile") || attachType == "file" || !inline
+        return Email(recipients: recipients, subject: subject, attachLog: flag("attachLog"), inline: inline, inFile: inFile)
     }
 }

@@ -112,9 +112,35 @@ public enum KnownSettings {
         "pagerduty.events.rate_window", default: "60",
         "Seconds of that window.")
 
+    /// `pdstep.mail.url`.
+    public static let mailURL = KnownSetting(
+        "pdstep.mail.url", default: "",
+        "SMTP relay for email notifications: smtp://host:587 (STARTTLS) or smtps://host:465. Unset: email notifications are not sent (validate and run say so).")
+    /// `pdstep.mail.from`.
+    public static let mailFrom = KnownSetting(
+        "pdstep.mail.from", default: "",
+        "Sender address of email notifications (required with pdstep.mail.url).")
+    /// `pdstep.mail.user`.
+    public static let mailUser = KnownSetting(
+        "pdstep.mail.user", default: "",
+        "User name to log in to the relay with (default: pdstep.mail.from when a password is set).")
+    /// `pdstep.mail.password_path`.
+    public static let mailPasswordPath = KnownSetting(
+        "pdstep.mail.password_path", default: "",
+        "Key-storage path of the relay password; unset: no login.")
+    /// `pdstep.mail.tls`.
+    public static let mailTLS = KnownSetting(
+        "pdstep.mail.tls", default: "required",
+        "required: smtp:// must upgrade with STARTTLS or nothing is sent; none: plain SMTP, for a relay on this machine (refused with a password unless the relay is on loopback).")
+    /// `pdstep.mail.ca_bundle`.
+    public static let mailCABundle = KnownSetting(
+        "pdstep.mail.ca_bundle", default: "",
+        "A PEM file of CA certificates to trust for the relay's TLS instead of the system's.")
+
     /// The whole table, in the order framework.properties.example lists it.
     public static let all: [KnownSetting] = [
         storageDir, region, eventsURL, apiURL, identityURL, projectAPIKeyPath, apiKeyPath, projectRoutingKeyPath, routingKeyPath,
         projectFromEmail, fromEmail, oauthClientIDPath, oauthClientSecretPath, oauthScope, subdomain, outboxDir, caBundle, timeout, retryMaxAttempts, retryMaxSeconds, retryInitialDelay, eventsRateLimit, eventsRateWindow,
+        mailURL, mailFrom, mailUser, mailPasswordPath, mailTLS, mailCABundle,
     ]
 }
