@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Settings
 import StepKit
 import Values
 
@@ -39,8 +40,12 @@ extension JobRunner {
         await notify(.onfailure, job: job, status: "aborted", result: result, state: state, abortedBy: signalName)
     }
 
-    /// Where the average durations are kept: `state/` under the key-storage folder.
-    var durationHistory: DurationHistory { DurationHistory(folder: keyStorage.base.path + "/state") }
+    /// Where the average durations are kept: `pdstep.state.dir`, else `state/` under the
+    /// key-storage folder.
+    var durationHistory: DurationHistory {
+        let configured = (settings.value(KnownSettings.stateDir.key) ?? "").trimmingCharacters(in: .whitespaces)
+        return DurationHistory(folder: configured.isEmpty ? keyStorage.base.path + "/state" : configured)
+    }
 
     /// Starts the `onavgduration` watch of one execution: once it has run past the threshold
     /// (capped at a year), the notification fires, once; nil when there is nothing to watch.

@@ -22,6 +22,10 @@ public enum KnownSettings {
     public static let storageDir = KnownSetting(
         "pdstep.storage.dir", default: "./storage",
         "Key storage folder (Rundeck's file layout: content/keys/... and meta/keys/...). --storage overrides it.")
+    /// `pdstep.state.dir`.
+    public static let stateDir = KnownSetting(
+        "pdstep.state.dir", default: "",
+        "Folder of what pdstep remembers between runs (the durations onavgduration notifications average). Unset: state/ under the key-storage folder.")
     /// `pagerduty.region`.
     public static let region = KnownSetting(
         "pagerduty.region", default: "us",
@@ -139,7 +143,7 @@ public enum KnownSettings {
 
     /// The whole table, in the order framework.properties.example lists it.
     public static let all: [KnownSetting] = [
-        storageDir, region, eventsURL, apiURL, identityURL, projectAPIKeyPath, apiKeyPath, projectRoutingKeyPath, routingKeyPath,
+        storageDir, stateDir, region, eventsURL, apiURL, identityURL, projectAPIKeyPath, apiKeyPath, projectRoutingKeyPath, routingKeyPath,
         projectFromEmail, fromEmail, oauthClientIDPath, oauthClientSecretPath, oauthScope, subdomain, outboxDir, caBundle, timeout, retryMaxAttempts, retryMaxSeconds, retryInitialDelay, eventsRateLimit, eventsRateWindow,
         mailURL, mailFrom, mailUser, mailPasswordPath, mailTLS, mailCABundle,
     ]

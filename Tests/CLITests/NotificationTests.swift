@@ -190,6 +190,9 @@ struct NotificationTests {
             """.write(toFile: directory + "/s.yaml", atomically: true, encoding: .utf8)
         #expect(try await runBinary(["run", "s.yaml"], directory: directory).code == 0)
         #expect(FileManager.default.fileExists(atPath: directory + "/storage/state/durations"))
+        // pdstep.state.dir puts the history elsewhere.
+        #expect(try await runBinary(["run", "s.yaml", "--property", "pdstep.state.dir=\(directory)/elsewhere"], directory: directory).code == 0)
+        #expect(FileManager.default.fileExists(atPath: directory + "/elsewhere/durations"))
         // A job without onavgduration leaves no history file behind.
         let plain = makeTemporaryDirectory()
         try "- name: p\n  sequence:\n    commands:\n    - exec: 'true'\n".write(toFile: plain + "/p.yaml", atomically: true, encoding: .utf8)
