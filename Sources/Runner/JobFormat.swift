@@ -4,9 +4,9 @@ import YAML
 /// One format job files come in: how to tell it from the others and how to read it into the
 /// document tree `JobDecoder` decodes. Every place that reads a job file (run, validate,
 /// convert, sibling files for job references) goes through `JobFormat.detect`, so a new format
-/// (Rundeck's XML) is one more entry in `all`.
+/// is one more entry in `all`.
 public struct JobFormat: Sendable {
-    /// `yaml`, `json`.
+    /// `yaml`, `json`, `xml`.
     public let name: String
     /// File name endings that name this format.
     public let extensions: [String]
@@ -28,14 +28,19 @@ public struct JobFormat: Sendable {
             return try JSONParser.parse(bytes: bytes, file: file)
         })
 
+    /// Rundeck's XML job format (`<joblist><job>...`), read into the YAML format's shape.
+    public static let xml = JobFormat(
+        name: "xml", extensions: [".xml"], startsWith: { $0 == UInt8(ascii: "<") },
+        read: { bytes, file throws(SyntaxError) in try RundeckJobXML.document(bytes, file: file) })
+
     /// Every format, most specific first (YAML, which takes anything, last).
-    public static let all: [JobFormat] = [json, yaml]
+    public static let all: [JobFormat] = [json, xml, yaml]
 
     /// Every file name ending a job file may have.
     public static var fileExtensions: [String] { all.flatMap(\.extensions) }
 
     /// The format of a file: named by its extension when it has a known one, else told by its
-    /// content (a JSON document starts with `{` or `[`).
+    /// content (a JSON document starts with `{` or `[`, an XML one with `<`).
     public static func detect(_ bytes: [UInt8], path: String?) -> JobFormat {
         if let path, let named = all.first(where: { format in format.extensions.contains { path.lowercased().hasSuffix($0) } }) {
             return named
