@@ -2,7 +2,7 @@ import StepKit
 import Values
 
 /// One job of a Rundeck job definition file.
-public struct Job: Sendable {
+public struct Job: Sendable, Equatable {
     /// The job's name.
     public var name: String
     /// `/`-separated group path, empty for none.
@@ -80,7 +80,7 @@ public struct JobOption: Sendable, Hashable {
 }
 
 /// `sequence:`: the steps and how failures are handled.
-public struct Workflow: Sendable {
+public struct Workflow: Sendable, Equatable {
     /// The steps, in order.
     public var steps: [WorkflowStep]
     /// Run the remaining steps after one fails (the job still fails).
@@ -100,9 +100,9 @@ public struct LogFilterConfig: Sendable, Hashable {
 }
 
 /// One step of a workflow (or an error handler).
-public final class WorkflowStep: Sendable {
+public final class WorkflowStep: Sendable, Equatable {
     /// What the step does.
-    public enum Kind: Sendable {
+    public enum Kind: Sendable, Equatable {
         /// `exec:` a command line, run with /bin/sh.
         case exec(String)
         /// `script:` an inline script.
@@ -127,6 +127,12 @@ public final class WorkflowStep: Sendable {
     public let keepgoingOnSuccess: Bool
     /// Log filters of this step (data capture, masking).
     public let logFilters: [LogFilterConfig]
+
+    /// Steps are equal when they do the same: same kind, description, handler and filters.
+    public static func == (a: WorkflowStep, b: WorkflowStep) -> Bool {
+        a.kind == b.kind && a.description == b.description && a.errorHandler == b.errorHandler
+            && a.keepgoingOnSuccess == b.keepgoingOnSuccess && a.logFilters == b.logFilters
+    }
 
     /// A step.
     public init(kind: Kind, description: String?, errorHandler: WorkflowStep?, keepgoingOnSuccess: Bool, logFilters: [LogFilterConfig]) {

@@ -127,11 +127,12 @@ enum RundeckJobXML {
         where map[key] != nil {
             map[key] = flag(map[key], default: fallback)
         }
+        // `context/project` names the project the job was exported from; as in Rundeck, the
+        // job belongs where it is imported (here: the run's project.name), so it is dropped.
         var context: ValueObject?
         if case .object(let found)? = map["context"] {
             context = found
             map["context"] = nil
-            if let project = found["project"] { map["project"] = project }
         }
         guard let name = map["name"].flatMap(JobDecoder.scalarText), !name.isEmpty else { throw Problem("'name' element not found") }
         guard map["description"] != nil else { throw Problem("'description' element not found (Rundeck requires one; it may be empty: <description/>)") }
@@ -372,18 +373,18 @@ enum RundeckJobXML {
                 if case .array(let list) = kind.value { items = list } else { items = [kind.value] }
                 switch kind.key {
                 case "email":
-                    guard items.count == 1, case .object(let email) = items[0] else {
+                    guard items.count == 1 else {
                         throw Problem("notification '\(trigger.key)' has \(items.count) email elements; pdstep sends one email per trigger (list every recipient in it)")
                     }
-                    guard let recipients = email["recipients"].flatMap(JobDecoder.scalarText), !recipients.isEmpty else {
+                    guard case .object(let email) = items[0], let recipients = email["recipients"].flatMap(JobDecoder.scalarText), !recipients.isEmpty else {
                         throw Problem("\(trigger.key) email had blank or missing 'recipients' attribute")
                     }
                     out["email"] = .object(email)
                 case "webhook":
-                    guard items.count == 1, case .object(let webhook) = items[0] else {
+                    guard items.count == 1 else {
                         throw Problem("notification '\(trigger.key)' has \(items.count) webhook elements; pdstep sends one per trigger (list every URL in its urls, comma-separated)")
                     }
-                    guard let urls = webhook["urls"] else { throw Problem("\(trigger.key) webhook had blank or missing 'urls' attribute") }
+                    guard case .object(let webhook) = items[0], let urls = webhook["urls"] else { throw Problem("\(trigger.key) webhook had blank or missing 'urls' attribute") }
                     out["urls"] = urls
                     // The older form puts format and httpMethod beside <webhook> (useOldFormat).
                     for key in ["format", "httpMethod"] {

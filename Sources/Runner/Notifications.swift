@@ -8,7 +8,7 @@ import Values
 /// A `plugin` notification runs a pdstep step (any step type or Enterprise alias, or the
 /// open-source `PagerDutyNotification`, mapped onto `pagerduty-send-event`), with the
 /// execution's variables. A notification never changes the job's result.
-public struct JobNotifications: Sendable {
+public struct JobNotifications: Sendable, Equatable {
     /// Rundeck's triggers.
     public enum Trigger: String, Sendable, CaseIterable {
         case onstart, onsuccess, onfailure, onretryablefailure, onavgduration

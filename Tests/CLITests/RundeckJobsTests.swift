@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
+import Runner
 import Values
 
 /// Rundeck's own job documents (its manual, how-tos and test suites; sources and commits in
@@ -8,7 +9,10 @@ import Values
 /// the verdict Rundeck would give: accepted, or, where pdstep cannot run them, refused with the
 /// reason.
 struct RundeckJobsTests {
-    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("RundeckJobs").path
+    static let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    /// The YAML documents (`RundeckJobs/`) and the XML ones (`RundeckXMLJobs/`, gathered by its
+    /// own collect.py: standalone job files, project archives' jobs/, the manual's examples).
+    static let corpora = [(here.appendingPathComponent("RundeckJobs").path, ".yaml", 50), (here.appendingPathComponent("RundeckXMLJobs").path, ".xml", 60)]
 
     struct Entry {
         var file: String
@@ -16,7 +20,7 @@ struct RundeckJobsTests {
         var reason: String
     }
 
-    static func manifest() throws -> [Entry] {
+    static func manifest(_ folder: String) throws -> [Entry] {
         let document = try JSONParser.parse(String(decoding: try Data(contentsOf: URL(fileURLWithPath: folder + "/manifest.json")), as: UTF8.self))
         return (document.arrayValue ?? []).map {
             Entry(file: $0["file"]?.stringValue ?? "", verdict: $0["verdict"]?.stringValue ?? "", reason: $0["reason"]?.stringValue ?? "")
@@ -24,21 +28,42 @@ struct RundeckJobsTests {
     }
 
     @Test func theManifestCoversEveryDocumentAndIsReviewed() throws {
-        let entries = try Self.manifest()
-        let files = try FileManager.default.contentsOfDirectory(atPath: Self.folder).filter { $0.hasSuffix(".yaml") }
-        #expect(Set(entries.map(\.file)) == Set(files))
-        #expect(entries.count >= 50)
-        for entry in entries { #expect(["ok", "refused"].contains(entry.verdict), "\(entry.file) is \(entry.verdict)") }
+        for (folder, suffix, minimum) in Self.corpora {
+            let entries = try Self.manifest(folder)
+            let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(suffix) }
+            #expect(Set(entries.map(\.file)) == Set(files))
+            #expect(entries.count >= minimum)
+            for entry in entries { #expect(["ok", "refused"].contains(entry.verdict), "\(entry.file) is \(entry.verdict)") }
+        }
     }
 
-    @Test func eachDocumentGetsRundecksVerdict() async throws {
+    @Test(arguments: corpora.map(\.0)) func eachDocumentGetsRundecksVerdict(folder: String) async throws {
         let directory = makeTemporaryDirectory()
-        for entry in try Self.manifest() {
-            let outcome = try await runBinary(["validate", Self.folder + "/" + entry.file, "--ignore-node-filter"], directory: directory)
+        for entry in try Self.manifest(folder) {
+            let outcome = try await runBinary(["validate", folder + "/" + entry.file, "--ignore-node-filter"], directory: directory)
             if entry.verdict == "ok" {
                 #expect(outcome.code == 0 && !outcome.stderr.contains("error:"), "\(entry.file): \(outcome.stderr)")
             } else {
                 #expect(outcome.code == 2 && outcome.stderr.contains(entry.reason), "\(entry.file): \(outcome.stderr)")
+            }
+        }
+    }
+
+    /// Jobs of the XML corpus written again in Rundeck's YAML export format (`twins/`) decode
+    /// to the same job: one model, whatever the format.
+    @Test func xmlAndYamlTwinsAreTheSameJob() throws {
+        let folder = Self.here.appendingPathComponent("RundeckXMLJobs").path
+        let twins = try FileManager.default.contentsOfDirectory(atPath: folder + "/twins").filter { $0.hasSuffix(".yaml") }
+        #expect(twins.count >= 6)
+        for twin in twins {
+            let xml = try JobFile.load(folder + "/" + twin.replacingOccurrences(of: ".yaml", with: ".xml"), directory: "/")
+            let yaml = try JobFile.load(folder + "/twins/" + twin, directory: "/")
+            #expect(xml.count == yaml.count && !xml.isEmpty, "\(twin)")
+            for (x, y) in zip(xml, yaml) {
+                var (x, y) = (x, y)
+                (x.file, y.file) = (nil, nil)
+                (x.ignoredFields, y.ignoredFields) = (x.ignoredFields.sorted(), y.ignoredFields.sorted())
+                #expect(x == y, "\(twin)")
             }
         }
     }
