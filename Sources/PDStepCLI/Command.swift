@@ -38,15 +38,15 @@ struct Invocation: Sendable {
     var catalog: StepCatalog
     var redactor: SecretRedactor
 
-    /// Settings from `--framework-properties`, `--project-properties`, `--property` and
-    /// `--outbox`.
-    func settings(_ arguments: ParsedArguments) throws -> Settings {
+    /// Settings from `--framework-properties`, `--project-properties` (else `project`, a project
+    /// folder's own file), `--property` and `--outbox`.
+    func settings(_ arguments: ParsedArguments, project: String? = nil) throws -> Settings {
         var overrides = arguments.all("property")
         if let outbox = arguments.value("outbox") {
             overrides.append(KnownSettings.outboxDir.key + "=" + (outbox.hasPrefix("/") ? outbox : (io.directory as NSString).appendingPathComponent(outbox)))
         }
         return try SettingsLoader.load(
-            frameworkFile: arguments.value("framework-properties"), projectFile: arguments.value("project-properties"),
+            frameworkFile: arguments.value("framework-properties"), projectFile: arguments.value("project-properties") ?? project,
             overrides: overrides, directory: io.directory)
     }
 

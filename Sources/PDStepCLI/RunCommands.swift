@@ -7,10 +7,10 @@ import Values
 extension PDStep {
     static let runCommand = Command(
         name: "run",
-        summary: "Run a job from a Rundeck job file (YAML or JSON), step by step.",
-        usage: "JOBFILE [--job NAME|GROUP/NAME|UUID] [-o NAME=VALUE ...] [--dry-run] [--log-format text|json]",
+        summary: "Run a job from a Rundeck job file (YAML, JSON or XML) or project folder, step by step.",
+        usage: "JOBFILE|PROJECTDIR [--job NAME|GROUP/NAME|UUID] [-o NAME=VALUE ...] [--dry-run] [--log-format text|json]",
         options: [
-            .value("job", "NAME", "the job to run, when the file holds several"),
+            .value("job", "NAME", "the job to run, when the file or folder holds several"),
             .value("option", "NAME=VALUE", short: "o", repeatable: true, "a job option (repeatable)"),
             .flag("dry-run", "resolve options, variables and configuration and print what each step would do; send and run nothing"),
             .value("log-format", "FORMAT", "text (default) or json (one JSON object per line)"),
@@ -65,8 +65,8 @@ extension PDStep {
 
     static let validateCommand = Command(
         name: "validate",
-        summary: "Check a job file without running anything: syntax, step types, required properties, references, options.",
-        usage: "JOBFILE [--job NAME]",
+        summary: "Check a job file or project folder without running anything: syntax, step types, required properties, references, options.",
+        usage: "JOBFILE|PROJECTDIR [--job NAME]",
         options: [
             .value("job", "NAME", "check only this job"),
             .flag("ignore-node-filter", "accept node filters that name other nodes"),
@@ -74,10 +74,13 @@ extension PDStep {
         ] + settingsOptions,
         maxPositionals: 1
     ) { arguments, invocation in
-        guard let file = arguments.positionals.first else { throw UsageError("validate needs a JOBFILE") }
-        let settings = try invocation.settings(arguments)
-        let loaded = try JobFile.loadWithSiblings(file, directory: invocation.io.directory)
+        guard let file = arguments.positionals.first else { throw UsageError("validate needs a JOBFILE or PROJECTDIR") }
+        let loaded = try JobFile.open(file, directory: invocation.io.directory)
+        let settings = try invocation.settings(arguments, project: loaded.projectProperties)
         let selected = try arguments.value("job").map { [try JobFile.select(loaded.jobs, $0, file: file)] } ?? loaded.jobs
+        // In a project folder every job file must read; each that does not is an error.
+        for problem in loaded.unreadable { invocation.io.printError("error: " + problem) }
+        if loaded.isProject && loaded.jobs.isEmpty && loaded.unreadable.isEmpty { throw JobDefinitionError("\(file) holds no job files") }
         let runner = JobRunner(
             catalog: invocation.catalog, settings: settings, keyStorage: invocation.keyStorage(arguments, settings: settings),
             log: ExecutionLog(renderer: TextRenderer(write: invocation.io.out), redactor: invocation.redactor), jobs: loaded.all,
@@ -96,16 +99,19 @@ extension PDStep {
                 for problem in problems { invocation.io.printError("error: " + problem) }
             }
         }
-        return failed ? .invalidInput : .success
+        return failed || !loaded.unreadable.isEmpty ? .invalidInput : .success
     }
 
     /// Loads the settings, the job file and the job, and builds a runner that logs in the
     /// requested format.
     static func prepareRun(_ arguments: ParsedArguments, _ invocation: Invocation) throws -> (Job, JobRunner) {
-        guard let file = arguments.positionals.first else { throw UsageError("run needs a JOBFILE") }
-        let settings = try invocation.settings(arguments)
-        let loaded = try JobFile.loadWithSiblings(file, directory: invocation.io.directory)
+        guard let file = arguments.positionals.first else { throw UsageError("run needs a JOBFILE or PROJECTDIR") }
+        let loaded = try JobFile.open(file, directory: invocation.io.directory)
+        let settings = try invocation.settings(arguments, project: loaded.projectProperties)
         let job = try JobFile.select(loaded.jobs, arguments.value("job"), file: file)
+        // Another job of the folder that does not read is said, not fatal: this run does not
+        // use it (a reference to a job in it fails validation, naming the job).
+        for problem in loaded.unreadable { invocation.io.printError("warning: skipped: " + problem) }
         let renderer: any ExecutionRenderer
         switch arguments.value("log-format") ?? "text" {
         case "text": renderer = TextRenderer(write: invocation.io.out)

@@ -1,4 +1,5 @@
 import Foundation
+import StepKit
 import Values
 
 /// Reads job definition files.
@@ -39,16 +40,102 @@ public enum JobFile {
         return (jobs, all)
     }
 
+    /// What `open` found: the jobs the command acts on, every job references may name, the
+    /// project settings file that came with them, and the files that could not be read.
+    public struct Opened: Sendable {
+        /// The jobs of the file, or of the whole project folder.
+        public var jobs: [Job]
+        /// Every job a reference may name.
+        public var all: [Job]
+        /// A project folder's `files/etc/project.properties`, when it has one.
+        public var projectProperties: String?
+        /// Job files of a project folder that could not be read, each with why.
+        public var unreadable: [String]
+        /// True when a folder was opened.
+        public var isProject: Bool
+    }
+
+    /// Most job files read from one project folder, and how deep its folders may go.
+    public static let maxProjectFiles = 10_000
+    static let maxProjectDepth = 8
+
+    /// A job file (with its folder's other job files for references, `loadWithSiblings`), or a
+    /// project folder: an unzipped Rundeck project archive (`rundeck-<project>/` with
+    /// `jobs/job-<uuid>.xml` and `files/etc/project.properties`, or the folder holding just one
+    /// such `rundeck-*` folder), or any folder of job files. A folder with `jobs/` is read from
+    /// there down (the archive's executions and reports are XML too, and not jobs); any other
+    /// folder from itself down.
+    public static func open(_ path: String, directory: String) throws -> Opened {
+        var full = path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: full, isDirectory: &isFolder), isFolder.boolValue else {
+            let loaded = try loadWithSiblings(path, directory: directory)
+            return Opened(jobs: loaded.jobs, all: loaded.all, projectProperties: nil, unreadable: [], isProject: false)
+        }
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: full)) ?? []
+        let archives = entries.filter { $0.hasPrefix("rundeck-") && isDirectory(full + "/" + $0) }
+        if !entries.contains("jobs"), archives.count == 1 { full += "/" + archives[0] }
+        let root = isDirectory(full + "/jobs") ? full + "/jobs" : full
+        var files: [String] = []
+        collectJobFiles(in: root, depth: 0, into: &files)
+        guard files.count <= maxProjectFiles else {
+            throw JobDefinitionError("\(path) holds more than \(maxProjectFiles) job files; give the folder of one project")
+        }
+        var jobs: [Job] = []
+        var unreadable: [String] = []
+        for file in files.sorted() {
+            let shown = file.hasPrefix(directory + "/") ? String(file.dropFirst(directory.count + 1)) : file
+            do {
+                jobs += try load(shown, directory: directory)
+            } catch {
+                unreadable.append("\(error)")
+            }
+        }
+        let properties = full + "/files/etc/project.properties"
+        return Opened(
+            jobs: jobs, all: jobs, projectProperties: FileManager.default.fileExists(atPath: properties) ? properties : nil,
+            unreadable: unreadable, isProject: true)
+    }
+
+    private static func isDirectory(_ path: String) -> Bool {
+        var isFolder: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue
+    }
+
+    /// The job files under `folder` (hidden files and folders skipped, symlinks not followed),
+    /// stopping once there are more than `maxProjectFiles`.
+    private static func collectJobFiles(in folder: String, depth: Int, into files: inout [String]) {
+        guard depth <= maxProjectDepth, files.count <= maxProjectFiles else { return }
+        for name in ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted() where !name.hasPrefix(".") {
+            let path = folder + "/" + name
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path), let type = attributes[.type] as? FileAttributeType else { continue }
+            if type == .typeDirectory {
+                collectJobFiles(in: path, depth: depth + 1, into: &files)
+            } else if type == .typeRegular, JobFormat.fileExtensions.contains(where: name.lowercased().hasSuffix) {
+                files.append(path)
+                if files.count > maxProjectFiles { return }
+            }
+        }
+    }
+
     /// The job named by `selector` (name, group/name or uuid); with no selector, the only job.
     public static func select(_ jobs: [Job], _ selector: String?, file: String) throws(JobDefinitionError) -> Job {
+        let listed = jobs.count > 20 ? jobs.prefix(20).map(\.fullName).joined(separator: ", ") + ", ... (\(jobs.count) in all)" : jobs.map(\.fullName).joined(separator: ", ")
         guard let selector else {
             if jobs.count == 1 { return jobs[0] }
             if jobs.isEmpty { throw JobDefinitionError("\(file) holds no jobs") }
-            throw JobDefinitionError("\(file) holds \(jobs.count) jobs; choose one with --job: \(jobs.map(\.fullName).joined(separator: ", "))")
+            throw JobDefinitionError("\(file) holds \(jobs.count) jobs; choose one with --job: \(listed)")
         }
-        if let job = jobs.first(where: { $0.uuid == selector || $0.fullName == selector }) ?? jobs.first(where: { $0.name == selector }) {
+        let trimmed = selector.hasPrefix("/") ? String(selector.dropFirst()) : selector
+        if let job = jobs.first(where: { $0.uuid == trimmed || $0.fullName == trimmed }) {
             return job
         }
-        throw JobDefinitionError("\(file) has no job '\(selector)'; its jobs: \(jobs.map(\.fullName).joined(separator: ", "))")
+        let named = jobs.filter { $0.name == trimmed }
+        if named.count == 1 { return named[0] }
+        if named.count > 1 {
+            throw JobDefinitionError("\(file) has \(named.count) jobs named '\(trimmed)'; name one with its group: \(named.map(\.fullName).joined(separator: ", "))")
+        }
+        let hint = nearest(to: trimmed, in: jobs.map(\.fullName)).map { "did you mean '\($0)'? " } ?? ""
+        throw JobDefinitionError("\(file) has no job '\(selector)'; \(hint)its jobs: \(listed)")
     }
 }

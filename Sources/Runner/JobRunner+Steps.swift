@@ -36,7 +36,7 @@ extension JobRunner {
 
     func runReference(_ reference: JobReference, number: String, state: inout RunState) async throws(StepError) -> StepOutcome {
         guard let target = JobValidator.find(reference, in: jobs) else {
-            throw StepError.invalid("referenced job \(reference.displayName) is not in this file")
+            throw StepError.invalid("referenced job \(reference.displayName) is not in this file, its folder or the project folder")
         }
         guard state.depth < 8 else { throw StepError.invalid("job references nest deeper than 8 levels (does a job reference itself?)") }
         // Arguments: burst into words, each expanded, then read as `-name value` pairs, in

@@ -123,7 +123,7 @@ struct JobValidator {
             if Self.find(reference, in: runner.jobs) == nil {
                 let names = runner.jobs.map(\.fullName)
                 let hint = nearest(to: reference.displayName, in: names).map { "; did you mean '\($0)'?" } ?? ""
-                problems.append("\(label): referenced job \(reference.displayName) is not in this file\(hint)")
+                problems.append("\(label): referenced job \(reference.displayName) is not in this file, its folder or the project folder\(hint)")
             }
         case .plugin(let type, let configuration, _):
             guard let stepType = runner.catalog.step(type: type) else {

@@ -27,13 +27,23 @@ enum RundeckJobXML {
                 throw SyntaxError("<job> holds no job fields", at: job.location)
             }
             do {
-                list.append(.object(try jobMap(map)))
+                list.append(sortedKeys(.object(try jobMap(map))))
             } catch {
                 let name = map["name"].flatMap(JobDecoder.scalarText).map { "job '\($0)': " } ?? ""
                 throw SyntaxError(name + error.message, at: job.location)
             }
         }
         return .array(list)
+    }
+
+    /// Keys in alphabetical order at every level, as Rundeck's YAML export writes a job (the
+    /// order means nothing to the decoder; `convert` prints what Rundeck would).
+    static func sortedKeys(_ value: Value) -> Value {
+        switch value {
+        case .object(let map): return .object(ValueObject(map.entries.sorted { $0.key < $1.key }.map { ($0.key, sortedKeys($0.value)) }))
+        case .array(let items): return .array(items.map(sortedKeys))
+        default: return value
+        }
     }
 
     /// A conversion error: what Rundeck's importer says (JobXMLException).
