@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets and runs each for a set time (default 600 s), keeping what they
 # find in fuzz/findings/TARGET/. Usage: bash bench/fuzz.sh [SECONDS] [TARGET...]
-# Targets: yaml properties jobs http response shell yamldiff. A crash leaves crash-* files there; add each
+# Targets: yaml xml properties jobs http response shell yamldiff. A crash leaves crash-* files there; add each
 # as a regression input to the tests once fixed. `shell` is the property test of shell
 # substitution (random values in random shell contexts never run as code), run for about as long.
 #
@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-600}"; shift || true
-targets=("${@:-yaml properties jobs http response shell yamldiff}")
+targets=("${@:-yaml xml properties jobs http response shell yamldiff}")
 read -r -a targets <<< "${targets[*]}"
 out=.build-fuzz
 mkdir -p "$out"
@@ -18,8 +18,9 @@ mkdir -p "$out"
 sources() {
   case "$1" in
     yaml) echo Sources/Values/*.swift Sources/YAML/*.swift fuzz/YAMLFuzz.swift ;;
+    xml) echo Sources/Values/*.swift Sources/XML/*.swift Sources/YAML/*.swift Sources/Settings/*.swift Sources/StepKit/*.swift Sources/Runner/*.swift fuzz/XMLFuzz.swift ;;
     properties) echo Sources/Values/*.swift Sources/Settings/*.swift fuzz/PropertiesFuzz.swift ;;
-    jobs) echo Sources/Values/*.swift Sources/YAML/*.swift Sources/Settings/*.swift Sources/StepKit/*.swift Sources/Runner/*.swift fuzz/JobFuzz.swift ;;
+    jobs) echo Sources/Values/*.swift Sources/XML/*.swift Sources/YAML/*.swift Sources/Settings/*.swift Sources/StepKit/*.swift Sources/Runner/*.swift fuzz/JobFuzz.swift ;;
     http) echo Sources/Values/*.swift Sources/HTTPServer/*.swift Sources/Sandbox/*.swift fuzz/HTTPRequestFuzz.swift fuzz/FuzzSupport.swift ;;
     response) echo Sources/Values/Bounded.swift Sources/PagerDuty/HTTPTransport.swift Sources/PagerDuty/SocketTransport.swift fuzz/HTTPResponseFuzz.swift fuzz/FuzzSupport.swift ;;
   esac
@@ -42,13 +43,15 @@ for target in "${targets[@]}"; do
   work="$out/$target-src"
   rm -rf "$work" && mkdir -p "$work"
   for file in $(sources "$target"); do
-    sed -E '/^import (Values|YAML|Settings|StepKit|Runner|HTTPServer|Sandbox|PagerDuty)$/d' "$file" > "$work/$(echo "$file" | tr '/' '_')"
+    sed -E '/^import (Values|YAML|XML|Settings|StepKit|Runner|HTTPServer|Sandbox|PagerDuty)$/d' "$file" > "$work/$(echo "$file" | tr '/' '_')"
   done
   echo "building $target"
   swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name "Fuzz_$target" "$work"/*.swift -o "$out/$target" 2>&1 | grep -v "Cannot export local symbol" || true
   mkdir -p "fuzz/findings/$target" "$out/corpus-$target"
   case "$target" in
-    yaml|jobs) cp Tests/YAMLTests/Corpus/valid/*.yaml examples/jobs/*.yaml "$out/corpus-$target/" ;;
+    yaml) cp Tests/YAMLTests/Corpus/valid/*.yaml examples/jobs/*.yaml "$out/corpus-$target/" ;;
+    jobs) cp Tests/YAMLTests/Corpus/valid/*.yaml examples/jobs/*.yaml Tests/CLITests/RundeckXMLJobs/*.xml "$out/corpus-$target/" ;;
+    xml) cp Tests/CLITests/RundeckXMLJobs/*.xml "$out/corpus-$target/" ;;
     properties) cp Tests/SettingsTests/Fixtures/properties/*.properties "$out/corpus-$target/" ;;
     http) printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\nPOST /v2/enqueue HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}' > "$out/corpus-$target/seed" ;;
     response)

@@ -1,4 +1,5 @@
-// libFuzzer target: YAML in, jobs out; the decoder must never crash, whatever the document.
+// libFuzzer target: YAML, JSON or XML in, jobs out; the decoder must never crash, whatever the
+// document.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzJobs(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
@@ -7,6 +8,9 @@ public func fuzzJobs(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     }
     if let document = try? JSONParser.parse(bytes: bytes) {
         _ = try? JobDecoder.decode(document, file: "fuzz.json")
+    }
+    if let document = try? RundeckJobXML.document(bytes, file: "fuzz.xml") {
+        _ = try? JobDecoder.decode(document, file: "fuzz.xml")
     }
     return 0
 }

@@ -53,6 +53,10 @@ struct ProjectFolderTests {
         #expect(ran.code == 0, "\(ran.stdout)\(ran.stderr)")
         #expect(ran.stdout.contains("backing up db1 in ops for sre"), "\(ran.stdout)")
         #expect(ran.stdout.contains("told about db1"), "\(ran.stdout)")
+        // The README's commands, as written.
+        let readme = try await runBinary(["run", "rundeck-ops/", "--job", "backups/nightly", "-o", "target=db1"], directory: root)
+        #expect(readme.code == 0 && readme.stdout.contains("told about db1"), "\(readme.stdout)\(readme.stderr)")
+        #expect(try await runBinary(["validate", "rundeck-ops/"], directory: root).code == 0)
         // By uuid, and from the folder that holds the one rundeck-* folder (the unzipped archive).
         let byUUID = try await runBinary(["run", ".", "--job", "1b560606-909d-43c0-aaa6-77894f2fc952"], directory: root)
         #expect(byUUID.code == 0 && byUUID.stdout.contains("told about db1"), "\(byUUID.stdout)\(byUUID.stderr)")
