@@ -86,7 +86,7 @@ let testTargets: [Target] = [
         dependencies: ["TestSupport", "Runner", "HTTPServer", "Sandbox", "PagerDuty", "PagerDutyStepKit", "StepKit", "Settings", "Values", "YAML", "StepLibrary"] + stepModules.map { .target(name: $0) }),
     .testTarget(name: "RunnerTests", dependencies: ["TestSupport", "Runner", "StepKit", "Settings", "Values", "YAML"]),
     .testTarget(
-        name: "CLITests", dependencies: ["TestSupport", "PDStepCLI", "StepLibrary", "pdstep", "StepKit", "Settings", "Values", "HTTPServer", "Sandbox", "PagerDuty"],
+        name: "CLITests", dependencies: ["TestSupport", "PDStepCLI", "StepLibrary", "pdstep", "StepKit", "Settings", "Values", "YAML", "Runner", "HTTPServer", "Sandbox", "PagerDuty"],
         exclude: ["RundeckJobs", "RundeckXMLJobs"]),
 ]
 

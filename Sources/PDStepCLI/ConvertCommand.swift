@@ -7,9 +7,9 @@ import YAML
 extension PDStep {
     static let convertCommand = Command(
         name: "convert",
-        summary: "Convert a YAML or JSON document to the other form (to standard output).",
-        usage: "FILE [--to json|yaml]\n\n  Without --to, YAML becomes JSON and JSON becomes YAML. FILE may be - for standard input.",
-        options: [.value("to", "FORMAT", "json or yaml")], maxPositionals: 1
+        summary: "Convert a job file (or any YAML or JSON document) between YAML, JSON and Rundeck's XML (to standard output).",
+        usage: "FILE [--to json|yaml|xml]\n\n  Without --to, YAML becomes JSON, and JSON and XML become YAML. FILE may be - for standard input.",
+        options: [.value("to", "FORMAT", "json, yaml or xml")], maxPositionals: 1
     ) { arguments, invocation in
         guard let file = arguments.positionals.first else { throw UsageError("convert needs a FILE") }
         let (bytes, label) = try readDocument(file, invocation)
@@ -29,7 +29,14 @@ extension PDStep {
             }
             invocation.io.print(text)
         case "yaml": invocation.io.out(YAMLEmitter.emit(value))
-        default: throw UsageError("--to takes json or yaml, not '\(target)'")
+        case "xml":
+            var trimmed: [String] = []
+            invocation.io.out(try RundeckJobXMLWriter.write(value, trimmed: &trimmed))
+            if !trimmed.isEmpty {
+                let places = trimmed.prefix(10).joined(separator: ", ") + (trimmed.count > 10 ? ", and \(trimmed.count - 10) more" : "")
+                invocation.io.printError("warning: \(label): \(places): \(trimmed.count == 1 ? "starts or ends" : "start or end") with white space (a line break, a space), which XML job readers trim, Rundeck's included; \(trimmed.count == 1 ? "it reads back without it" : "they read back without it")")
+            }
+        default: throw UsageError("--to takes json, yaml or xml, not '\(target)'")
         }
         return .success
     }

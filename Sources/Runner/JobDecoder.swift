@@ -85,7 +85,7 @@ public enum JobDecoder {
             timeout: map["timeout"].flatMap(scalarText), retry: try retry(map, label), nodeFilter: nodeFilter,
             ignoredFields: ignored, file: file)
         job.notifications = try JobNotifications.decode(map["notification"], label: label)
-        job.notifications.averageDurationThreshold = map["notifyAvgDurationThreshold"].flatMap(scalarText)
+        job.notifications.averageDurationThreshold = map["notifyAvgDurationThreshold"].flatMap(scalarText).flatMap { $0.isEmpty ? nil : $0 }
         return job
     }
 

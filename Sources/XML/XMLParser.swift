@@ -20,6 +20,14 @@ public struct XMLElement: Sendable, Hashable {
     /// Where its start tag begins.
     public var location: SourceLocation
 
+    /// An element (for writing; `location` matters only for what was read).
+    public init(name: String, attributes: [(name: String, value: String)] = [], children: [Child] = [], location: SourceLocation = SourceLocation(line: 0, column: 0)) {
+        self.name = name
+        self.attributes = attributes
+        self.children = children
+        self.location = location
+    }
+
     /// The value of an attribute.
     public func attribute(_ name: String) -> String? { attributes.first { $0.name == name }?.value }
 
@@ -355,7 +363,7 @@ public struct XMLParser {
         return (value, length)
     }
 
-    static func isNameStart(_ c: UInt32) -> Bool {
+    public static func isNameStart(_ c: UInt32) -> Bool {
         switch c {
         case 0x3A, 0x41...0x5A, 0x5F, 0x61...0x7A, 0xC0...0xD6, 0xD8...0xF6, 0xF8...0x2FF, 0x370...0x37D, 0x37F...0x1FFF,
             0x200C...0x200D, 0x2070...0x218F, 0x2C00...0x2FEF, 0x3001...0xD7FF, 0xF900...0xFDCF, 0xFDF0...0xFFFD, 0x10000...0xEFFFF:
@@ -364,7 +372,7 @@ public struct XMLParser {
         }
     }
 
-    static func isNameChar(_ c: UInt32) -> Bool {
+    public static func isNameChar(_ c: UInt32) -> Bool {
         isNameStart(c) || c == 0x2D || c == 0x2E || (0x30...0x39).contains(c) || c == 0xB7 || (0x300...0x36F).contains(c) || (0x203F...0x2040).contains(c)
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 import Runner
+import YAML
 import Values
 
 /// Rundeck's own job documents (its manual, how-tos and test suites; sources and commits in
@@ -66,5 +67,49 @@ struct RundeckJobsTests {
                 #expect(x == y, "\(twin)")
             }
         }
+    }
+
+    /// `convert --to xml` writes what reads back as the same jobs: every XML document of the
+    /// corpus (XML → XML, and XML → YAML → XML), and every YAML one (YAML → XML), except where
+    /// the writer said text starts or ends with white space (XML readers trim it, Rundeck's too).
+    @Test func xmlRoundTripsKeepEveryField() throws {
+        func jobs(_ document: Value, _ file: String) throws -> [Job] {
+            try JobDecoder.decode(document, file: file).map { job in
+                var job = job
+                (job.file, job.ignoredFields) = (nil, [])
+                return job
+            }
+        }
+        let xmlFolder = Self.here.appendingPathComponent("RundeckXMLJobs").path
+        var checked = 0
+        for file in try FileManager.default.contentsOfDirectory(atPath: xmlFolder).filter({ $0.hasSuffix(".xml") }).sorted() {
+            let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: xmlFolder + "/" + file)))
+            guard let document = try? JobFormat.xml.read(bytes, file), let original = try? jobs(document, file) else { continue }  // outlines
+            var trimmed: [String] = []
+            let written = try RundeckJobXMLWriter.write(document, trimmed: &trimmed)
+            #expect(trimmed.isEmpty, "\(file): \(trimmed)")
+            #expect(try jobs(try JobFormat.xml.read(Array(written.utf8), file), file) == original, "\(file)\n\(written)")
+            let yaml = YAMLEmitter.emit(document)
+            let viaYAML = try RundeckJobXMLWriter.write(try JobFormat.yaml.read(Array(yaml.utf8), file))
+            #expect(try jobs(try JobFormat.xml.read(Array(viaYAML.utf8), file), file) == original, "\(file) via YAML")
+            checked += 1
+        }
+        #expect(checked >= 55)
+        let yamlFolder = Self.here.appendingPathComponent("RundeckJobs").path
+        checked = 0
+        var warned = 0
+        for file in try FileManager.default.contentsOfDirectory(atPath: yamlFolder).filter({ $0.hasSuffix(".yaml") }).sorted() {
+            let document = try JobFormat.yaml.read(Array(try Data(contentsOf: URL(fileURLWithPath: yamlFolder + "/" + file))), file)
+            guard let original = try? jobs(document, file) else { continue }
+            var trimmed: [String] = []
+            let written = try RundeckJobXMLWriter.write(document, trimmed: &trimmed)
+            let back = try jobs(try JobFormat.xml.read(Array(written.utf8), file), file)
+            if back != original {
+                #expect(!trimmed.isEmpty, "\(file) changed without a warning\n\(written)")
+                warned += 1
+            }
+            checked += 1
+        }
+        #expect(checked >= 40 && warned < checked / 2, "\(checked) checked, \(warned) trimmed")
     }
 }

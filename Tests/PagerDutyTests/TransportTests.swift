@@ -172,11 +172,11 @@ struct TransportTests {
 
     @Test(arguments: TransportKind.allCases)
     func aRefusedConnectionWasSurelyNotSent(_ kind: TransportKind) async throws {
-        // A port that was just free: nothing listens there.
-        let server = try await ScriptedServer([])
-        let url = server.url()
-        server.process.terminate()
-        server.process.waitUntilExit()
+        // A port bound by this test and not listening: nothing answers, and no other test's
+        // server can take it meanwhile.
+        let refusing = RefusingPort()
+        let url = URL(string: "http://127.0.0.1:\(refusing.port)/v2/enqueue")!
+        defer { withExtendedLifetime(refusing) {} }
         do {
             _ = try await kind.make().send(post(url), timeout: 5)
             Issue.record("sent to a closed port")

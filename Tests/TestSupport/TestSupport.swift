@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 
 /// Helpers every test target shares.
 
@@ -64,4 +65,30 @@ public func runTool(_ arguments: [String], stdin: String? = nil, directory: URL?
         process.waitUntilExit()
         return (process.terminationStatus, data)
     }
+}
+
+/// A port on 127.0.0.1 that refuses connections for as long as this lives: bound, so no other
+/// test's server can take it, but not listening, so a connection to it is refused.
+public final class RefusingPort: @unchecked Sendable {
+    private let socket: Int32
+    public let port: Int
+
+    public init() {
+        let descriptor = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        socket = descriptor
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+                _ = bind(descriptor, generic, length)
+                _ = getsockname(descriptor, generic, &length)
+            }
+        }
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit { close(socket) }
 }
