@@ -79,7 +79,7 @@ public enum PDStep {
 
     /// Every command, in the order `--help` lists them.
     static let commands: [Command] = [
-        runCommand, validateCommand, listCommand, describeCommand, keysCommand, configCommand, convertCommand, sandboxCommand,
+        runCommand, validateCommand, listCommand, describeCommand, keysCommand, configCommand, convertCommand, migrateCommand, sandboxCommand,
         installLinksCommand, pluginBundleCommand, outboxCommand,
     ]
 

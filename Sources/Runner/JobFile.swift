@@ -66,24 +66,16 @@ public enum JobFile {
     /// there down (the archive's executions and reports are XML too, and not jobs); any other
     /// folder from itself down.
     public static func open(_ path: String, directory: String) throws -> Opened {
-        var full = path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
+        let full = path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: full, isDirectory: &isFolder), isFolder.boolValue else {
             let loaded = try loadWithSiblings(path, directory: directory)
             return Opened(jobs: loaded.jobs, all: loaded.all, projectProperties: nil, unreadable: [], isProject: false)
         }
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: full)) ?? []
-        let archives = entries.filter { $0.hasPrefix("rundeck-") && isDirectory(full + "/" + $0) }
-        if !entries.contains("jobs"), archives.count == 1 { full += "/" + archives[0] }
-        let root = isDirectory(full + "/jobs") ? full + "/jobs" : full
-        var files: [String] = []
-        collectJobFiles(in: root, depth: 0, into: &files)
-        guard files.count <= maxProjectFiles else {
-            throw JobDefinitionError("\(path) holds more than \(maxProjectFiles) job files; give the folder of one project")
-        }
+        let (folder, files) = try projectFiles(full, shown: path)
         var jobs: [Job] = []
         var unreadable: [String] = []
-        for file in files.sorted() {
+        for file in files {
             let shown = file.hasPrefix(directory + "/") ? String(file.dropFirst(directory.count + 1)) : file
             do {
                 jobs += try load(shown, directory: directory)
@@ -91,13 +83,29 @@ public enum JobFile {
                 unreadable.append("\(error)")
             }
         }
-        let properties = full + "/files/etc/project.properties"
+        let properties = folder + "/files/etc/project.properties"
         return Opened(
             jobs: jobs, all: jobs, projectProperties: FileManager.default.fileExists(atPath: properties) ? properties : nil,
             unreadable: unreadable, isProject: true)
     }
 
-    private static func isDirectory(_ path: String) -> Bool {
+    /// A project folder's own folder (the one `rundeck-*` inside, if that is what was given) and
+    /// its job files, sorted: under `jobs/` when it has one, else everywhere below it.
+    public static func projectFiles(_ full: String, shown: String) throws(JobDefinitionError) -> (folder: String, files: [String]) {
+        var folder = full
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        let archives = entries.filter { $0.hasPrefix("rundeck-") && isDirectory(folder + "/" + $0) }
+        if !entries.contains("jobs"), archives.count == 1 { folder += "/" + archives[0] }
+        let root = isDirectory(folder + "/jobs") ? folder + "/jobs" : folder
+        var files: [String] = []
+        collectJobFiles(in: root, depth: 0, into: &files)
+        guard files.count <= maxProjectFiles else {
+            throw JobDefinitionError("\(shown) holds more than \(maxProjectFiles) job files; give the folder of one project")
+        }
+        return (folder, files.sorted())
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
         var isFolder: ObjCBool = false
         return FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue
     }
