@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Values
+import XML
 
 /// The execution as Rundeck's webhook notifications send it (NotificationService
 /// `createXmlNotificationPayload` / `createJsonNotificationPayload`, with the API's execution
@@ -49,19 +50,7 @@ struct WebhookPayload {
 
     /// `<notification trigger= status= executionId=><executions count="1"><execution ...>`.
     var xml: String {
-        func e(_ text: String) -> String {
-            var out = ""
-            for c in text {
-                switch c {
-                case "&": out += "&amp;"
-                case "<": out += "&lt;"
-                case ">": out += "&gt;"
-                case "\"": out += "&quot;"
-                default: out.append(c)
-                }
-            }
-            return out
-        }
+        let e = XMLWriter.escapeAttribute
         var x = "<notification trigger=\"\(e(trigger))\" status=\"\(e(status))\" executionId=\"\(e(executionID))\">"
         x += "<executions count=\"1\"><execution id=\"\(e(executionID))\" href=\"\(e(href))\" permalink=\"\(e(href))\" status=\"\(e(status))\" project=\"\(e(project))\">"
         x += "<user>\(e(user))</user>"

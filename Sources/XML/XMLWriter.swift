@@ -49,7 +49,9 @@ public enum XMLWriter {
         return out
     }
 
-    static func escapeAttribute(_ text: String) -> String {
+    /// Text escaped for an attribute value in either quotes (and good in element text too):
+    /// markup characters, quotes, tabs and line breaks as references.
+    public static func escapeAttribute(_ text: String) -> String {
         var out = ""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -47,27 +47,35 @@ def documents(name, repo):
                     yield commit, path, i, text[:m.start()].count("\n") + 1, body.replace("\\$", "$").replace("\\\\", "\\")
 
 
-def main():
-    docs, rundeck = sys.argv[1:3]
-    manifest_path = os.path.join(HERE, "manifest.json")
+def write_corpus(folder, sources, extension, clean=lambda body: body):
+    """Writes each document of `sources` ((name, commit, path, block, line, body) tuples) into
+    `folder` as NN-slug-block.EXTENSION, and manifest.json with its source and verdict; the
+    verdicts of documents seen before are kept, a new one is "unreviewed"."""
+    manifest_path = os.path.join(folder, "manifest.json")
     old = {(e["source"], e["path"], e["block"]): e for e in json.load(open(manifest_path))} if os.path.exists(manifest_path) else {}
     entries = []
-    for name, repo in (("rundeck/docs", docs), ("rundeck/rundeck", rundeck)):
-        for commit, path, block, line, body in documents(name, repo):
-            if (name, path, block) in SKIP:
-                continue
-            slug = re.sub(r"[^a-z0-9]+", "-", os.path.basename(path).lower().rsplit(".", 1)[0])[:40]
-            file = f"{len(entries) + 1:02d}-{slug}-{block}.yaml"
-            with open(os.path.join(HERE, file), "w") as out:
-                out.write(textwrap.dedent(body.strip("\n")) + "\n")
-            entry = {"file": file, "source": name, "commit": commit, "path": path, "block": block, "line": line}
-            kept = old.get((name, path, block))
-            entry.update({k: kept[k] for k in ("verdict", "reason", "why")} if kept else {"verdict": "unreviewed", "reason": "", "why": ""})
-            entries.append(entry)
+    for name, commit, path, block, line, body, stem in sources:
+        slug = re.sub(r"[^a-z0-9]+", "-", stem.lower())[:40].strip("-")
+        file = f"{len(entries) + 1:02d}-{slug}-{block}{extension}"
+        with open(os.path.join(folder, file), "w") as out:
+            out.write(clean(body))
+        entry = {"file": file, "source": name, "commit": commit, "path": path, "block": block, "line": line}
+        kept = old.get((name, path, block))
+        entry.update({k: kept[k] for k in ("verdict", "reason", "why")} if kept else {"verdict": "unreviewed", "reason": "", "why": ""})
+        entries.append(entry)
     with open(manifest_path, "w") as out:
         json.dump(entries, out, indent=1)
         out.write("\n")
     print(f"{len(entries)} documents")
+
+
+def main():
+    docs, rundeck = sys.argv[1:3]
+    sources = ((name, commit, path, block, line, body, os.path.basename(path).rsplit(".", 1)[0])
+               for name, repo in (("rundeck/docs", docs), ("rundeck/rundeck", rundeck))
+               for commit, path, block, line, body in documents(name, repo)
+               if (name, path, block) not in SKIP)
+    write_corpus(HERE, sources, ".yaml", lambda body: textwrap.dedent(body.strip("\n")) + "\n")
 
 
 if __name__ == "__main__":

@@ -13,13 +13,11 @@ whole <joblist>).
 before are kept; a new document gets "unreviewed", to be checked against what Rundeck does with
 it before it is committed.
 """
-import json, os, re, subprocess, sys
+import os, re, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def git(repo, *args):
-    return subprocess.run(["git", "-C", repo, *args], capture_output=True, check=True).stdout.decode("utf-8", "replace")
+sys.path.insert(0, os.path.join(HERE, "..", "RundeckJobs"))
+from collect import git, write_corpus  # the YAML corpus's script: one way to write a corpus
 
 
 def documents(name, repo):
@@ -37,28 +35,20 @@ def documents(name, repo):
                     yield commit, path, i, text[:m.start()].count("\n") + 2, body
 
 
+def stem(path):
+    """The file's name, or for a project archive's jobs/job-<uuid>.xml, the archive's."""
+    name = os.path.basename(path).rsplit(".", 1)[0]
+    if name.startswith("job-") and "/jobs/" in path:
+        return path.split("/jobs/")[0].rsplit("/", 1)[-1]
+    return name
+
+
 def main():
     docs, rundeck = sys.argv[1:3]
-    manifest_path = os.path.join(HERE, "manifest.json")
-    old = {(e["source"], e["path"], e["block"]): e for e in json.load(open(manifest_path))} if os.path.exists(manifest_path) else {}
-    entries = []
-    for name, repo in (("rundeck/docs", docs), ("rundeck/rundeck", rundeck)):
-        for commit, path, block, line, body in documents(name, repo):
-            stem = os.path.basename(path).lower().rsplit(".", 1)[0]
-            if stem.startswith("job-") and "/jobs/" in path:
-                stem = path.split("/jobs/")[0].rsplit("/", 1)[-1].lower()  # the archive's name
-            slug = re.sub(r"[^a-z0-9]+", "-", stem)[:40].strip("-")
-            file = f"{len(entries) + 1:02d}-{slug}-{block}.xml"
-            with open(os.path.join(HERE, file), "w") as out:
-                out.write(body.strip("\n") + "\n")
-            entry = {"file": file, "source": name, "commit": commit, "path": path, "block": block, "line": line}
-            kept = old.get((name, path, block))
-            entry.update({k: kept[k] for k in ("verdict", "reason", "why")} if kept else {"verdict": "unreviewed", "reason": "", "why": ""})
-            entries.append(entry)
-    with open(manifest_path, "w") as out:
-        json.dump(entries, out, indent=1)
-        out.write("\n")
-    print(f"{len(entries)} documents")
+    sources = ((name, commit, path, block, line, body, stem(path))
+               for name, repo in (("rundeck/docs", docs), ("rundeck/rundeck", rundeck))
+               for commit, path, block, line, body in documents(name, repo))
+    write_corpus(HERE, sources, ".xml", lambda body: body.strip("\n") + "\n")
 
 
 if __name__ == "__main__":
