@@ -48,51 +48,8 @@ public enum RundeckJobXMLWriter {
         map["project"] = nil
         if let options = map["options"] {
             map["options"] = nil
-            var preserveOrder = false
-            var list: [ValueObject] = []
-            switch options {
-            case .array(let items):
-                preserveOrder = true
-                list = items.compactMap(\.objectValue)
-            case .object(let byName):
-                list = byName.entries.map { entry in
-                    var option = entry.value.objectValue ?? ValueObject()
-                    if option["name"] == nil { option["name"] = .string(entry.key) }
-                    return option
-                }.sorted { ($0["name"]?.text ?? "") < ($1["name"]?.text ?? "") }
-            default: break
-            }
-            var written: [Value] = []
-            for var option in list {
-                option["sortIndex"] = nil
-                let delimiter = option["valuesListDelimiter"].flatMap(JobDecoder.scalarText).flatMap { $0.isEmpty ? nil : $0 } ?? ","
-                for key in ["name", "value", "regex", "valuesUrl"] { attribute(&option, key) }
-                if case .array(let values)? = option["values"] {
-                    option["values"] = values.isEmpty ? nil : .string(values.map(\.text).joined(separator: delimiter))
-                }
-                for key in ["values", "sortValues", "valuesListDelimiter"] { attribute(&option, key) }
-                if truthy(option["enforced"]) { option["@enforcedvalues"] = option["enforced"] }
-                option["enforced"] = nil
-                for key in ["secure", "valueExposed", "storagePath", "required"] {
-                    if let value = option[key], value != .bool(false), value != .string(""), value != .string("false") { attribute(&option, key) } else { option[key] = nil }
-                }
-                if truthy(option["multivalued"]) {
-                    for key in ["multivalued", "delimiter", "multivalueAllSelected"] { attribute(&option, key) }
-                } else {
-                    for key in ["multivalued", "delimiter", "multivalueAllSelected"] { option[key] = nil }
-                }
-                if option["type"] != nil {
-                    attribute(&option, "type")
-                    if case .object(let config)? = option["config"] {
-                        option["config"] = .object(ValueObject([("entry", .array(entries(config)))]))
-                    }
-                }
-                written.append(.object(option))
-            }
-            var optionsElement = ValueObject([("option", .array(written))])
-            if preserveOrder { optionsElement["@preserveOrder"] = .bool(true) }
             var context = map["context"]?.objectValue ?? ValueObject()
-            context["options"] = .object(optionsElement)
+            context["options"] = .object(self.options(options))
             map["context"] = .object(context)
         }
         if case .object(var filters)? = map["nodefilters"], let dispatch = filters["dispatch"] {
@@ -140,6 +97,55 @@ public enum RundeckJobXMLWriter {
             map["plugins"] = plugins.isEmpty ? .null : .object(jobPlugins(plugins))
         }
         return map
+    }
+
+    /// `options` (a list, or the older name → option map) as `<options preserveOrder=><option
+    /// name= value= values= enforcedvalues= ...>`.
+    static func options(_ options: Value) -> ValueObject {
+        var preserveOrder = false
+        var list: [ValueObject] = []
+        switch options {
+        case .array(let items):
+            preserveOrder = true
+            list = items.compactMap(\.objectValue)
+        case .object(let byName):
+            list = byName.entries.map { entry in
+                var option = entry.value.objectValue ?? ValueObject()
+                if option["name"] == nil { option["name"] = .string(entry.key) }
+                return option
+            }.sorted { ($0["name"]?.text ?? "") < ($1["name"]?.text ?? "") }
+        default: break
+        }
+        var written: [Value] = []
+        for var option in list {
+            option["sortIndex"] = nil
+            let delimiter = option["valuesListDelimiter"].flatMap(JobDecoder.scalarText).flatMap { $0.isEmpty ? nil : $0 } ?? ","
+            for key in ["name", "value", "regex", "valuesUrl"] { attribute(&option, key) }
+            if case .array(let values)? = option["values"] {
+                option["values"] = values.isEmpty ? nil : .string(values.map(\.text).joined(separator: delimiter))
+            }
+            for key in ["values", "sortValues", "valuesListDelimiter"] { attribute(&option, key) }
+            if truthy(option["enforced"]) { option["@enforcedvalues"] = option["enforced"] }
+            option["enforced"] = nil
+            for key in ["secure", "valueExposed", "storagePath", "required"] {
+                if let value = option[key], value != .bool(false), value != .string(""), value != .string("false") { attribute(&option, key) } else { option[key] = nil }
+            }
+            if truthy(option["multivalued"]) {
+                for key in ["multivalued", "delimiter", "multivalueAllSelected"] { attribute(&option, key) }
+            } else {
+                for key in ["multivalued", "delimiter", "multivalueAllSelected"] { option[key] = nil }
+            }
+            if option["type"] != nil {
+                attribute(&option, "type")
+                if case .object(let config)? = option["config"] {
+                    option["config"] = .object(ValueObject([("entry", .array(entries(config)))]))
+                }
+            }
+            written.append(.object(option))
+        }
+        var optionsElement = ValueObject([("option", .array(written))])
+        if preserveOrder { optionsElement["@preserveOrder"] = .bool(true) }
+        return optionsElement
     }
 
     /// A configuration map as `<entry key= value=/>` elements, keys in order.
