@@ -69,6 +69,10 @@ public struct XMLParser {
     private var position = 0
     private var line = 1
     private var lineStart = 0
+    /// The last column worked out (its byte offset, column and line), so that finding the
+    /// column of each element of a long line costs what lies since the last one, not the whole
+    /// line again (a minified file is one line).
+    private var lastColumn = (offset: 0, column: 1, line: 0)
 
     /// Reads a whole document and returns its root element.
     public static func parse(bytes: [UInt8], file: String? = nil) throws(SyntaxError) -> XMLElement {
@@ -459,10 +463,17 @@ public struct XMLParser {
         lineStart = index
     }
 
-    private func location() -> SourceLocation {
-        let column = bytes[lineStart..<min(position, bytes.count)].reduce(1) { $1 & 0xC0 == 0x80 ? $0 : $0 + 1 }
+    private mutating func location() -> SourceLocation {
+        let end = min(position, bytes.count)
+        var (start, column) = (lineStart, 1)
+        if lastColumn.line == line, lastColumn.offset >= lineStart, lastColumn.offset <= end { (start, column) = (lastColumn.offset, lastColumn.column) }
+        for byte in bytes[start..<end] where byte & 0xC0 != 0x80 { column += 1 }
+        lastColumn = (end, column, line)
         return SourceLocation(file: file, line: line, column: column)
     }
 
-    private func error(_ message: String) -> SyntaxError { SyntaxError(message, at: location()) }
+    private func error(_ message: String) -> SyntaxError {
+        let column = bytes[lineStart..<min(position, bytes.count)].reduce(1) { $1 & 0xC0 == 0x80 ? $0 : $0 + 1 }
+        return SyntaxError(message, at: SourceLocation(file: file, line: line, column: column))
+    }
 }

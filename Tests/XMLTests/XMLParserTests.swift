@@ -159,6 +159,17 @@ struct XMLParserTests {
         #expect(throws: Never.self) { try XMLParser.parse(bytes: Array(fine.utf8)) }
     }
 
+    /// A minified document is one long line: each element's column is found from the last one,
+    /// not by counting the line again (which took minutes for this one), and stays right.
+    @Test func aLongSingleLineReadsInLinearTime() throws {
+        let count = 100_000
+        let document = "<joblist>" + String(repeating: "<job a=\"é\"><b/></job>", count: count) + "</joblist>"
+        let root = try XMLParser.parse(bytes: Array(document.utf8))
+        #expect(root.elements.count == count)
+        #expect(root.elements.last?.location.column == 10 + (count - 1) * 21)
+        #expect(root.elements.last?.elements.first?.location.column == 10 + (count - 1) * 21 + 11)
+    }
+
     /// Rundeck's own XML job files (the CLI tests' corpus).
     static func rundeckJobFiles() throws -> [String] {
         let folder = here.deletingLastPathComponent().appendingPathComponent("CLITests/RundeckXMLJobs").path
