@@ -1,4 +1,6 @@
 import Foundation
+import Runner
+import Values
 
 /// The process's streams and surroundings, passed in so that commands can be run in-process by
 /// tests exactly as the binary runs them.
@@ -28,7 +30,14 @@ public struct CommandIO: Sendable {
         CommandIO(
             out: { FileHandle.standardOutput.write(Data($0.utf8)) },
             err: { FileHandle.standardError.write(Data($0.utf8)) },
-            readInput: { Array(FileHandle.standardInput.readDataToEndOfFile()) },
+            readInput: {
+                // Bounded: what comes on stdin is a job, a step's JSON or a key, never gigabytes.
+                guard let bytes = try? JobFile.readBounded(FileHandle.standardInput) else {
+                    FileHandle.standardError.write(Data("pdstep: standard input is larger than \(JobFile.maxBytes >> 20) MB; nothing was sent\n".utf8))
+                    exit(ExitCode.invalidInput.rawValue)
+                }
+                return bytes
+            },
             environment: ProcessInfo.processInfo.environment,
             directory: FileManager.default.currentDirectoryPath)
     }

@@ -75,9 +75,6 @@ extension PDStep {
     static func readDocument(_ file: String, _ invocation: Invocation) throws -> ([UInt8], String) {
         if file == "-" { return (invocation.io.readInput(), "<stdin>") }
         let path = file.hasPrefix("/") ? file : (invocation.io.directory as NSString).appendingPathComponent(file)
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw StepError(.invalidInput, FileManager.default.fileExists(atPath: path) ? "cannot read \(file)" : "\(file): no such file")
-        }
-        return (Array(data), file)
+        return (try JobFile.read(path, shown: file), file)
     }
 }

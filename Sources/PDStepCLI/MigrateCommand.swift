@@ -49,8 +49,7 @@ extension PDStep {
 
     /// Migrates one file: prints its changes and, with `write`, rewrites it in its format.
     static func migrate(_ file: String, shown: String, write: Bool, _ invocation: Invocation) throws -> Int {
-        guard let data = FileManager.default.contents(atPath: file) else { throw JobDefinitionError("cannot read \(shown)") }
-        let bytes = Array(data)
+        let bytes = try JobFile.read(file, shown: shown)
         let format = JobFormat.detect(bytes, path: file)
         let document = try format.read(bytes, shown)
         _ = try JobDecoder.decode(document, file: shown)  // a file that is no job file is said, not rewritten

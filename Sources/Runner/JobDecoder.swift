@@ -132,6 +132,7 @@ public enum JobDecoder {
             throw JobDefinitionError("\(label): 'options' must be a list of options")
         }
         var options: [JobOption] = []
+        var names = Set<String>()
         for (key, map) in maps {
             guard let name = map["name"].flatMap(scalarText) ?? key, !name.isEmpty else {
                 throw JobDefinitionError("\(label): an option has no 'name'")
@@ -159,7 +160,7 @@ public enum JobDecoder {
             option.valueExposed = truthy(map["valueExposed"])
             option.storagePath = map["storagePath"].flatMap(scalarText)
             option.valuesURL = map["valuesUrl"].flatMap(scalarText).flatMap { $0.isEmpty ? nil : $0 }
-            if options.contains(where: { $0.name == name }) {
+            guard names.insert(name).inserted else {
                 throw JobDefinitionError("\(label): option '\(name)' is defined twice")
             }
             options.append(option)

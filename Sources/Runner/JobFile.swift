@@ -8,10 +8,7 @@ public enum JobFile {
     /// syntax and the job and step for structure.
     public static func load(_ path: String, directory: String) throws -> [Job] {
         let full = path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
-        guard let data = FileManager.default.contents(atPath: full) else {
-            throw JobDefinitionError(FileManager.default.fileExists(atPath: full) ? "cannot read \(path)" : "\(path): no such file")
-        }
-        let bytes = Array(data)
+        let bytes = try read(full, shown: path)
         let document = try JobFormat.detect(bytes, path: path).read(bytes, path)
         return try JobDecoder.decode(document, file: path)
     }
@@ -38,6 +35,36 @@ public enum JobFile {
             all += more
         }
         return (jobs, all)
+    }
+
+    /// The largest job file (or standard input) read: far beyond any real job file, and a bound
+    /// on the memory a wrong file can take.
+    public static let maxBytes = 64 << 20
+
+    /// The bytes of a job file, at most `maxBytes` (read to that bound, so `/dev/zero` or a
+    /// growing file cannot take all memory).
+    public static func read(_ full: String, shown: String) throws(JobDefinitionError) -> [UInt8] {
+        guard let handle = FileHandle(forReadingAtPath: full) else {
+            throw JobDefinitionError(FileManager.default.fileExists(atPath: full) ? "cannot read \(shown)" : "\(shown): no such file")
+        }
+        defer { try? handle.close() }
+        do {
+            return try readBounded(handle)
+        } catch let error as JobDefinitionError {
+            throw JobDefinitionError("\(shown): " + error.description)
+        } catch {
+            throw JobDefinitionError("cannot read \(shown): \(error)")
+        }
+    }
+
+    /// Everything `handle` has, failing once there is more than `maxBytes`.
+    public static func readBounded(_ handle: FileHandle) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            bytes += chunk
+            if bytes.count > maxBytes { throw JobDefinitionError("larger than \(maxBytes >> 20) MB; a job file is never that large") }
+        }
+        return bytes
     }
 
     /// What `open` found: the jobs the command acts on, every job references may name, the

@@ -65,6 +65,10 @@ enum RundeckJobXML {
         let text = trimmedText(element)
         if !text.isEmpty { map[textKey] = .string(text) }
         for attribute in element.attributes { map[attribute.name] = .string(attribute.value) }
+        // Children grouped by name in one pass (appending to a list held in the map would copy
+        // it for every sibling: quadratic for a long list).
+        var order: [String] = []
+        var grouped: [String: [Value]] = [:]
         for child in childElements {
             var child = child
             var name = child.name
@@ -72,15 +76,16 @@ enum RundeckJobXML {
                 name = renamed
                 child.attributes.removeAll { $0.name == "name" }
             }
-            let value = object(child)
-            switch map[name] {
-            case .array(var items)?:
-                items.append(value)
-                map[name] = .array(items)
-            case let existing?:
-                map[name] = .array([existing, value])
-            case nil:
-                map[name] = value
+            if grouped[name] == nil { order.append(name) }
+            grouped[name, default: []].append(object(child))
+        }
+        for name in order {
+            let values = grouped[name] ?? []
+            // An attribute of the same name comes first, as Rundeck's map has it already.
+            if let attribute = map[name] {
+                map[name] = .array([attribute] + values)
+            } else {
+                map[name] = values.count == 1 ? values[0] : .array(values)
             }
         }
         if map.count == 1, let only = map[textKey] { return only }

@@ -96,6 +96,12 @@ import Values
         #expect(outcome.code == 2 && outcome.stderr.contains("job.yaml:1:12: the file is not valid UTF-8"), "\(outcome.stderr)")
     }
 
+    /// A job file is read up to 64 MB, whatever it is: an endless one is an error, not all memory.
+    @Test(arguments: ["validate", "convert", "migrate"]) func anEndlessJobFileIsRefused(command: String) async throws {
+        let outcome = try await runBinary([command, "/dev/zero"], directory: makeTemporaryDirectory())
+        #expect(outcome.code == 2 && outcome.stderr.contains("/dev/zero: larger than 64 MB"), "\(outcome.stderr)")
+    }
+
     /// Output with no line break is handed on in bounded pieces, and read in linear time.
     @Test func anEndlessOutputLineIsSplit() async throws {
         let directory = makeTemporaryDirectory()
