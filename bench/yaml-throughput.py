@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""YAML reading speed: pdstep's reader beside PyYAML's CLoader (libyaml) on the same file.
+"""YAML and XML reading speed: pdstep's readers beside PyYAML's CLoader (libyaml) and Python's
+expat (xml.etree.ElementTree) on the same jobs.
 
 Generates a multi-MB job file (many Rundeck jobs with options, scripts and plugin steps), then
 times `pdstep convert FILE --to json` (parse + JSON output, process start included) and
-PyYAML's `yaml.load(..., Loader=CLoader)` in this process. Prints MB/s for each.
+PyYAML's `yaml.load(..., Loader=CLoader)` in this process; then the same jobs as Rundeck's XML
+(written by `pdstep convert --to xml`), read by pdstep and by expat. Prints MB/s for each.
 
 Usage: python3 bench/yaml-throughput.py [--jobs N] [--binary PATH]
 Build first: bash bench/build-release.sh
@@ -14,6 +16,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+import xml.etree.ElementTree as ElementTree
 
 import yaml
 
@@ -83,10 +86,26 @@ def main():
             yaml.load(f, Loader=yaml.CLoader)
         theirs.append(time.perf_counter() - start)
     print(f"file: {size_mb:.1f} MB, {args.jobs} jobs; medians of {args.repeats} runs")
-    print(f"{'reader':<44}{'seconds':>10}{'MB/s':>10}")
+    print(f"{'reader':<52}{'seconds':>10}{'MB/s':>10}")
     for name, times in (("pdstep convert --to json (process, parse, write)", ours), ("PyYAML CLoader (libyaml), load only", theirs)):
         t = statistics.median(times)
-        print(f"{name:<44}{t:>10.3f}{size_mb / t:>10.1f}")
+        print(f"{name:<52}{t:>10.3f}{size_mb / t:>10.1f}")
+    xml_path = path[:-5] + ".xml"
+    with open(xml_path, "w") as f:
+        subprocess.run([args.binary, "convert", path, "--to", "xml"], stdout=f, stderr=subprocess.DEVNULL, check=True)
+    xml_mb = os.path.getsize(xml_path) / 1e6
+    ours, theirs = [], []
+    for _ in range(args.repeats):
+        start = time.perf_counter()
+        subprocess.run([args.binary, "convert", xml_path, "--to", "json"], stdout=subprocess.DEVNULL, check=True)
+        ours.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        ElementTree.parse(xml_path)
+        theirs.append(time.perf_counter() - start)
+    print(f"the same jobs as XML: {xml_mb:.1f} MB")
+    for name, times in (("pdstep convert --to json (process, parse, map, write)", ours), ("expat (ElementTree), parse only", theirs)):
+        t = statistics.median(times)
+        print(f"{name:<52}{t:>10.3f}{xml_mb / t:>10.1f}")
 
 
 if __name__ == "__main__":
