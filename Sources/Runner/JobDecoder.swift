@@ -21,6 +21,14 @@ public enum JobDecoder {
         "nodefilters", "notification", "notifyAvgDurationThreshold",
     ]
 
+    /// Fields of Rundeck's job format that only mean something on a server (ScheduledExecution
+    /// `toMap`), accepted and listed as ignored.
+    static let serverJobFields: Set<String> = [
+        "id", "project", "schedule", "scheduleEnabled", "executionEnabled", "nodeFilterEditable", "multipleExecutions",
+        "maxMultipleExecutions", "defaultTab", "plugins", "dispatch", "nodesSelectedByDefault", "loglimit", "loglimitAction",
+        "loglimitStatus", "schedules", "orchestrator", "timeZone", "logging", "context", "nodeSelectedByDefault",
+    ]
+
     /// Decodes every job in `document`.
     public static func decode(_ document: Value, file: String?) throws(JobDefinitionError) -> [Job] {
         let where_ = file.map { "\($0): " } ?? ""
@@ -43,6 +51,11 @@ public enum JobDecoder {
         guard !nameText.isEmpty else { throw JobDefinitionError("\(label): 'name' is required") }
         var ignored: [String] = []
         for key in map.keys where !knownJobFields.contains(key) {
+            // A server field Rundeck writes is ignored; a near miss of a field pdstep reads
+            // (`optons`) is a typo that would drop what it holds.
+            if !serverJobFields.contains(key), let near = nearest(to: key, in: Array(knownJobFields)) {
+                throw JobDefinitionError("\(label): '\(key)' is not a job field; did you mean '\(near)'?")
+            }
             ignored.append(key)
         }
         var nodeFilter: String?
@@ -181,7 +194,20 @@ public enum JobDecoder {
         return steps
     }
 
+    /// Every key a Rundeck step map has (CommandExec, JobExec and PluginStep `toMap`; and the
+    /// conditional step's, which validation then refuses by its type).
+    static let knownStepKeys: [String] = [
+        "exec", "script", "scriptfile", "scripturl", "args", "scriptInterpreter", "interpreterArgsQuoted", "fileExtension",
+        "expandTokenInScriptFile", "jobref", "type", "nodeStep", "configuration", "description", "errorhandler", "keepgoingOnSuccess",
+        "plugins", "conditionGroups", "subSteps",
+    ]
+
     static func decodeStep(_ map: ValueObject, label: String, allowHandler: Bool) throws(JobDefinitionError) -> WorkflowStep {
+        // A misspelled key (`configuraton`) would otherwise leave the step without what it names.
+        for key in map.keys where !knownStepKeys.contains(key) {
+            let hint = nearest(to: key, in: knownStepKeys).map { "; did you mean '\($0)'?" } ?? ""
+            throw JobDefinitionError("\(label): '\(key)' is not a step field\(hint)")
+        }
         let kind: WorkflowStep.Kind
         let args = map["args"].flatMap(scalarText) ?? ""
         let interpreter = map["scriptInterpreter"].flatMap(scalarText)

@@ -10,17 +10,23 @@ extension JobRunner {
             throw StepError.invalid("unknown step type '\(type)'")
         }
         var expanded: [String: String] = [:]
-        for (key, value) in configuration {
+        for (key, value) in configuration.sorted(by: { $0.key < $1.key }) {
             expanded[key] = state.request.dryRun
                 ? VariableExpander.expand(value, unresolved: .blank) { reference in
                     state.data.resolve(reference) ?? (reference.group == "data" || reference.group == "export" ? "${\(reference.group).\(reference.key)}" : nil)
                 }
                 : state.data.expand(value, unresolved: .blank)
+            // A required property that is set, to references that came out empty, says so (not
+            // "is required; set it").
+            if expanded[key]?.isEmpty == true, value.contains("${"), stepType.descriptor.property(key)?.required == true {
+                throw StepError(.invalidInput, "\(stepType.descriptor.name): property '\(key)' is empty: \(value) expanded to nothing\(emptyReason(value, data: state.data))", property: key)
+            }
         }
         let context = StepContext(
             settings: settings, keyStorage: keyStorage, redactor: redactor, data: state.data, dryRun: state.request.dryRun,
             services: services, log: log.sink(context: number))
-        let result = try await StepRunner.run(stepType, sources: ConfigSources(job: expanded, settings: settings), context: context)
+        let sources = ConfigSources(job: expanded, settings: settings, allowUnknownKeys: allowUnknownConfig)
+        let result = try await StepRunner.run(stepType, sources: sources, context: context)
         if !result.summary.isEmpty && !state.request.dryRun {
             log.emit(.log(context: number, level: .verbose, message: result.summary))
         }
@@ -32,6 +38,19 @@ extension JobRunner {
         outcome.variables = result.variables
         outcome.halt = result.halt
         return outcome
+    }
+
+    /// Why `${...}` references in `value` came out empty: which are unset, with the nearest
+    /// name the run does have.
+    func emptyReason(_ value: String, data: DataContext) -> String {
+        var reasons: [String] = []
+        for reference in VariableExpander.references(in: value) where data.resolve(reference)?.isEmpty ?? true {
+            let known = Array((data.groups[reference.group] ?? [:]).keys)
+            let hint = nearest(to: reference.key, in: known).map { "; did you mean \(reference.group).\($0)?" } ?? ""
+            let what = reference.group == "data" ? "no earlier step set data.\(reference.key)" : "\(reference.group).\(reference.key) has no value"
+            reasons.append(what + hint)
+        }
+        return reasons.isEmpty ? "" : " (" + reasons.joined(separator: "; ") + ")"
     }
 
     func runReference(_ reference: JobReference, number: String, state: inout RunState) async throws(StepError) -> StepOutcome {

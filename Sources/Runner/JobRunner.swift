@@ -68,6 +68,8 @@ public struct JobRunner: Sendable {
     public let services: StepServices
     /// The attempt running now, for the notification a signal fires.
     let live = LiveRun()
+    /// `--allow-unknown-config`: a step configuration key that is no property is a warning.
+    public var allowUnknownConfig = false
 
     /// A runner for the jobs of one file or folder; `services` are lent to every step.
     public init(catalog: StepCatalog, settings: Settings, keyStorage: KeyStorage, log: ExecutionLog, jobs: [Job], services: StepServices = StepServices()) {

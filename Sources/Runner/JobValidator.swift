@@ -153,7 +153,7 @@ struct JobValidator {
                 }
             }
             do {
-                let sources = ConfigSources(job: sample, settings: runner.settings)
+                let sources = ConfigSources(job: sample, settings: runner.settings, allowUnknownKeys: runner.allowUnknownConfig)
                 if unresolved {
                     _ = try ConfigResolver.resolve(stepType.descriptor, sources: sources)
                 } else {

@@ -113,6 +113,16 @@ public struct VariableExpander: Sendable {
         return out
     }
 
+    /// The `${group.key}` references in `text`, in order.
+    public static func references(in text: String) -> [VariableReference] {
+        var found: [VariableReference] = []
+        _ = expand(text, unresolved: .keep) { reference in
+            found.append(reference)
+            return nil
+        }
+        return found
+    }
+
     /// Expands `@group.key@` tokens in an inline script body. `@@` is a literal `@`; a missing
     /// value becomes empty; an `@` followed by whitespace before the next `@` is plain text.
     /// `transform` is applied to each substituted value, with the UTF-8 offset of its token.

@@ -23,12 +23,16 @@ public struct ConfigSources: Sendable {
     public var invocationLabel: String
     /// The settings the plugin keys and well-known keys are read from.
     public var settings: Settings
+    /// `--allow-unknown-config`: a configuration key that is no property is a warning, not an
+    /// error.
+    public var allowUnknownKeys: Bool
 
     /// Sources for one step; all are optional.
     public init(
         job: [String: String] = [:], invocation: [String: String] = [:], invocationLabel: String = "command line",
-        settings: Settings = Settings()
+        settings: Settings = Settings(), allowUnknownKeys: Bool = false
     ) {
+        self.allowUnknownKeys = allowUnknownKeys
         self.job = job
         self.invocation = invocation
         self.invocationLabel = invocationLabel
@@ -49,6 +53,21 @@ public enum ConfigResolver {
         var problems: [String] = []
         var firstBadProperty: String?
         let stepNames = [descriptor.name] + descriptor.aliases
+        var warnings: [String] = []
+        // A key that is no property would be silently dropped: a typo (`sumary`) would change
+        // what is sent. It is an error, reported with the others, unless the step lists it as a
+        // harmless Enterprise key or the run allows unknown keys.
+        for key in sources.job.keys.sorted() where descriptor.property(key) == nil {
+            if descriptor.ignoredKeys.contains(key) {
+                warnings.append("\(descriptor.name): configuration key '\(key)' is one Rundeck Enterprise writes and this step does not use; ignored")
+            } else if sources.allowUnknownKeys {
+                warnings.append("\(descriptor.name): configuration key '\(key)' is not a property of this step and is ignored (--allow-unknown-config)")
+            } else {
+                let hint = nearest(to: key, in: descriptor.properties.flatMap(\.allNames)).map { "; did you mean '\($0)'?" } ?? ""
+                problems.append("configuration key '\(key)' is not a property of this step\(hint) (pdstep describe \(descriptor.commandName) lists them; --allow-unknown-config ignores such keys)")
+                firstBadProperty = firstBadProperty ?? key
+            }
+        }
 
         let propertyNames = Set(descriptor.properties.map(\.name))
         for property in descriptor.properties {
@@ -58,7 +77,7 @@ public enum ConfigResolver {
             property.aliases.removeAll { propertyNames.contains($0) }
             guard let (value, origin) = find(property, stepNames: stepNames, sources: sources) else {
                 if property.required {
-                    problems.append("'\(property.name)' is required (\(property.title)); set it in the step's configuration\(property.settingsKeys.isEmpty ? "" : " or in the setting \(property.settingsKeys.joined(separator: " / "))")")
+                    problems.append("property '\(property.name)' is required (\(property.title)); set it in the step's configuration\(property.settingsKeys.isEmpty ? "" : " or in the setting \(property.settingsKeys.joined(separator: " / "))")")
                     firstBadProperty = firstBadProperty ?? property.name
                 }
                 continue
@@ -69,19 +88,15 @@ public enum ConfigResolver {
                 values[property.name] = normalized
                 origins[property.name] = origin
             case .failure(let problem):
-                problems.append("'\(property.name)' \(problem.text)")
+                problems.append("property '\(property.name)' \(problem.text)")
                 firstBadProperty = firstBadProperty ?? property.name
             }
         }
         if !problems.isEmpty {
             let message = problems.count == 1
-                ? "\(descriptor.name): property \(problems[0])"
-                : "\(descriptor.name): \(problems.count) properties are invalid"
+                ? "\(descriptor.name): \(problems[0])"
+                : "\(descriptor.name): \(problems.count) configuration problems"
             throw StepError(.invalidInput, message, details: problems.count == 1 ? [] : problems, property: firstBadProperty)
-        }
-        var warnings: [String] = []
-        for key in sources.job.keys.sorted() where descriptor.property(key) == nil {
-            warnings.append("\(descriptor.name): configuration key '\(key)' is not a property of this step and is ignored")
         }
         return StepConfig(step: descriptor.name, values: values, origins: origins, warnings: warnings)
     }

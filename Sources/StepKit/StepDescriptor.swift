@@ -144,12 +144,17 @@ public struct StepDescriptor: Sendable, Hashable {
     public var properties: [StepProperty]
     /// What the step returns as `${data.*}`.
     public var outputs: [StepOutput]
+    /// Configuration keys that jobs exported from Rundeck Enterprise carry for this step and that
+    /// it has no use for (a change event needs no `apiKey`): accepted with a warning. Any other
+    /// key that is no property is an error (a typo must not change what is sent).
+    public var ignoredKeys: [String]
 
-    /// A descriptor; `aliases`, `details` and `outputs` may be left out.
+    /// A descriptor; `aliases`, `details`, `outputs` and `ignoredKeys` may be left out.
     public init(
         name: String, aliases: [String] = [], title: String, summary: String, details: String = "",
-        properties: [StepProperty], outputs: [StepOutput] = []
+        properties: [StepProperty], outputs: [StepOutput] = [], ignoredKeys: [String] = []
     ) {
+        self.ignoredKeys = ignoredKeys
         self.name = name
         self.aliases = aliases
         self.title = title

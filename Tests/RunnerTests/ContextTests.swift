@@ -458,7 +458,17 @@ import YAML
             ($0 as? JobDefinitionError)?.description == "f.yaml: job 'x': 'sequence' with 'commands' is required"
         }
         #expect { try JobDecoder.decode([["name": "x", "sequence": ["commands": [["nothing": 1]]]]], file: "f.yaml") } throws: {
+            ($0 as? JobDefinitionError)?.description.contains("job 'x', step 1: 'nothing' is not a step field") == true
+        }
+        #expect { try JobDecoder.decode([["name": "x", "sequence": ["commands": [["description": "d"]]]]], file: "f.yaml") } throws: {
             ($0 as? JobDefinitionError)?.description.contains("job 'x', step 1: a step needs one of exec, script") == true
+        }
+        // A misspelled step or job field is named, with the field it likely means.
+        #expect { try JobDecoder.decode([["name": "x", "sequence": ["commands": [["type": "t", "configuraton": ["a": "b"]]]]]], file: "f.yaml") } throws: {
+            ($0 as? JobDefinitionError)?.description == "f.yaml: job 'x', step 1: 'configuraton' is not a step field; did you mean 'configuration'?"
+        }
+        #expect { try JobDecoder.decode([["name": "x", "optons": [], "sequence": ["commands": [["exec": "e"]]]]], file: "f.yaml") } throws: {
+            ($0 as? JobDefinitionError)?.description == "f.yaml: job 'x': 'optons' is not a job field; did you mean 'options'?"
         }
     }
 

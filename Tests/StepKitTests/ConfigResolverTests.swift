@@ -127,9 +127,18 @@ func resolve(job: [String: String] = [:], invocation: [String: String] = [:], se
         #expect(redactor.redact("key R0UT1NG") == "key ****")
     }
 
-    @Test func unknownJobKeysAreWarnedAbout() throws {
-        let config = try resolve(job: ["incident_id": "x", "colour": "red"])
-        #expect(config.warnings == ["demo-step: configuration key 'colour' is not a property of this step and is ignored"])
+    /// A key that is no property would be dropped silently, changing what is sent: an error
+    /// with the property it likely means, reported with the step's other problems.
+    @Test func unknownJobKeysAreErrors() throws {
+        #expect { try resolve(job: ["incident_id": "x", "levle": "2"]) } throws: {
+            ($0 as? StepError)?.message == "demo-step: configuration key 'levle' is not a property of this step; did you mean 'level'? (pdstep describe demo-step lists them; --allow-unknown-config ignores such keys)"
+        }
+        #expect { try resolve(job: ["levle": "2", "colour": "red"]) } throws: {
+            ($0 as? StepError)?.message == "demo-step: 3 configuration problems" && ($0 as? StepError)?.details.count == 3
+        }
+        // --allow-unknown-config makes it a warning.
+        let allowed = try ConfigResolver.resolve(descriptor, sources: ConfigSources(job: ["incident_id": "x", "colour": "red"], allowUnknownKeys: true))
+        #expect(allowed.warnings == ["demo-step: configuration key 'colour' is not a property of this step and is ignored (--allow-unknown-config)"])
     }
 
     @Test func typedAccessorsNameTheStepAndProperty() throws {

@@ -16,7 +16,9 @@ public struct SendChangeEvent: JobStep {
             StepProperty("custom_details", title: "Custom details", description: "A JSON object, or key=value lines.", kind: .text, aliases: ["custom"]),
             StepProperty("links", title: "Links", description: "A JSON list of {href, text}.", kind: .json),
         ],
-        outputs: [StepOutput("status", "PagerDuty's answer (success).")])
+        outputs: [StepOutput("status", "PagerDuty's answer (success).")],
+        // Rundeck Enterprise's change-event step has an API key field; a change event needs none.
+        ignoredKeys: ["apiKey"])
 
     let config: StepConfig
     /// The change event as configured and checked; the routing key and the source default are
