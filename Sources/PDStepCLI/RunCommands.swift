@@ -15,6 +15,7 @@ extension PDStep {
             .flag("dry-run", "resolve options, variables and configuration and print what each step would do; send and run nothing"),
             .value("log-format", "FORMAT", "text (default) or json (one JSON object per line)"),
             .flag("ignore-node-filter", "run a job whose node filter names other nodes on the local node"),
+            allowUnknownConfigOption,
             .flag("sandbox", "start the embedded PagerDuty sandbox for this run and point every step at it"),
             .value("user", "NAME", "${job.username} and ${job.user.name} (default: the OS user)"),
             .value("user-email", "ADDRESS", "${job.user.email} (default: unset, as for a Rundeck user without one)"),
@@ -70,6 +71,7 @@ extension PDStep {
         options: [
             .value("job", "NAME", "check only this job"),
             .flag("ignore-node-filter", "accept node filters that name other nodes"),
+            allowUnknownConfigOption,
             storageOption,
         ] + settingsOptions,
         maxPositionals: 1
@@ -81,10 +83,11 @@ extension PDStep {
         // In a project folder every job file must read; each that does not is an error.
         for problem in loaded.unreadable { invocation.io.printError("error: " + problem) }
         if loaded.isProject && loaded.jobs.isEmpty && loaded.unreadable.isEmpty { throw JobDefinitionError("\(file) holds no job files") }
-        let runner = JobRunner(
+        var runner = JobRunner(
             catalog: invocation.catalog, settings: settings, keyStorage: invocation.keyStorage(arguments, settings: settings),
             log: ExecutionLog(renderer: TextRenderer(write: invocation.io.out), redactor: invocation.redactor), jobs: loaded.all,
             services: invocation.services(arguments, settings: settings))
+        runner.allowUnknownConfig = arguments.has("allow-unknown-config")
         var failed = false
         for job in selected {
             let problems = runner.validate(job, ignoreNodeFilter: arguments.has("ignore-node-filter"))
@@ -118,10 +121,15 @@ extension PDStep {
         case "json": renderer = JSONLinesRenderer(write: invocation.io.out)
         case let other: throw UsageError("--log-format takes text or json, not '\(other)'")
         }
-        let runner = JobRunner(
+        var runner = JobRunner(
             catalog: invocation.catalog, settings: settings, keyStorage: invocation.keyStorage(arguments, settings: settings),
             log: ExecutionLog(renderer: renderer, redactor: invocation.redactor), jobs: loaded.all,
             services: invocation.services(arguments, settings: settings))
+        runner.allowUnknownConfig = arguments.has("allow-unknown-config")
         return (job, runner)
     }
 }
+
+/// `--allow-unknown-config`: step configuration keys that are no property are warned about
+/// instead of refused (for jobs exported with keys pdstep does not know).
+let allowUnknownConfigOption = OptionSpec.flag("allow-unknown-config", "warn about, instead of refusing, step configuration keys that are no property of the step")

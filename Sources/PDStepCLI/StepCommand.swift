@@ -104,6 +104,13 @@ enum StepCommand {
             }
         }
         take("RD_CONFIG_*") { invocation.io.environment[DataContext.environmentName("config_" + $0)] }
+        // Rundeck sets RD_CONFIG_* only for the plugin's own properties: one that matches none
+        // is a typo, and would otherwise be dropped without a word.
+        let known = descriptor.properties.flatMap(\.allNames).map { DataContext.environmentName("config_" + $0) }
+        for name in invocation.io.environment.keys.sorted() where name.hasPrefix("RD_CONFIG_") && !known.contains(name) {
+            let hint = nearest(to: name, in: known).map { "; did you mean \($0)?" } ?? ""
+            invocation.io.printError("warning: \(name) is not a property of \(descriptor.name) and is ignored\(hint)")
+        }
         if let source = parsed.value("config") {
             let bytes: [UInt8]
             if source == "-" {
@@ -121,7 +128,8 @@ enum StepCommand {
             }
             guard case .object(let object) = document else { throw StepError.invalid("--config must hold a JSON object of property values") }
             for entry in object where descriptor.property(entry.key) == nil {
-                throw StepError.invalid("--config: '\(entry.key)' is not a property of \(descriptor.name) (pdstep describe \(descriptor.commandName))", property: entry.key)
+                let hint = nearest(to: entry.key, in: descriptor.properties.flatMap(\.allNames)).map { "; did you mean '\($0)'?" } ?? ""
+                throw StepError.invalid("--config: '\(entry.key)' is not a property of \(descriptor.name)\(hint) (pdstep describe \(descriptor.commandName))", property: entry.key)
             }
             take("--config") { key in object[key].flatMap { $0.isNull ? nil : ($0.stringValue ?? JSONWriter.write($0)) } }
         }

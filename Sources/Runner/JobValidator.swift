@@ -103,6 +103,7 @@ struct JobValidator {
                 problems += check(handler, label: "\(label), step \(index + 1) error handler", known: known)
             }
         }
+        problems += referenceProblems(in: job)
         for filter in job.workflow.logFilters where !OutputFilters.supported.contains(filter.type) {
             problems.append("\(label): log filter type '\(filter.type)' is not supported")
         }

@@ -10,6 +10,9 @@ struct OutputFilters {
     /// Every filter type pdstep accepts.
     static let supported: Set<String> = displayOnly.union(["key-value-data", "key-value-data-multilines", "mask-passwords"])
 
+    /// Whether a filter of this type captures `${data.*}` keys from the output.
+    static func captures(_ type: String) -> Bool { type == "key-value-data" || type == "key-value-data-multilines" }
+
     /// Rundeck's default capture pattern (KeyValueDataLogFilterPlugin.PATTERN).
     static let defaultPattern = #"^RUNDECK:DATA:\s*([^\s]+?)\s*=\s*(.+)$"#
     /// The multi-line filter's default (DataKeyFilterMultiLines.PATTERN), matched with DOTALL.

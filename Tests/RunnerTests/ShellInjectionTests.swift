@@ -74,7 +74,7 @@ import TestSupport
         let outcome = try await h.run(
             """
             - name: j
-              options: [{name: n, value: '41'}, {name: s, value: 'a  b'}]
+              options: [{name: n, value: '41'}, {name: s, value: 'a  b'}, {name: missing}]
               sequence:
                 commands:
                 - exec: echo 'a  b' "c;"echo d
