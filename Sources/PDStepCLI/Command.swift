@@ -45,9 +45,24 @@ struct Invocation: Sendable {
         if let outbox = arguments.value("outbox") {
             overrides.append(KnownSettings.outboxDir.key + "=" + (outbox.hasPrefix("/") ? outbox : (io.directory as NSString).appendingPathComponent(outbox)))
         }
-        return try SettingsLoader.load(
+        let settings = try SettingsLoader.load(
             frameworkFile: arguments.value("framework-properties"), projectFile: arguments.value("project-properties") ?? project,
             overrides: overrides, directory: io.directory)
+        for warning in Self.unknownSettings(settings) { io.printError("warning: " + warning) }
+        return settings
+    }
+
+    /// Settings under pdstep's own prefixes that pdstep does not read: a misspelling
+    /// (`pagerduty.regoin`) would otherwise leave the default in force without a word.
+    static func unknownSettings(_ settings: Settings) -> [String] {
+        let known = KnownSettings.all.map(\.key) + [
+            "project.plugin.Notification.PagerDutyNotification.service_key", "framework.plugin.Notification.PagerDutyNotification.service_key",
+        ]
+        let prefixes = ["pagerduty.", "pdstep.", "framework.pagerduty.", "project.pagerduty."]
+        return settings.all.filter { setting in prefixes.contains(where: setting.key.hasPrefix) && !known.contains(setting.key) }.map { setting in
+            let hint = nearest(to: setting.key, in: known).map { "; did you mean \($0)?" } ?? ""
+            return "setting \(setting.key) (\(setting.origin)) is not one pdstep reads\(hint)"
+        }
     }
 
     /// What every step of this command shares: one PagerDuty client factory for the settings
@@ -56,6 +71,7 @@ struct Invocation: Sendable {
         var services = StepServices()
         let factory = PagerDutyClientFactory(settings: settings, sandbox: arguments.has("sandbox") ? SandboxSession.keys : nil)
         services.add(factory)
+        if arguments.has("sandbox") { services.add(KeysSuppliedByHost(supplier: "the sandbox")) }
         services.add(OutboundHTTP { method, url, headers, body in
             do throws(StepError) {
                 let answer = try await factory.send(method: method, url: url, headers: headers, body: body)

@@ -1,4 +1,5 @@
 import Foundation
+import PagerDutyStepKit
 import Settings
 import StepKit
 import Values
@@ -55,6 +56,13 @@ extension PDStep {
                 invocation.io.print(
                     row.key.padding(toLength: width, withPad: " ", startingAt: 0) + " = " + printable(row.value) + "    (\(row.source))")
             }
+        }
+        // The values every PagerDuty step will use are checked as a run checks them.
+        do throws(StepError) {
+            _ = try PagerDutyClientFactory(settings: settings).configuration()
+        } catch {
+            invocation.io.printError("error: \(error.message)")
+            return .invalidInput
         }
         return .success
     }

@@ -1,4 +1,5 @@
 import Foundation
+import PagerDutyStepKit
 import Runner
 import Settings
 import StepKit
@@ -88,6 +89,7 @@ extension PDStep {
             log: ExecutionLog(renderer: TextRenderer(write: invocation.io.out), redactor: invocation.redactor), jobs: loaded.all,
             services: invocation.services(arguments, settings: settings))
         runner.allowUnknownConfig = arguments.has("allow-unknown-config")
+        try checkSettings(runner)
         var failed = false
         for job in selected {
             let problems = runner.validate(job, ignoreNodeFilter: arguments.has("ignore-node-filter"))
@@ -126,6 +128,7 @@ extension PDStep {
             log: ExecutionLog(renderer: renderer, redactor: invocation.redactor), jobs: loaded.all,
             services: invocation.services(arguments, settings: settings))
         runner.allowUnknownConfig = arguments.has("allow-unknown-config")
+        try checkSettings(runner)
         return (job, runner)
     }
 }
@@ -133,3 +136,12 @@ extension PDStep {
 /// `--allow-unknown-config`: step configuration keys that are no property are warned about
 /// instead of refused (for jobs exported with keys pdstep does not know).
 let allowUnknownConfigOption = OptionSpec.flag("allow-unknown-config", "warn about, instead of refusing, step configuration keys that are no property of the step")
+
+extension PDStep {
+    /// The PagerDuty settings every step will use (region, hosts, timeouts, retries, CA file),
+    /// checked before a job is run or said to be valid: a wrong one is exit 2 naming it, not a
+    /// failure at the first PagerDuty step after others have run.
+    static func checkSettings(_ runner: JobRunner) throws {
+        try runner.services.get(PagerDutyClientFactory.self)?.configuration()
+    }
+}

@@ -112,28 +112,32 @@ extension PagerDutyClient {
     /// request and warnings (a summary cut to 1024 characters).
     public static func request(for event: AlertEvent) throws(PagerDutyError) -> (PagerDutyRequest, dedupKey: String?, warnings: [String]) {
         var warnings: [String] = []
+        // Every problem is found before any is reported, so one run of validate shows them all.
+        var problems: [(field: String, message: String)] = []
         if let problem = EventLimits.routingKeyProblem(event.routingKey) {
-            throw PagerDutyError.invalid("routing_key", "the routing key \(problem)")
+            problems.append(("routing_key", "the routing key \(problem)"))
         }
         var body = ValueObject()
         body["routing_key"] = .string(event.routingKey)
         body["event_action"] = .string(event.action.rawValue)
         var dedupKey = event.dedupKey.flatMap { $0.isEmpty ? nil : $0 }
         if event.action != .trigger && dedupKey == nil {
-            throw PagerDutyError.invalid("dedup_key", "an \(event.action.rawValue) event needs the dedup_key of the alert it \(event.action == .acknowledge ? "acknowledges" : "resolves")")
+            problems.append(("dedup_key", "an \(event.action.rawValue) event needs the dedup_key of the alert it \(event.action == .acknowledge ? "acknowledges" : "resolves")"))
         }
         if event.action == .trigger && dedupKey == nil {
             dedupKey = UUID().uuidString.lowercased()
         }
         if let key = dedupKey {
-            guard key.count <= EventLimits.dedupKeyCharacters else {
-                throw PagerDutyError.invalid("dedup_key", "dedup_key is \(key.count) characters; PagerDuty allows at most \(EventLimits.dedupKeyCharacters)")
+            if key.count > EventLimits.dedupKeyCharacters {
+                problems.append(("dedup_key", "dedup_key is \(key.count) characters; PagerDuty allows at most \(EventLimits.dedupKeyCharacters)"))
             }
             body["dedup_key"] = .string(key)
         }
         if event.action == .trigger {
-            guard var summary = event.summary, !summary.isEmpty else { throw PagerDutyError.invalid("summary", "a trigger needs a summary") }
-            guard let source = event.source, !source.isEmpty else { throw PagerDutyError.invalid("source", "a trigger needs a source") }
+            var summary = event.summary ?? ""
+            let source = event.source ?? ""
+            if summary.isEmpty { problems.append(("summary", "a trigger needs a summary")) }
+            if source.isEmpty { problems.append(("source", "a trigger needs a source")) }
             if summary.count > EventLimits.summaryCharacters {
                 warnings.append("summary was \(summary.count) characters; cut to \(EventLimits.summaryCharacters), PagerDuty's limit")
                 summary = String(summary.prefix(EventLimits.summaryCharacters - 1)) + "…"
@@ -147,20 +151,24 @@ extension PagerDutyClient {
             if let group = event.group, !group.isEmpty { payload["group"] = .string(group) }
             if let eventClass = event.eventClass, !eventClass.isEmpty { payload["class"] = .string(eventClass) }
             if let details = event.customDetails {
-                guard case .object = details else { throw PagerDutyError.invalid("custom_details", "custom_details must be a JSON object") }
-                payload["custom_details"] = details
+                if case .object = details {
+                    payload["custom_details"] = details
+                } else {
+                    problems.append(("custom_details", "custom_details must be a JSON object"))
+                }
             }
             body["payload"] = .object(payload)
             if let client = event.client, !client.isEmpty { body["client"] = .string(client) }
             if let clientURL = event.clientURL, !clientURL.isEmpty { body["client_url"] = .string(clientURL) }
         }
-        for image in event.images {
-            guard let src = image["src"]?.stringValue, src.lowercased().hasPrefix("https://") else {
-                throw PagerDutyError.invalid("images", "image src must be an https:// URL (PagerDuty shows only HTTPS images), got \(image["src"]?.text ?? "none")")
-            }
+        for image in event.images where !(image["src"]?.stringValue?.lowercased().hasPrefix("https://") ?? false) {
+            problems.append(("images", "image src must be an https:// URL (PagerDuty shows only HTTPS images), got \(image["src"]?.text ?? "none")"))
         }
-        for link in event.links where link["href"]?.stringValue?.isEmpty != false {
-            throw PagerDutyError.invalid("links", "each link needs an href")
+        if event.links.contains(where: { $0["href"]?.stringValue?.isEmpty != false }) {
+            problems.append(("links", "each link needs an href"))
+        }
+        if let first = problems.first {
+            throw PagerDutyError.invalid(first.field, problems.count == 1 ? first.message : problems.map(\.message).joined(separator: "; "))
         }
         if !event.images.isEmpty { body["images"] = .array(event.images) }
         if !event.links.isEmpty { body["links"] = .array(event.links) }

@@ -41,6 +41,7 @@ extension JobRunner {
         var failed: [String] = []
         var failureMessage: String?
         var ran = 0
+        var ranBeforeFailure: [String] = []
         for (index, step) in workflow.steps.enumerated() {
             if Task.isCancelled { break }
             let number = prefix.isEmpty ? "\(index + 1)" : "\(prefix)/\(index + 1)"
@@ -49,13 +50,23 @@ extension JobRunner {
             if verdict.failed {
                 failed.append("[\(number)] \(step.label)")
                 failureMessage = failureMessage ?? failure
+            } else if failed.isEmpty {
+                ranBeforeFailure.append("[\(number)] \(step.label)")
             }
             if !verdict.goOn { break }
         }
         let end = rules.end(cancelled: Task.isCancelled, ranAll: ran == total)
         return AttemptResult(
-            state: end.state, status: end.status, exitCode: end.exitCode, stepsRun: ran, failedSteps: failed, data: state.data,
-            failureMessage: failureMessage)
+            state: end.state, status: end.status, exitCode: exitCode(end.exitCode, ranBefore: ranBeforeFailure, dryRun: state.request.dryRun),
+            stepsRun: ran, failedSteps: failed, data: state.data, failureMessage: failureMessage)
+    }
+
+    /// Exit 2 means nothing was sent. A step refused as invalid after other steps ran (and so
+    /// may have paged or changed something) ends the job with 1, saying what ran before.
+    func exitCode(_ code: ExitCode, ranBefore: [String], dryRun: Bool) -> ExitCode {
+        guard code == .invalidInput, !ranBefore.isEmpty, !dryRun else { return code }
+        log.emit(.note(level: .error, message: "exit 1, not 2: these steps ran before the failure, and may have sent something: \(ranBefore.joined(separator: ", "))"))
+        return .failed
     }
 
     /// Rundeck's `parallel` strategy: every step starts at once on the local node, each from the
@@ -102,9 +113,11 @@ extension JobRunner {
             state.data.merge(run.data)
         }
         let end = rules.end(cancelled: Task.isCancelled, ranAll: runs.count == total)
+        // In parallel, every step that did not fail ran beside the one that did.
+        let ranBeside = runs.filter { !$0.verdict.failed }.map { "[\($0.number)] \(workflow.steps[$0.index].label)" }
         return AttemptResult(
-            state: end.state, status: end.status, exitCode: end.exitCode, stepsRun: runs.count, failedSteps: failed, data: state.data,
-            failureMessage: failureMessage)
+            state: end.state, status: end.status, exitCode: exitCode(end.exitCode, ranBefore: ranBeside, dryRun: state.request.dryRun),
+            stepsRun: runs.count, failedSteps: failed, data: state.data, failureMessage: failureMessage)
     }
 
     /// Runs one step of a workflow with its error handler, logs its start and end, and answers

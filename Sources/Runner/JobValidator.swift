@@ -155,16 +155,38 @@ struct JobValidator {
             }
             do {
                 let sources = ConfigSources(job: sample, settings: runner.settings, allowUnknownKeys: runner.allowUnknownConfig)
-                if unresolved {
-                    _ = try ConfigResolver.resolve(stepType.descriptor, sources: sources)
-                } else {
-                    _ = try StepRunner.prepare(stepType, sources: sources, redactor: nil)
-                }
+                let config = try ConfigResolver.resolve(stepType.descriptor, sources: sources)
+                if !unresolved { _ = try StepRunner.prepare(stepType, sources: sources, redactor: nil) }
+                problems += keyProblems(config, descriptor: stepType.descriptor, written: configuration).map { "\(label) (\(type)): \($0)" }
             } catch {
                 problems.append("\(label) (\(type)): \(error.description)")
+                if let details = (error as? StepError)?.details, !details.isEmpty { problems += details.map { "\(label) (\(type)):   \($0)" } }
             }
         case .exec, .script, .scriptFile:
             break
+        }
+        return problems
+    }
+
+    /// The key-storage paths a step will read that hold no key: found now, not after earlier
+    /// steps have paged. Only the paths the step would use are checked: those in its
+    /// configuration, and those from the settings when the configuration gives it no credential
+    /// of its own. Skipped when the host supplies the keys (the sandbox).
+    func keyProblems(_ config: StepConfig, descriptor: StepDescriptor, written: [String: String]) -> [String] {
+        guard runner.services.get(KeysSuppliedByHost.self) == nil else { return [] }
+        // The credential properties (secrets and key paths) the job's configuration sets.
+        let credentials = Set(descriptor.properties.filter { $0.secret || $0.kind == .storagePath }.map(\.name))
+        let ownCredential = written.keys.contains { key in descriptor.property(key).map { credentials.contains($0.name) } ?? false }
+        var problems: [String] = []
+        for property in descriptor.properties where property.kind == .storagePath {
+            guard let path = config.values[property.name], !path.contains("${") else { continue }
+            let fromJob = config.origins[property.name]?.hasPrefix("job configuration") == true
+            guard fromJob || !ownCredential else { continue }
+            do {
+                _ = try runner.keyStorage.readPassword(path)
+            } catch {
+                problems.append("property '\(property.name)' (\(config.origins[property.name] ?? "set")): \(error.description)")
+            }
         }
         return problems
     }

@@ -109,3 +109,29 @@ public struct StepError: ReportableError, Sendable, Hashable {
         return text
     }
 }
+
+/// A step's configuration problems, gathered so that all are reported at once (a bad severity
+/// must not hide a too-long dedup key).
+public struct ConfigurationProblems {
+    private var errors: [StepError] = []
+
+    /// None yet.
+    public init() {}
+
+    /// Runs one check; its problem is kept and nil answered.
+    public mutating func check<T>(_ body: () throws(StepError) -> T) -> T? {
+        do {
+            return try body()
+        } catch {
+            errors.append(error)
+            return nil
+        }
+    }
+
+    /// Throws what was kept: the one problem as it is, several as one error listing each.
+    public func throwIfAny(step: String) throws(StepError) {
+        guard let first = errors.first else { return }
+        if errors.count == 1 { throw first }
+        throw StepError(.invalidInput, "\(step): \(errors.count) configuration problems", details: errors.map(\.message), property: first.property)
+    }
+}

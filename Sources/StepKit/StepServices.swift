@@ -19,3 +19,12 @@ public struct StepServices: Sendable {
         items[ObjectIdentifier(type)] as? Service
     }
 }
+
+/// Lent by a host that supplies the steps' keys itself (the sandbox): the key-storage paths a
+/// job names are not what the steps will read, so they are not checked before the run.
+public struct KeysSuppliedByHost: Sendable {
+    /// What supplies them, for messages (`the sandbox`).
+    public var supplier: String
+    /// A marker.
+    public init(supplier: String) { self.supplier = supplier }
+}

@@ -100,6 +100,10 @@ struct MigrateTests {
         #expect(xml.hasPrefix("<?xml") && xml.contains("<step-plugin type='pagerduty-incident-note'>") && xml.contains("<entry key='api_key_path' value='keys/pd/api' />"), "\(xml)")
         let json = try String(contentsOfFile: directory + "/project/jobs/get.json", encoding: .utf8)
         #expect(json.hasPrefix("[") && json.contains("\"api_key_path\": \"keys/pd/api\"") && json.contains("\"incident_id\": \"P1\""), "\(json)")
+        // The key the jobs name must be in key storage for them to validate.
+        let missing = try await runBinary(["validate", "project"], directory: directory)
+        #expect(missing.code == 2 && missing.stderr.contains("no key at keys/pd/api"), "\(missing.stderr)")
+        #expect(try await runBinary(["keys", "put", "keys/pd/api", "--password-stdin"], stdin: "u+abcdefghijklmnopqr", directory: directory).code == 0)
         let checked = try await runBinary(["validate", "project"], directory: directory)
         #expect(checked.code == 0, "\(checked.stdout)\(checked.stderr)")
     }

@@ -42,7 +42,9 @@ public struct SendEvent: JobStep {
 
     public init(config: StepConfig) throws(StepError) {
         self.config = config
-        var event = AlertEvent(routingKey: "", action: AlertEvent.Action(rawValue: try config.requiredString("event_action")) ?? .trigger)
+        var problems = ConfigurationProblems()
+        let action = problems.check { () throws(StepError) in try config.requiredString("event_action") } ?? "trigger"
+        var event = AlertEvent(routingKey: "", action: AlertEvent.Action(rawValue: action) ?? .trigger)
         if let text = config.string("dedup_from"), !text.isEmpty {
             event.dedupKey = SHA256.hex(text)
         } else {
@@ -50,20 +52,21 @@ public struct SendEvent: JobStep {
         }
         event.summary = config.string("summary")
         event.source = config.string("source")
-        event.severity = try SeverityMap.severity(config)
+        event.severity = problems.check { () throws(StepError) in try SeverityMap.severity(config) } ?? nil
         event.component = config.string("component")
         event.group = config.string("group")
         event.eventClass = config.string("class")
-        event.customDetails = try EventFields.details(config)
-        event.links = try EventFields.links(config)
-        event.images = try EventFields.images(config)
+        event.customDetails = problems.check { () throws(StepError) in try EventFields.details(config) } ?? nil
+        event.links = problems.check { () throws(StepError) in try EventFields.links(config) } ?? []
+        event.images = problems.check { () throws(StepError) in try EventFields.images(config) } ?? []
         event.timestamp = config.string("timestamp")
         event.client = config.string("client")
         event.clientURL = config.string("client_url")
         var checked = event
         checked.summary = checked.summary ?? "default"
         checked.source = checked.source ?? "default"
-        try AlertEventDelivery.check(checked, config: config)
+        _ = problems.check { () throws(StepError) in try AlertEventDelivery.check(checked, config: config) }
+        try problems.throwIfAny(step: Self.descriptor.name)
         self.event = event
     }
 
