@@ -174,14 +174,17 @@ struct JobValidator {
     /// of its own. Skipped when the host supplies the keys (the sandbox).
     func keyProblems(_ config: StepConfig, descriptor: StepDescriptor, written: [String: String]) -> [String] {
         guard runner.services.get(KeysSuppliedByHost.self) == nil else { return [] }
-        // The credential properties (secrets and key paths) the job's configuration sets.
-        let credentials = Set(descriptor.properties.filter { $0.secret || $0.kind == .storagePath }.map(\.name))
-        let ownCredential = written.keys.contains { key in descriptor.property(key).map { credentials.contains($0.name) } ?? false }
+        // A secret given directly (an API key, a token, a routing key) is used before any path.
+        let secretGiven = descriptor.properties.contains { $0.secret && $0.kind != .storagePath && !(config.values[$0.name] ?? "").isEmpty }
+        guard !secretGiven else { return [] }
+        let paths = descriptor.properties.filter { $0.kind == .storagePath && config.values[$0.name] != nil }
         var problems: [String] = []
-        for property in descriptor.properties where property.kind == .storagePath {
+        for property in paths {
             guard let path = config.values[property.name], !path.contains("${") else { continue }
             let fromJob = config.origins[property.name]?.hasPrefix("job configuration") == true
-            guard fromJob || !ownCredential else { continue }
+            // A path from the settings (or their default) is read only when it is the step's
+            // one credential path; with another (OAuth client paths) it may not be used.
+            guard fromJob || paths.count == 1 else { continue }
             do {
                 _ = try runner.keyStorage.readPassword(path)
             } catch {

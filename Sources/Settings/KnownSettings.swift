@@ -48,7 +48,7 @@ public enum KnownSettings {
         "Key-storage path of the REST API key for steps that set none (project level).")
     /// `pagerduty.api_key_path`.
     public static let apiKeyPath = KnownSetting(
-        "pagerduty.api_key_path", default: "",
+        "pagerduty.api_key_path", default: "keys/pd/api",
         "Key-storage path of the REST API key for steps that set none (framework level).")
     /// `project.pagerduty.routing_key_path`.
     public static let projectRoutingKeyPath = KnownSetting(
@@ -56,7 +56,7 @@ public enum KnownSettings {
         "Key-storage path of the Events API integration (routing) key for event steps that set none (project level).")
     /// `pagerduty.routing_key_path`.
     public static let routingKeyPath = KnownSetting(
-        "pagerduty.routing_key_path", default: "",
+        "pagerduty.routing_key_path", default: "keys/pd/routing_key",
         "Key-storage path of the Events API integration (routing) key for event steps that set none (framework level).")
     /// `project.pagerduty.from_email`.
     public static let projectFromEmail = KnownSetting(

@@ -123,6 +123,13 @@ public enum ConfigResolver {
                 return (setting.value, "\(key) (\(setting.origin))")
             }
         }
+        // The settings' own defaults (`pagerduty.api_key_path` is `keys/pd/api`, Rundeck's
+        // documented path), after every place a value could be set.
+        for key in property.settingsKeys {
+            if let known = KnownSettings.all.first(where: { $0.key == key }), !known.defaultValue.isEmpty {
+                return (known.defaultValue, "the default of \(key)")
+            }
+        }
         if let value = property.defaultValue { return (value, "default") }
         return nil
     }

@@ -61,7 +61,9 @@ func resolve(job: [String: String] = [:], invocation: [String: String] = [:], se
         #expect(try resolve(job: ["incident_id": "x"], settings: all).string("api_key_path") == "keys/project")
         let frameworkOnly = settings([(.framework, "pagerduty.api_key_path", "keys/framework")])
         #expect(try resolve(job: ["incident_id": "x"], settings: frameworkOnly).string("api_key_path") == "keys/framework")
-        #expect(try resolve(job: ["incident_id": "x"]).string("api_key_path") == nil)
+        // With nothing set, the setting's own default: Rundeck's documented path.
+        let fallback = try resolve(job: ["incident_id": "x"])
+        #expect(fallback.string("api_key_path") == "keys/pd/api" && fallback.origins["api_key_path"] == "the default of pagerduty.api_key_path")
         #expect(try resolve(job: ["incident_id": "x"]).string("severity") == "error")
     }
 
