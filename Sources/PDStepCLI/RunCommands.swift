@@ -18,6 +18,7 @@ extension PDStep {
             .flag("ignore-node-filter", "run a job whose node filter names other nodes on the local node"),
             allowUnknownConfigOption,
             .flag("sandbox", "start the embedded PagerDuty sandbox for this run and point every step at it"),
+            .flag("keep-sandbox", "with the sandbox: keep it running after the job, to look at what it left, until Ctrl-C"),
             .value("user", "NAME", "${job.username} and ${job.user.name} (default: the OS user)"),
             .value("user-email", "ADDRESS", "${job.user.email} (default: unset, as for a Rundeck user without one)"),
             outboxOption, storageOption,
@@ -25,13 +26,18 @@ extension PDStep {
         maxPositionals: 1
     ) { arguments, invocation in
         var arguments = arguments
+        if arguments.has("keep-sandbox") && !arguments.has("sandbox") { arguments.flags.insert("sandbox") }
         let session = try SandboxSession.startIfAsked(&arguments)
-        if let session { invocation.io.print("sandbox: an emulated PagerDuty account at \(session.url); nothing reaches PagerDuty") }
+        // With --log-format json, standard output holds the JSON lines only.
+        let say: @Sendable (String) -> Void = arguments.value("log-format") == "json" ? invocation.io.printError : invocation.io.print
+        if let session { say("sandbox: an emulated PagerDuty account at \(session.url); nothing reaches PagerDuty") }
+        let folder = session.map { ProcessTermination.holdFolder($0.storage) }
         defer {
             if let session {
-                invocation.io.print(invocation.redactor.redact(session.summary()))
+                say(invocation.redactor.redact(session.summary()))
                 session.stop()
             }
+            if let folder { ProcessTermination.release(folder) }
         }
         let (job, runner) = try prepareRun(arguments, invocation)
         var options: [String: String] = [:]
@@ -62,6 +68,13 @@ extension PDStep {
             return report.queuedEvents.isEmpty ? ProcessTermination.exitCode(for: report.signal) : ExitCode.temporary.rawValue
         }
         let outcome = await runner.run(job, request)
+        if let session, arguments.has("keep-sandbox") {
+            // Kept up to look at what the job left; Ctrl-C ends it with the job's exit code.
+            say(invocation.redactor.redact(session.summary()))
+            say("sandbox: kept running at \(session.url)/ (the incidents, their alerts, notes and log); press Ctrl-C to stop")
+            ProcessTermination.onStop { _ in outcome.exitCode.rawValue }
+            while true { try await Task.sleep(nanoseconds: 3_600_000_000_000) }
+        }
         return outcome.exitCode
     }
 

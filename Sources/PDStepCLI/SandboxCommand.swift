@@ -22,12 +22,17 @@ struct SandboxSession {
         let sandbox = Sandbox()
         let url = try sandbox.start(port: port)
         let storage = NSTemporaryDirectory() + "pdstep-sandbox-\(getpid())-\(UUID().uuidString.prefix(8))"
+        try writeDemoKeys(storage)
+        return SandboxSession(sandbox: sandbox, url: url, storage: storage)
+    }
+
+    /// A key storage at `storage` with the demo account's keys at pdstep's default paths.
+    static func writeDemoKeys(_ storage: String) throws {
         let keys = KeyStorage(base: storage)
         try keys.putPassword(Self.keys.apiKeyPath, secret: Array(Sandbox.demo.apiKey.utf8))
         try keys.putPassword(Self.keys.routingKeyPath, secret: Array(Sandbox.demo.routingKey.utf8))
         try keys.putPassword("keys/pd/oauth/client_id", secret: Array(Sandbox.demo.oauthClientID.utf8))
         try keys.putPassword("keys/pd/oauth/client_secret", secret: Array(Sandbox.demo.oauthClientSecret.utf8))
-        return SandboxSession(sandbox: sandbox, url: url, storage: storage)
     }
 
     /// With `--sandbox` among the arguments: starts a sandbox and points the arguments' settings
@@ -38,6 +43,25 @@ struct SandboxSession {
         arguments.values["property"] = session.overrides + arguments.all("property")
         arguments.values["storage"] = [session.storage]
         return session
+    }
+
+    /// Writes `directory/framework.properties` pointing every client at the sandbox at `url`, and
+    /// a key storage `directory/storage` with the demo keys at pdstep's default paths.
+    static func configure(_ directory: String, url: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try writeDemoKeys(directory + "/storage")
+        let settings = """
+            # Written by `pdstep sandbox --configure`: every PagerDuty call goes to the sandbox at \(url).
+            # The keys are the sandbox's demo keys, in ./storage at pdstep's default paths.
+            \(KnownSettings.apiURL.key)=\(url)
+            \(KnownSettings.eventsURL.key)=\(url)
+            \(KnownSettings.identityURL.key)=\(url)
+            \(KnownSettings.storageDir.key)=\(directory)/storage
+            \(KnownSettings.fromEmail.key)=\(Sandbox.demo.fromEmail)
+            \(KnownSettings.subdomain.key)=sandbox
+
+            """
+        try settings.write(toFile: directory + "/framework.properties", atomically: true, encoding: .utf8)
     }
 
     /// `--property` overrides that point every client at the sandbox.
@@ -55,7 +79,8 @@ struct SandboxSession {
     func summary() -> String {
         let state = sandbox.stateSnapshot()
         let incidents = state["incidents"]?.arrayValue ?? []
-        var lines = ["sandbox: \(incidents.count) incident\(incidents.count == 1 ? "" : "s"), \(state["change_events"]?.arrayValue?.count ?? 0) change event(s)"]
+        let changes = state["change_events"]?.arrayValue?.count ?? 0
+        var lines = ["sandbox: \(incidents.count) incident\(incidents.count == 1 ? "" : "s"), \(changes) change event\(changes == 1 ? "" : "s")"]
         for incident in incidents {
             let alerts = incident["alerts"]?.arrayValue?.count ?? 0
             let notes = incident["notes"]?.arrayValue?.count ?? 0
@@ -75,12 +100,18 @@ extension PDStep {
         name: "sandbox",
         summary: "Run the embedded PagerDuty sandbox (an emulated account on 127.0.0.1) until interrupted.",
         usage: """
-            [--port N]
+            [--port N] [--configure DIR]
 
               The first line on standard output is one JSON object with the sandbox's url, api_key,
               routing_key and from_email, for scripts. Open the url in a browser to see incidents.
+              --configure DIR writes DIR/framework.properties and a key storage DIR/storage holding the
+              demo keys, so that `pdstep run JOB --framework-properties DIR/framework.properties
+              --storage DIR/storage` (or any command run in DIR) talks to this sandbox.
             """,
-        options: [.value("port", "N", "port to listen on (default: a free one)")], maxPositionals: 0
+        options: [
+            .value("port", "N", "port to listen on (default: a free one)"),
+            .value("configure", "DIR", "write settings and a key storage for this sandbox into DIR"),
+        ], maxPositionals: 0
     ) { arguments, invocation in
         let port: UInt16
         if let text = arguments.value("port") {
@@ -97,11 +128,22 @@ extension PDStep {
             "routing_key": .string(demo.routingKey), "from_email": .string(demo.fromEmail),
             "oauth_client_id": .string(demo.oauthClientID), "oauth_client_secret": .string(demo.oauthClientSecret),
         ]
+        var recipe = "or write settings and keys for it with: pdstep sandbox --port \(url.split(separator: ":").last ?? "8089") --configure DIR"
+        if let folder = arguments.value("configure") {
+            let directory = folder.hasPrefix("/") ? folder : (invocation.io.directory as NSString).appendingPathComponent(folder)
+            try SandboxSession.configure(directory, url: url)
+            recipe = """
+                with the settings and keys written to \(folder):
+                  pdstep run JOB --framework-properties \(folder)/framework.properties --storage \(folder)/storage
+                or run pdstep in \(folder), where both are the defaults
+                """
+        }
+        // Printed once the settings and keys are written, so that a script reading it can go on.
         invocation.io.print(JSONWriter.write(info))
         invocation.io.printError("""
             The pdstep sandbox is running at \(url): an emulated PagerDuty account on this machine.
-            Nothing sent to it reaches PagerDuty. Point pdstep at it with
-              --property framework.pagerduty.api.url=\(url) --property framework.pagerduty.service.url=\(url)
+            Nothing sent to it reaches PagerDuty. Point pdstep at it
+            \(recipe)
             or run jobs with --sandbox, which starts one of these for the job. See incidents at \(url)/
             Press Ctrl-C to stop.
             """)

@@ -148,7 +148,8 @@ public struct TextRenderer: ExecutionRenderer {
             if let message, state != .succeeded { line += ": " + message }
             write(line + "\n")
         case .jobFinished(let job, let state, let status, let ms, let steps, let failed):
-            var line = "job \(job) \(status ?? state.rawValue) after \(steps) step\(steps == 1 ? "" : "s") in \(formatDuration(ms))"
+            let word = status ?? (state == .timedout ? "timed out" : state.rawValue)
+            var line = "job \(job) \(word) after \(steps) step\(steps == 1 ? "" : "s") in \(formatDuration(ms))"
             if !failed.isEmpty { line += "; failed: " + failed.joined(separator: ", ") }
             write(line + "\n")
         }

@@ -8,6 +8,7 @@ import Values
 extension JobRunner {
     /// One run of the workflow, ended early by the timeout.
     func runAttempt(_ state: RunState, timeout: Double?) async -> AttemptResult {
+        live.stepsStarted.store(0, ordering: .relaxed)
         guard let timeout else {
             var state = state
             return await runWorkflow(state.job.workflow, context: "", state: &state)
@@ -27,7 +28,9 @@ extension JobRunner {
         }
         if let result { return result }
         log.emit(.note(level: .error, message: "the job ran out of time (timeout \(state.job.timeout ?? ""))"))
-        return AttemptResult(state: .timedout, status: nil, exitCode: .timedOut, stepsRun: 0, failedSteps: ["timeout"], data: state.data)
+        return AttemptResult(
+            state: .timedout, status: nil, exitCode: .timedOut, stepsRun: live.stepsStarted.load(ordering: .relaxed), failedSteps: ["timeout"],
+            data: state.data)
     }
 
     // MARK: Workflow
@@ -46,6 +49,7 @@ extension JobRunner {
             if Task.isCancelled { break }
             let number = prefix.isEmpty ? "\(index + 1)" : "\(prefix)/\(index + 1)"
             ran += 1
+            if prefix.isEmpty { live.stepsStarted.add(1, ordering: .relaxed) }
             let (verdict, failure) = await runStep(step, number: number, total: total, workflow: workflow, rules: &rules, state: &state)
             if verdict.failed {
                 failed.append("[\(number)] \(step.label)")

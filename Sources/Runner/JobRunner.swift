@@ -386,4 +386,6 @@ final class LiveRun: Sendable {
     let state = Mutex<RunState?>(nil)
     /// The attempt's text log, for email notifications that attach it.
     let capture = LogCapture()
+    /// How many of the attempt's own steps have started (for the line a timeout ends with).
+    let stepsStarted = Atomic(0)
 }

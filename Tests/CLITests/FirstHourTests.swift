@@ -1,0 +1,104 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+import TestSupport
+import Values
+
+/// The first hour with pdstep: the sandbox's own recipe works as printed, a run against it can
+/// be kept up to look at, and machine output is machine-readable.
+struct FirstHourTests {
+    static let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("examples/jobs/page-and-resolve.yaml").path
+
+    /// A pdstep process whose output is read line by line while it runs.
+    final class Running: @unchecked Sendable {
+        let process = Process()
+        let output = Pipe()
+        let errors = Pipe()
+
+        init(_ arguments: [String], directory: String) throws {
+            process.executableURL = pdstepBinary
+            process.arguments = arguments
+            process.currentDirectoryURL = URL(fileURLWithPath: directory)
+            process.standardOutput = output
+            process.standardError = errors
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+        }
+
+        /// Lines of standard output until one contains `marker` (at most 30 s).
+        func lines(until marker: String) async throws -> [String] {
+            let handle = output.fileHandleForReading
+            return try await offload {
+                var lines: [String] = []
+                var line = Data()
+                let deadline = Date().addingTimeInterval(30)
+                while Date() < deadline, let byte = try handle.read(upToCount: 1), !byte.isEmpty {
+                    if byte == Data("\n".utf8) {
+                        lines.append(String(decoding: line, as: UTF8.self))
+                        if lines.last?.contains(marker) == true { return lines }
+                        line = Data()
+                    } else {
+                        line += byte
+                    }
+                }
+                return lines
+            }
+        }
+
+        func interrupt() async -> Int32 {
+            process.interrupt()
+            let process = self.process
+            _ = try? await offload { process.waitUntilExit() }
+            return process.terminationStatus
+        }
+    }
+
+    static func get(_ url: String) async throws -> (Int, String) {
+        let (data, response) = try await URLSession.shared.data(from: URL(string: url)!)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
+    /// `pdstep sandbox --configure DIR` writes settings and keys that work as printed.
+    @Test func theSandboxsRecipeWorksAsPrinted() async throws {
+        let directory = makeTemporaryDirectory()
+        let sandbox = try Running(["sandbox", "--configure", "sbx"], directory: directory)
+        let first = try await sandbox.lines(until: "url").first ?? ""
+        let url = try JSONParser.parse(first)["url"]?.stringValue ?? ""
+        #expect(url.hasPrefix("http://127.0.0.1:"))
+        let ran = try await runBinary(
+            ["run", Self.example, "--framework-properties", "sbx/framework.properties", "--storage", "sbx/storage"], directory: directory)
+        #expect(ran.code == 0, "\(ran.stdout)\(ran.stderr)")
+        // Or from the folder itself, where both are the defaults.
+        let inside = try await runBinary(["run", Self.example], directory: directory + "/sbx")
+        #expect(inside.code == 0, "\(inside.stdout)\(inside.stderr)")
+        let (status, state) = try await Self.get(url + "/_sandbox/state")
+        #expect(status == 200 && state.contains("\"incidents\""))
+        _ = await sandbox.interrupt()
+    }
+
+    /// `run --keep-sandbox` leaves the sandbox up after the job, until Ctrl-C, which ends pdstep
+    /// with the job's exit code.
+    @Test func keepSandboxKeepsItUpUntilInterrupted() async throws {
+        let run = try Running(["run", Self.example, "--keep-sandbox"], directory: makeTemporaryDirectory())
+        let lines = try await run.lines(until: "kept running at")
+        let kept = lines.last ?? ""
+        #expect(kept.contains("sandbox: kept running at http://127.0.0.1:"), "\(lines)")
+        let url = kept.split(separator: " ").first { $0.hasPrefix("http://") }.map { String($0.dropLast()) } ?? ""
+        let (status, page) = try await Self.get(url + "/")
+        #expect(status == 200 && page.contains("<"), "\(url)")
+        #expect(await run.interrupt() == 0)
+    }
+
+    /// `--log-format json` puts JSON lines only on standard output, the sandbox's lines included.
+    @Test func jsonLogsAreJSONOnly() async throws {
+        let outcome = try await runBinary(["run", Self.example, "--sandbox", "--log-format", "json"], directory: makeTemporaryDirectory())
+        #expect(outcome.code == 0, "\(outcome.stderr)")
+        let lines = outcome.stdout.split(separator: "\n")
+        #expect(!lines.isEmpty)
+        for line in lines { #expect((try? JSONParser.parse(String(line))) != nil, "not JSON: \(line)") }
+        #expect(outcome.stderr.contains("sandbox: an emulated PagerDuty account"))
+    }
+}
