@@ -15,6 +15,7 @@ extension PDStep {
             .value("option", "NAME=VALUE", short: "o", repeatable: true, "a job option (repeatable)"),
             .flag("dry-run", "resolve options, variables and configuration and print what each step would do; send and run nothing"),
             .value("log-format", "FORMAT", "text (default) or json (one JSON object per line)"),
+            .flag("json", "JSON lines on stdout (--log-format json)"),
             .flag("ignore-node-filter", "run a job whose node filter names other nodes on the local node"),
             allowUnknownConfigOption,
             .flag("sandbox", "start the embedded PagerDuty sandbox for this run and point every step at it"),
@@ -27,6 +28,11 @@ extension PDStep {
     ) { arguments, invocation in
         var arguments = arguments
         if arguments.has("keep-sandbox") && !arguments.has("sandbox") { arguments.flags.insert("sandbox") }
+        if arguments.has("json") {
+            // One spelling for machine output everywhere: --json.
+            if let format = arguments.value("log-format"), format != "json" { throw UsageError("--json and --log-format \(format) ask for different logs; give one") }
+            arguments.values["log-format"] = ["json"]
+        }
         let session = try SandboxSession.startIfAsked(&arguments)
         // With --log-format json, standard output holds the JSON lines only.
         let say: @Sendable (String) -> Void = arguments.value("log-format") == "json" ? invocation.io.printError : invocation.io.print
@@ -39,7 +45,16 @@ extension PDStep {
             }
             if let folder { ProcessTermination.release(folder) }
         }
-        let (job, runner) = try prepareRun(arguments, invocation)
+        let job: Job, runner: JobRunner
+        do {
+            (job, runner) = try prepareRun(arguments, invocation)
+        } catch {
+            if arguments.value("log-format") == "json" {
+                let code = (error as? any ReportableError)?.exitCode ?? .invalidInput
+                invocation.io.out(JSONLinesRenderer.startFailure(invocation.redactor.redact("\(error)"), exitCode: code.rawValue))
+            }
+            throw error
+        }
         var options: [String: String] = [:]
         for pair in arguments.all("option") {
             guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
@@ -86,6 +101,8 @@ extension PDStep {
             .value("job", "NAME", "check only this job"),
             .flag("ignore-node-filter", "accept node filters that name other nodes"),
             allowUnknownConfigOption,
+            .flag("json", "print one JSON object: each job with its problems and warnings"),
+            .flag("sandbox", "check as a run with --sandbox would: its demo keys stand in for the job's key paths"),
             storageOption,
         ] + settingsOptions,
         maxPositionals: 1
@@ -104,18 +121,35 @@ extension PDStep {
         runner.allowUnknownConfig = arguments.has("allow-unknown-config")
         try checkSettings(runner)
         var failed = false
+        var report: [Value] = []
+        let json = arguments.has("json")
         for job in selected {
             let problems = runner.validate(job, ignoreNodeFilter: arguments.has("ignore-node-filter"))
-            for warning in runner.warnings(job) { invocation.io.printError("warning: " + warning) }
+            let warnings = runner.warnings(job)
+            failed = failed || !problems.isEmpty
+            if json {
+                report.append(.object(ValueObject([
+                    ("job", .string(job.fullName)), ("ok", .bool(problems.isEmpty)), ("steps", .int(job.workflow.steps.count)),
+                    ("problems", .array(problems.map { .string(invocation.redactor.redact($0)) })),
+                    ("warnings", .array(warnings.map { .string(invocation.redactor.redact($0)) })), ("ignored_fields", .array(job.ignoredFields.map(Value.string))),
+                ])))
+                continue
+            }
+            for warning in warnings { invocation.io.printError("warning: " + warning) }
             if problems.isEmpty {
                 invocation.io.print("ok: job \(job.fullName) (\(job.workflow.steps.count) step\(job.workflow.steps.count == 1 ? "" : "s"))")
                 if !job.ignoredFields.isEmpty {
                     invocation.io.print("  note: ignored fields with no meaning outside a Rundeck server: \(job.ignoredFields.joined(separator: ", "))")
                 }
             } else {
-                failed = true
                 for problem in problems { invocation.io.printError("error: " + problem) }
             }
+        }
+        if json {
+            invocation.io.print(JSONWriter.write(.object(ValueObject([
+                ("ok", .bool(!failed && loaded.unreadable.isEmpty)), ("jobs", .array(report)),
+                ("unreadable", .array(loaded.unreadable.map(Value.string))),
+            ])), options: .pretty))
         }
         return failed || !loaded.unreadable.isEmpty ? .invalidInput : .success
     }

@@ -17,6 +17,7 @@ enum StepCommand {
         .flag("dry-run", "check everything and print the request instead of sending it"),
         .flag("sandbox", "run against the embedded PagerDuty sandbox"),
         .value("output", "FORMAT", "json (default) or rundeck (RUNDECK:DATA:key=value lines)"),
+        .flag("json", "one JSON object on stdout (the default; --output json)"),
         outboxOption, storageOption,
     ] + settingsOptions
 
@@ -52,6 +53,7 @@ enum StepCommand {
             var parsed = try parseArguments(arguments, options: options(for: descriptor), maxPositionals: 0)
             outputFormat = parsed.value("output") ?? "json"
             guard outputFormat == "json" || outputFormat == "rundeck" else { throw UsageError("--output takes json or rundeck, not '\(outputFormat)'") }
+            if parsed.has("json") && outputFormat != "json" { throw UsageError("--json and --output \(outputFormat) ask for different outputs; give one") }
             session = try SandboxSession.startIfAsked(&parsed)
             let settings = try invocation.settings(parsed)
             let (values, label) = try configuration(descriptor, parsed, invocation)

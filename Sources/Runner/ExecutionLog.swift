@@ -174,20 +174,26 @@ public struct JSONLinesRenderer: ExecutionRenderer {
     public func render(_ event: ExecutionEvent) {
         var o = ValueObject()
         o["time"] = .string(Self.timestamp())
+        /// `step` is the step's number in its workflow (a number); `path` is where it is, `2/1`
+        /// for the first step of the job step 2 runs.
+        func place(_ context: String) {
+            o["step"] = Int(context.split(separator: "/").last ?? "").map(Value.int) ?? .string(context)
+            o["path"] = .string(context)
+        }
         switch event {
         case .jobStarted(let job, let execid, let attempt, let dryRun):
-            o["event"] = "job_start"; o["job"] = .string(job); o["execid"] = .string(execid)
+            o["event"] = "job_start"; o["job"] = .string(job); o["execid"] = Int(execid).map(Value.int) ?? .string(execid)
             o["attempt"] = .int(attempt); o["dry_run"] = .bool(dryRun)
         case .note(let level, let message):
             o["event"] = "note"; o["level"] = .string(level.description); o["message"] = .string(message)
         case .stepStarted(let context, let total, let label):
-            o["event"] = "step_start"; o["step"] = .string(context); o["of"] = .int(total); o["label"] = .string(label)
+            o["event"] = "step_start"; place(context); o["of"] = .int(total); o["label"] = .string(label)
         case .log(let context, let level, let message):
-            o["event"] = "log"; o["step"] = .string(context); o["level"] = .string(level.description); o["message"] = .string(message)
+            o["event"] = "log"; place(context); o["level"] = .string(level.description); o["message"] = .string(message)
         case .dataCaptured(let context, let key, let value):
-            o["event"] = "data"; o["step"] = .string(context); o["key"] = .string(key); o["value"] = .string(value)
+            o["event"] = "data"; place(context); o["key"] = .string(key); o["value"] = .string(value)
         case .stepFinished(let context, let total, let label, let state, let ms, let message):
-            o["event"] = "step_end"; o["step"] = .string(context); o["of"] = .int(total); o["label"] = .string(label)
+            o["event"] = "step_end"; place(context); o["of"] = .int(total); o["label"] = .string(label)
             o["state"] = .string(state.rawValue); o["duration_ms"] = .double((ms * 1000).rounded() / 1000)
             if let message { o["message"] = .string(message) }
         case .jobFinished(let job, let state, let status, let ms, let steps, let failed):
@@ -201,5 +207,13 @@ public struct JSONLinesRenderer: ExecutionRenderer {
 
     static func timestamp() -> String {
         Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(Date())
+    }
+
+    /// The line for a run that could not start (the job file does not read, a setting is
+    /// wrong): `{"event": "error", "message", "exit_code"}`, so a reader of the JSON log sees it.
+    public static func startFailure(_ message: String, exitCode: Int32) -> String {
+        JSONWriter.write(.object(ValueObject([
+            ("time", .string(timestamp())), ("event", "error"), ("message", .string(message)), ("exit_code", .int(Int(exitCode))),
+        ]))) + "\n"
     }
 }

@@ -101,4 +101,31 @@ struct FirstHourTests {
         for line in lines { #expect((try? JSONParser.parse(String(line))) != nil, "not JSON: \(line)") }
         #expect(outcome.stderr.contains("sandbox: an emulated PagerDuty account"))
     }
+
+    /// `--json` is the one spelling for machine output: the run's JSON lines (numbers as
+    /// numbers; a job that cannot start is a JSON event too), validate's report, a step's result.
+    @Test func jsonEverywhere() async throws {
+        let directory = makeTemporaryDirectory()
+        let run = try await runBinary(["run", Self.example, "--sandbox", "--json"], directory: directory)
+        let events = run.stdout.split(separator: "\n").compactMap { try? JSONParser.parse(String($0)) }
+        #expect(run.code == 0 && events.count == run.stdout.split(separator: "\n").count, "\(run.stdout)")
+        #expect(events.first?["execid"]?.intValue != nil)
+        #expect(events.first { $0["event"] == "step_start" }?["step"] == .int(1))
+        try "- name: x\n  sequence: [\n".write(toFile: directory + "/bad.yaml", atomically: true, encoding: .utf8)
+        let bad = try await runBinary(["run", "bad.yaml", "--json"], directory: directory)
+        let failure = try JSONParser.parse(bad.stdout)
+        #expect(bad.code == 2 && failure["event"] == "error" && failure["exit_code"] == .int(2), "\(bad.stdout)")
+        #expect(failure["message"]?.stringValue?.contains("bad.yaml:2:") == true)
+        let checked = try await runBinary(["validate", Self.example, "--json", "--sandbox"], directory: directory)
+        let report = try JSONParser.parse(checked.stdout)
+        #expect(checked.code == 0 && report["ok"] == .bool(true) && report["jobs"]?[0]?["steps"] == .int(5), "\(checked.stdout)")
+        let unchecked = try await runBinary(["validate", Self.example, "--json"], directory: directory)
+        let uncheckedReport = try JSONParser.parse(unchecked.stdout)
+        #expect(unchecked.code == 2 && uncheckedReport["jobs"]?[0]?["problems"]?.arrayValue?.isEmpty == false)
+        let step = try await runBinary(["send-event", "--summary", "s", "--sandbox", "--json"], directory: directory)
+        let result = try JSONParser.parse(step.stdout)
+        #expect(step.code == 0 && result["status"] == "succeeded", "\(step.stdout)\(step.stderr)")
+        let both = try await runBinary(["send-event", "--summary", "s", "--json", "--output", "rundeck"], directory: directory)
+        #expect(both.code == 2 && both.stderr.contains("--json and --output rundeck ask for different outputs"))
+    }
 }
