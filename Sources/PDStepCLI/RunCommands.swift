@@ -113,7 +113,6 @@ extension PDStep {
         let selected = try arguments.value("job").map { [try JobFile.select(loaded.jobs, $0, file: file)] } ?? loaded.jobs
         // In a project folder every job file must read; each that does not is an error.
         for problem in loaded.unreadable { invocation.io.printError("error: " + problem) }
-        if loaded.isProject && loaded.jobs.isEmpty && loaded.unreadable.isEmpty { throw JobDefinitionError("\(file) holds no job files") }
         var runner = JobRunner(
             catalog: invocation.catalog, settings: settings, keyStorage: invocation.keyStorage(arguments, settings: settings),
             log: ExecutionLog(renderer: TextRenderer(write: invocation.io.out), redactor: invocation.redactor), jobs: loaded.all,

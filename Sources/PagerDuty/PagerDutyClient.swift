@@ -220,7 +220,7 @@ public struct PagerDutyClient: Sendable {
             if attempt >= policy.maxAttempts || elapsed + wait > policy.maxSeconds {
                 var final = failure
                 final.kind = failure.kind == .rateLimited ? .rateLimited : .temporary
-                final.message += " (gave up after \(attempt) attempt\(attempt == 1 ? "" : "s") in \(String(format: "%.1f", elapsed)) s; at most \(policy.maxAttempts) attempts in \(Int(policy.maxSeconds)) s)"
+                final.message += " (gave up after \(attempt) attempt\(attempt == 1 ? "" : "s") in \(String(format: "%.1f", elapsed)) s; at most \(policy.maxAttempts) attempt\(policy.maxAttempts == 1 ? "" : "s") in \(Int(policy.maxSeconds)) s)"
                 final.cause = .retryBudget
                 throw final
             }

@@ -110,6 +110,9 @@ public enum JobFile {
                 unreadable.append("\(error)")
             }
         }
+        if jobs.isEmpty && unreadable.isEmpty {
+            throw JobDefinitionError("\(path) is a folder with no job files (\(JobFormat.fileExtensions.joined(separator: ", ")), under jobs/ when it has one); give a job file or a project folder")
+        }
         let properties = folder + "/files/etc/project.properties"
         return Opened(
             jobs: jobs, all: jobs, projectProperties: FileManager.default.fileExists(atPath: properties) ? properties : nil,

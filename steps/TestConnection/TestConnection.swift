@@ -24,12 +24,11 @@ public struct TestConnection: JobStep {
         var outputs = ["region": configuration.region]
         var failures: [String] = []
         func pass(_ text: String) { context.log(.normal, "ok: " + text) }
-        func fail(_ text: String) {
-            context.log(.error, "FAILED: " + text)
-            failures.append(text)
-        }
-        // The routing key, when one is configured.
-        if config.string("integration_key") != nil || config.string("integration_key_path") != nil {
+        // A failed check is said once, in the error the step ends with (each as a detail line).
+        func fail(_ text: String) { failures.append(text) }
+        // The routing key, when one is configured (not merely pdstep's default path).
+        let routingPathGiven = config.string("integration_key_path") != nil && config.origins["integration_key_path"]?.hasPrefix("the default of") != true
+        if config.string("integration_key") != nil || routingPathGiven {
             do {
                 let key = try context.routingKey(config)
                 if let problem = EventLimits.routingKeyProblem(key) { fail("the routing key \(problem)") } else { pass("the routing key looks like an Events API v2 integration key") }
