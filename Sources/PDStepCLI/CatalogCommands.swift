@@ -5,7 +5,7 @@ import Values
 extension PDStep {
     static let listCommand = Command(
         name: "list", summary: "List the steps: name, aliases and a one-line summary.", usage: "[--json]",
-        options: [.flag("json", "print JSON")], maxPositionals: 0
+        options: [.flag("json", "print JSON")], maxPositionals: 0, examples: ["pdstep list", "pdstep list --json"]
     ) { arguments, invocation in
         let descriptors = invocation.catalog.steps.map { $0.descriptor }
         if arguments.has("json") {
@@ -33,7 +33,7 @@ extension PDStep {
 
     static let describeCommand = Command(
         name: "describe", summary: "Show every property and output of a step.", usage: "STEP [--json | --json-schema]",
-        options: [.flag("json", "print the descriptor as JSON"), .flag("json-schema", "print a JSON Schema of the step's configuration")], maxPositionals: 1
+        options: [.flag("json", "print the descriptor as JSON"), .flag("json-schema", "print a JSON Schema of the step's configuration")], maxPositionals: 1, examples: ["pdstep describe send-event", "pdstep describe send-event --json-schema"]
     ) { arguments, invocation in
         guard let name = arguments.positionals.first else { throw UsageError("which step? (pdstep list shows them)") }
         let descriptor = try findStep(name, invocation.catalog).descriptor

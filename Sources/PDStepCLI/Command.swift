@@ -15,7 +15,22 @@ struct Command: Sendable {
     var usage: String
     var options: [OptionSpec]
     var maxPositionals: Int
+    /// Command lines shown under "Examples" in `--help`.
+    var examples: [String] = []
     var action: @Sendable (ParsedArguments, Invocation) async throws -> ExitCode
+
+    init(
+        name: String, summary: String, usage: String, options: [OptionSpec], maxPositionals: Int, examples: [String] = [],
+        action: @escaping @Sendable (ParsedArguments, Invocation) async throws -> ExitCode
+    ) {
+        self.name = name
+        self.summary = summary
+        self.usage = usage
+        self.options = options
+        self.maxPositionals = maxPositionals
+        self.examples = examples
+        self.action = action
+    }
 
     /// `--help` text.
     var help: String {
@@ -28,6 +43,8 @@ struct Command: Sendable {
                 text += "  " + option.help + "\n"
             }
         }
+        if !examples.isEmpty { text += "\nexamples:\n" + examples.map { "  \($0)\n" }.joined() }
+        text += "\nexit codes: 0 done; 1 failed; 2 invalid input or configuration, nothing was sent; 3 temporary failure, or queued in the outbox; 124 timed out; 128+n stopped by signal n.\n"
         return text
     }
 }

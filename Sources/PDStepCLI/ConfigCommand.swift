@@ -15,7 +15,7 @@ extension PDStep {
               Values of keys that look secret (password, token, api_key, ...) are masked.
             """,
         options: [.flag("json", "print JSON"), .flag("raw", "values as read, before ${...} expansion")] + settingsOptions,
-        maxPositionals: 1
+        maxPositionals: 1, examples: ["pdstep config show", "pdstep config show --json --raw"]
     ) { arguments, invocation in
         guard arguments.positionals.first == "show" else {
             throw UsageError(arguments.positionals.isEmpty ? "config needs an action: show" : "unknown config action '\(arguments.positionals[0])'; did you mean 'show'?")

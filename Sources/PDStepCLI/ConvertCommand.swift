@@ -9,7 +9,7 @@ extension PDStep {
         name: "convert",
         summary: "Convert a job file (or any YAML or JSON document) between YAML, JSON and Rundeck's XML (to standard output).",
         usage: "FILE [--to json|yaml|xml]\n\n  Without --to, YAML becomes JSON, and JSON and XML become YAML. FILE may be - for standard input.",
-        options: [.value("to", "FORMAT", "json, yaml or xml")], maxPositionals: 1
+        options: [.value("to", "FORMAT", "json, yaml or xml")], maxPositionals: 1, examples: ["pdstep convert job.yaml", "pdstep convert job.xml --to yaml", "pdstep convert job.yaml --to xml > job.xml"]
     ) { arguments, invocation in
         guard let file = arguments.positionals.first else { throw UsageError("convert needs a FILE") }
         let (bytes, label) = try readDocument(file, invocation)

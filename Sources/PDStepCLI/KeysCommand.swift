@@ -19,7 +19,7 @@ extension PDStep {
             storageOption, .flag("password-stdin", "read the secret from standard input (put)"),
             .flag("json", "print JSON (list)"),
         ] + settingsOptions,
-        maxPositionals: 2
+        maxPositionals: 2, examples: ["printf '%s' \"$PD_API_KEY\" | pdstep keys put keys/pd/api --password-stdin", "pdstep keys list"]
     ) { arguments, invocation in
         guard let action = arguments.positionals.first else { throw UsageError("keys needs an action: put, list or delete") }
         let path = arguments.positionals.dropFirst().first

@@ -15,7 +15,7 @@ extension PDStep {
               With --write each file is rewritten in its own format (YAML, JSON or XML); what is not changed is
               kept, but a file's comments and layout are not (the tool says when a file had comments).
             """,
-        options: [.flag("write", "apply the changes to the files")], maxPositionals: 1
+        options: [.flag("write", "apply the changes to the files")], maxPositionals: 1, examples: ["pdstep migrate jobs.yaml", "pdstep migrate rundeck-ops/ --write"]
     ) { arguments, invocation in
         guard let path = arguments.positionals.first else { throw UsageError("migrate needs a FILE or DIR") }
         let full = path.hasPrefix("/") ? path : (invocation.io.directory as NSString).appendingPathComponent(path)

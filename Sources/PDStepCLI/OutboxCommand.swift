@@ -28,7 +28,7 @@ extension PDStep {
             .value("outbox", "DIR", "the outbox folder (default: pagerduty.outbox.dir)"), .flag("json", "print JSON"),
             .flag("include-uncertain", "also resend entries that may have been recorded already (change events cut off mid-send)"),
         ] + settingsOptions,
-        maxPositionals: 1
+        maxPositionals: 1, examples: ["pdstep outbox list --outbox /var/lib/pdstep/outbox", "pdstep outbox flush --outbox /var/lib/pdstep/outbox"]
     ) { arguments, invocation in
         let action = arguments.positionals.first ?? "list"
         let settings = try invocation.settings(arguments)

@@ -24,7 +24,7 @@ extension PDStep {
             .value("user-email", "ADDRESS", "${job.user.email} (default: unset, as for a Rundeck user without one)"),
             outboxOption, storageOption,
         ] + settingsOptions,
-        maxPositionals: 1
+        maxPositionals: 1, examples: ["pdstep run examples/jobs/page-and-resolve.yaml --sandbox", "pdstep run jobs.yaml --job ops/Deploy -o host=web1 --dry-run", "pdstep run rundeck-ops/ --job backups/nightly --json"]
     ) { arguments, invocation in
         var arguments = arguments
         if arguments.has("keep-sandbox") && !arguments.has("sandbox") { arguments.flags.insert("sandbox") }
@@ -105,7 +105,7 @@ extension PDStep {
             .flag("sandbox", "check as a run with --sandbox would: its demo keys stand in for the job's key paths"),
             storageOption,
         ] + settingsOptions,
-        maxPositionals: 1
+        maxPositionals: 1, examples: ["pdstep validate jobs.yaml", "pdstep validate rundeck-ops/ --json", "pdstep validate jobs.xml --sandbox"]
     ) { arguments, invocation in
         guard let file = arguments.positionals.first else { throw UsageError("validate needs a JOBFILE or PROJECTDIR") }
         let loaded = try JobFile.open(file, directory: invocation.io.directory)

@@ -111,7 +111,7 @@ extension PDStep {
         options: [
             .value("port", "N", "port to listen on (default: a free one)"),
             .value("configure", "DIR", "write settings and a key storage for this sandbox into DIR"),
-        ], maxPositionals: 0
+        ], maxPositionals: 0, examples: ["pdstep sandbox --port 8089", "pdstep sandbox --configure sbx"]
     ) { arguments, invocation in
         let port: UInt16
         if let text = arguments.value("port") {

@@ -31,12 +31,94 @@ enum StepCommand {
         return specs
     }
 
+    /// `pdstep STEP --help`: the step's own properties as the flags a user types, then the key
+    /// and authentication ones, the common flags, examples, outputs and exit codes.
     static func help(_ descriptor: StepDescriptor) -> String {
-        var text = "usage: pdstep \(descriptor.commandName) [--PROPERTY VALUE ...] [--config FILE|-] [--dry-run] [--sandbox]\n\n"
-        text += PDStep.describeText(descriptor)
-        text += "\nEach property is also read from RD_CONFIG_<PROPERTY> (e.g. RD_CONFIG_\(descriptor.properties.first.map { $0.name.uppercased() } ?? "X")); flags win over --config, which wins over the environment.\n"
-        text += "The result is JSON on stdout: {\"step\", \"status\", \"outputs\", \"response\", \"error\"}.\n"
+        let command = "pdstep \(descriptor.commandName)"
+        var text = "usage: \(command) [--PROPERTY VALUE ...] [--config FILE|-] [--dry-run] [--sandbox] [--json]\n\n"
+        text += "\(descriptor.title) (\(descriptor.name)\(descriptor.aliases.isEmpty ? "" : "; also " + descriptor.aliases.joined(separator: ", ")))\n"
+        text += "\(descriptor.summary)\n"
+        if !descriptor.details.isEmpty { text += "\n\(descriptor.details)\n" }
+        let credentials = descriptor.properties.filter(isCredential)
+        for (title, properties) in [("Options", descriptor.properties.filter { !isCredential($0) }), ("Keys and authentication", credentials)] where !properties.isEmpty {
+            text += "\n\(title):\n"
+            for property in properties { text += flagHelp(property) }
+        }
+        text += "\nCommon options:\n"
+        for option in commonOptions { text += "  " + option.usage.padding(toLength: max(32, option.usage.count), withPad: " ", startingAt: 0) + "  " + option.help + "\n" }
+        text += "\nExamples:\n" + examples(descriptor).map { "  \($0)\n" }.joined()
+        if !descriptor.outputs.isEmpty {
+            text += "\nOutputs (in the result's \"outputs\", and ${data.NAME} for later job steps):\n"
+            for output in descriptor.outputs { text += "  \(output.name): \(output.description)\n" }
+        }
+        text += """
+
+            Each property is also read from RD_CONFIG_<PROPERTY> (RD_CONFIG_\((descriptor.properties.first { !isCredential($0) } ?? descriptor.properties.first).map { $0.name.uppercased() } ?? "X")) and from --config JSON; flags win over --config, which wins over the environment.
+            The result is one JSON object on stdout: {"step", "status", "outputs", "response", "error"}; the log goes to stderr.
+            Exit codes: 0 done; 1 refused (PagerDuty said no, not found); 2 invalid input, nothing sent; 3 temporary failure after retries, or queued in the outbox; 128+n stopped by signal n.
+
+            """
         return text
+    }
+
+    /// Keys, tokens and the key-storage paths they come from: listed apart from what the step does.
+    static func isCredential(_ property: StepProperty) -> Bool {
+        property.secret || property.kind == .storagePath || property.name.hasPrefix("oauth_")
+    }
+
+    /// One property as its flag: `--incident-id ID (required)`, what it is, its values, default,
+    /// the other names it answers to and the settings it falls back to.
+    static func flagHelp(_ property: StepProperty) -> String {
+        let flag = "--" + property.name.replacingUnderscores() + " " + placeholder(property)
+        var traits: [String] = []
+        if property.required { traits.append("required") }
+        if let value = property.defaultValue { traits.append("default \(value)") }
+        var text = "  \(flag)\(traits.isEmpty ? "" : " (" + traits.joined(separator: "; ") + ")")\n      \(property.description)\n"
+        if !property.aliases.isEmpty { text += "      also: \(property.aliases.map { "--" + $0.replacingUnderscores() }.joined(separator: ", "))\n" }
+        if !property.settingsKeys.isEmpty {
+            let fallback = property.settingsKeys.lazy.compactMap { key in KnownSettings.all.first { $0.key == key && !$0.defaultValue.isEmpty } }.first
+            text += "      else the setting \(property.settingsKeys.joined(separator: ", then "))\(fallback.map { ", else \($0.defaultValue)" } ?? "")\n"
+        }
+        return text
+    }
+
+    static func placeholder(_ property: StepProperty) -> String {
+        switch property.kind {
+        case .select(let values): return values.joined(separator: "|")
+        case .boolean: return "true|false"
+        case .integer: return "N"
+        case .json: return "JSON"
+        case .storagePath: return "PATH"
+        default: return property.secret ? "KEY" : property.identifier != nil ? "ID" : property.name.uppercased()
+        }
+    }
+
+    /// Examples built from the descriptor: the required properties (or the first of the step's
+    /// own) against the sandbox, a dry run, the environment Rundeck sets, and JSON on stdin.
+    static func examples(_ descriptor: StepDescriptor) -> [String] {
+        let command = "pdstep \(descriptor.commandName)"
+        let own = descriptor.properties.filter { !isCredential($0) }
+        var chosen = own.filter { $0.required && $0.defaultValue == nil }
+        if !descriptor.example.isEmpty { chosen = descriptor.properties.filter { descriptor.example[$0.name] != nil } }
+        if chosen.isEmpty, let first = own.first { chosen = [first] }
+        func value(_ property: StepProperty) -> String {
+            if let given = descriptor.example[property.name] { return given.contains(" ") ? "\"\(given)\"" : given }
+            switch property.kind {
+            case .select(let values): return values.first ?? "x"
+            case .boolean: return "true"
+            case .integer: return "1"
+            case .json: return "'{\"key\": \"value\"}'"
+            default: return property.identifier != nil ? "PABC123" : "\"\(property.title.lowercased())\""
+            }
+        }
+        let flags = chosen.map { "--\($0.name.replacingUnderscores()) \(value($0))" }.joined(separator: " ")
+        let json = "{" + chosen.map { "\"\($0.name)\": \(value($0).hasPrefix("'") ? String(value($0).dropFirst().dropLast()) : value($0).hasPrefix("\"") ? value($0) : "\"\(value($0))\"")" }.joined(separator: ", ") + "}"
+        return [
+            "\(command) \(flags) --sandbox        # against the embedded sandbox",
+            "\(command) \(flags) --dry-run        # show the request, send nothing",
+            chosen.map { "RD_CONFIG_\($0.name.uppercased())=\(value($0))" }.joined(separator: " ") + " \(command)",
+            "echo '\(json)' | \(command) --config -",
+        ]
     }
 
     static func run(_ stepType: any JobStep.Type, _ arguments: [String], _ invocation: Invocation) async -> Int32 {

@@ -148,13 +148,17 @@ public struct StepDescriptor: Sendable, Hashable {
     /// it has no use for (a change event needs no `apiKey`): accepted with a warning. Any other
     /// key that is no property is an error (a typo must not change what is sent).
     public var ignoredKeys: [String]
+    /// Property values for the examples `--help` shows, when the required properties alone do
+    /// not make a valid call (an update needs something to change); in property order.
+    public var example: [String: String]
 
-    /// A descriptor; `aliases`, `details`, `outputs` and `ignoredKeys` may be left out.
+    /// A descriptor; `aliases`, `details`, `outputs`, `ignoredKeys` and `example` may be left out.
     public init(
         name: String, aliases: [String] = [], title: String, summary: String, details: String = "",
-        properties: [StepProperty], outputs: [StepOutput] = [], ignoredKeys: [String] = []
+        properties: [StepProperty], outputs: [StepOutput] = [], ignoredKeys: [String] = [], example: [String: String] = [:]
     ) {
         self.ignoredKeys = ignoredKeys
+        self.example = example
         self.name = name
         self.aliases = aliases
         self.title = title

@@ -5,6 +5,9 @@ import FoundationNetworking
 import Testing
 import TestSupport
 import Values
+import StepLibrary
+import StepKit
+@testable import PDStepCLI
 
 /// The first hour with pdstep: the sandbox's own recipe works as printed, a run against it can
 /// be kept up to look at, and machine output is machine-readable.
@@ -127,5 +130,34 @@ struct FirstHourTests {
         #expect(step.code == 0 && result["status"] == "succeeded", "\(step.stdout)\(step.stderr)")
         let both = try await runBinary(["send-event", "--summary", "s", "--json", "--output", "rundeck"], directory: directory)
         #expect(both.code == 2 && both.stderr.contains("--json and --output rundeck ask for different outputs"))
+    }
+}
+
+/// Every step's `--help` examples are valid: the sandbox one runs through to PagerDuty (the
+/// sandbox may answer that an example id does not exist, never that the command is wrong), and
+/// the help lists the step's properties as flags.
+@Suite struct HelpExamplesTests {
+    @Test func eachStepsSandboxExampleIsAValidCommand() async throws {
+        let directory = makeTemporaryDirectory()
+        let binDirectory = pdstepBinary.deletingLastPathComponent().path
+        for step in StepCatalog.builtIn.steps {
+            let descriptor = step.descriptor
+            let help = StepCommand.help(descriptor)
+            #expect(help.contains("Examples:") && help.contains("Exit codes:"), "\(descriptor.name)")
+            for property in descriptor.properties { #expect(help.contains("--" + property.name.replacingOccurrences(of: "_", with: "-")), "\(descriptor.name): \(property.name)") }
+            let example = StepCommand.examples(descriptor)[0].components(separatedBy: "  #")[0]
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", example]
+            process.currentDirectoryURL = URL(fileURLWithPath: directory)
+            process.environment = ["PATH": binDirectory + ":/usr/bin:/bin"]
+            let errors = Pipe()
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = errors
+            try process.run()
+            let text = String(decoding: try await offload { errors.fileHandleForReading.readDataToEndOfFile() }, as: UTF8.self)
+            process.waitUntilExit()
+            #expect([0, 1].contains(process.terminationStatus), "\(example) exited \(process.terminationStatus): \(text)")
+        }
     }
 }

@@ -15,7 +15,8 @@ public struct AddResponders: JobStep {
             StepProperty("requester", title: "Requester", description: "Who asks (user id or email). Default: the from_email user.", aliases: ["requester_id"], identifier: .idOrEmail),
             PagerDutyProperties.fromEmail.without(aliases: ["requester"]),
         ],
-        outputs: [StepOutput("incident_id", "The incident's id."), StepOutput("responders", "The requested targets, comma-separated.")])
+        outputs: [StepOutput("incident_id", "The incident's id."), StepOutput("responders", "The requested targets, comma-separated.")],
+        example: ["incident_id": "PABC123", "message": "please join the bridge", "users": "PUSR002"])
 
     let config: StepConfig
     let incident: String

@@ -7,7 +7,8 @@ public struct CreateUser: JobStep {
     public static let descriptor = StepDescriptor(
         name: "pagerduty-create-user", title: "Create User", summary: "Add a user to the PagerDuty account.",
         properties: PagerDutyProperties.rest + UserFields.properties(nameRequired: true) + [PagerDutyProperties.fromEmail.without(aliases: ["email"])],
-        outputs: UserFields.outputs)
+        outputs: UserFields.outputs,
+        example: ["name": "Ada Lovelace", "email": "ada@example.com"])
 
     let config: StepConfig
 

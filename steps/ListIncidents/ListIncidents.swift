@@ -24,7 +24,8 @@ public struct ListIncidents: JobStep {
             StepProperty("sort_by", title: "Sort by", description: "Up to two of incident_number, created_at, resolved_at, urgency, each with :asc or :desc."),
             StepProperty("output_file", title: "Output file", description: "Write the incidents there as JSON (otherwise they are in the step's JSON result)."),
         ],
-        outputs: [StepOutput("incident_ids", "The incidents' ids, comma-separated."), StepOutput("count", "How many.")])
+        outputs: [StepOutput("incident_ids", "The incidents' ids, comma-separated."), StepOutput("count", "How many.")],
+        example: ["since": "2026-11-01T00:00:00Z"])
 
     let config: StepConfig
     let since: Date?

@@ -18,7 +18,8 @@ public struct UpdateIncident: JobStep {
             StepProperty("escalation_level", title: "Escalation level", description: "Escalate to this level.", kind: .integer),
             PagerDutyProperties.fromEmail,
         ],
-        outputs: IncidentOutputs.descriptors)
+        outputs: IncidentOutputs.descriptors,
+        example: ["incident_id": "PABC123", "status": "acknowledged"])
 
     let config: StepConfig
     let incident: String

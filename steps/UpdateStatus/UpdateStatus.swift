@@ -15,7 +15,8 @@ public struct UpdateStatus: JobStep {
             StepProperty("message", title: "Message", description: "A status update to post.", kind: .text),
             PagerDutyProperties.fromEmail,
         ],
-        outputs: IncidentOutputs.descriptors + [StepOutput("status_update_id", "The status update's id, when a message was posted.")])
+        outputs: IncidentOutputs.descriptors + [StepOutput("status_update_id", "The status update's id, when a message was posted.")],
+        example: ["incident_id": "PABC123", "status": "acknowledged"])
 
     let config: StepConfig
     let incident: String

@@ -10,7 +10,8 @@ public struct UpdateUser: JobStep {
         properties: PagerDutyProperties.rest + [
             StepProperty("user_id", title: "User", description: "The user's id (or email).", required: true, aliases: ["pd-id"], identifier: .idOrEmail),
         ] + UserFields.properties(nameRequired: false),
-        outputs: UserFields.outputs)
+        outputs: UserFields.outputs,
+        example: ["user_id": "PABC123", "title": "SRE"])
 
     let config: StepConfig
     let user: String
