@@ -161,3 +161,29 @@ struct FirstHourTests {
         }
     }
 }
+
+/// `pdstep completion bash|zsh`: completes commands, steps and each one's flags, from the same
+/// tables the parser uses.
+@Suite struct CompletionTests {
+    func complete(_ words: [String]) async throws -> [String] {
+        let script = await pdstep(["completion", "bash"]).stdout
+        let directory = makeTemporaryDirectory()
+        try script.write(toFile: directory + "/completion.bash", atomically: true, encoding: .utf8)
+        let quoted = words.map { "'\($0)'" }.joined(separator: " ")
+        let (status, output) = try await runTool([
+            "bash", "-c", "source \(directory)/completion.bash; COMP_WORDS=(\(quoted)); COMP_CWORD=\(words.count - 1); _pdstep; printf '%s\\n' \"${COMPREPLY[@]}\"",
+        ])
+        #expect(status == 0)
+        return String(decoding: output, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
+    @Test func completesCommandsStepsAndFlags() async throws {
+        #expect(try await complete(["pdstep", "ru"]) == ["run", "run-response-play"])
+        #expect(try await complete(["pdstep", "send-event", "--sum"]) == ["--summary"])
+        #expect(try await complete(["pdstep", "run", "--keep"]) == ["--keep-sandbox"])
+        #expect(try await complete(["pdstep", "validate", "--allow"]) == ["--allow-unknown-config"])
+        let zsh = await pdstep(["completion", "zsh"])
+        #expect(zsh.code == 0 && zsh.stdout.contains("bashcompinit") && zsh.stdout.contains("complete -F _pdstep pdstep"))
+        #expect(await pdstep(["completion", "fish"]).code == 2)
+    }
+}

@@ -4,7 +4,7 @@ import TestSupport
 @testable import Sandbox
 import Values
 
-/// Every command in README.md's `sh` blocks runs as written, in README order, through /bin/sh, in
+/// Every command in README.md's `sh` blocks runs as written, in README order, through bash, in
 /// a folder set up as a reader's would be: settings pointing at a sandbox, a key storage, the
 /// job files the commands name. Only paths a test cannot write are moved under the folder
 /// (`/usr/local/bin`, `/var/lib/pdstep`, `/etc/pdstep`); commands that run until Ctrl-C are run
@@ -119,7 +119,7 @@ struct ReadmeCommandsTests {
     func runShell(_ line: String, directory: String, environment: [String: String]) async throws -> Outcome {
         try await offload {
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
             process.arguments = ["-c", line]
             process.currentDirectoryURL = URL(fileURLWithPath: directory)
             process.environment = environment.merging(["HOME": directory]) { $1 }
