@@ -13,11 +13,14 @@ public struct CommandIO: Sendable {
     public var readInput: @Sendable () -> [UInt8]
     public var environment: [String: String]
     public var directory: String
+    /// Standard output is a terminal (a person reads it): list results print as tables.
+    public var outputIsTerminal = false
 
     public init(
         out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void,
-        readInput: @escaping @Sendable () -> [UInt8], environment: [String: String], directory: String
+        readInput: @escaping @Sendable () -> [UInt8], environment: [String: String], directory: String, outputIsTerminal: Bool = false
     ) {
+        self.outputIsTerminal = outputIsTerminal
         self.out = out
         self.err = err
         self.readInput = readInput
@@ -39,7 +42,7 @@ public struct CommandIO: Sendable {
                 return bytes
             },
             environment: ProcessInfo.processInfo.environment,
-            directory: FileManager.default.currentDirectoryPath)
+            directory: FileManager.default.currentDirectoryPath, outputIsTerminal: isatty(1) == 1)
     }
 
     /// Writes one line to standard output.

@@ -16,8 +16,8 @@ enum StepCommand {
         .value("config", "FILE", "a JSON object of property values; - reads it from standard input"),
         .flag("dry-run", "check everything and print the request instead of sending it"),
         .flag("sandbox", "run against the embedded PagerDuty sandbox"),
-        .value("output", "FORMAT", "json (default) or rundeck (RUNDECK:DATA:key=value lines)"),
-        .flag("json", "one JSON object on stdout (the default; --output json)"),
+        .value("output", "FORMAT", "json, table (lists as a table) or rundeck (RUNDECK:DATA:key=value lines); default: table for a list on a terminal, else json"),
+        .flag("json", "one JSON object on stdout (--output json)"),
         outboxOption, storageOption,
     ] + settingsOptions
 
@@ -133,8 +133,9 @@ enum StepCommand {
         let outputFormat: String
         do {
             var parsed = try parseArguments(arguments, options: options(for: descriptor), maxPositionals: 0)
-            outputFormat = parsed.value("output") ?? "json"
-            guard outputFormat == "json" || outputFormat == "rundeck" else { throw UsageError("--output takes json or rundeck, not '\(outputFormat)'") }
+            // A person at a terminal gets a list as a table; a program (a pipe, --json) gets JSON.
+            outputFormat = parsed.value("output") ?? (parsed.has("json") || !io.outputIsTerminal ? "json" : "table")
+            guard ["json", "table", "rundeck"].contains(outputFormat) else { throw UsageError("--output takes json, table or rundeck, not '\(outputFormat)'") }
             if parsed.has("json") && outputFormat != "json" { throw UsageError("--json and --output \(outputFormat) ask for different outputs; give one") }
             session = try SandboxSession.startIfAsked(&parsed)
             let settings = try invocation.settings(parsed)
@@ -258,6 +259,10 @@ enum StepCommand {
             for (key, value) in (result?.outputs ?? [:]).sorted(by: { $0.key < $1.key }) {
                 invocation.io.print("RUNDECK:DATA:\(redact(key))=\(redact(value.replacingOccurrences(of: "\n", with: " ")))")
             }
+            return
+        }
+        if format == "table", error == nil, let table = ResultTable.render(result?.response.map(invocation.redactor.redact), color: invocation.io.outputIsTerminal && invocation.io.environment["NO_COLOR"] == nil) {
+            invocation.io.out(table)
             return
         }
         var object = ValueObject([("step", .string(descriptor.name)), ("status", .string(status))])

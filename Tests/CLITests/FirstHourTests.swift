@@ -187,3 +187,25 @@ struct FirstHourTests {
         #expect(await pdstep(["completion", "fish"]).code == 2)
     }
 }
+
+/// List steps print a table for a person (a terminal, or --output table) and JSON for a
+/// program (a pipe, or --json).
+@Suite struct ResultTableTests {
+    @Test func listsAreTablesForPeopleAndJSONForPrograms() async throws {
+        let directory = makeTemporaryDirectory()
+        let table = try await runBinary(["list-users", "--sandbox", "--output", "table"], directory: directory)
+        #expect(table.code == 0)
+        let lines = table.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("ID       NAME            EMAIL              ROLE") == true, "\(table.stdout)")
+        #expect(lines.contains("PUSR002  Bob Responder   bob@example.com    user") && lines.last == "4 users (--json for everything)", "\(table.stdout)")
+        #expect(!table.stdout.contains("\u{1B}["), "no colour when not on a terminal")
+        // Piped, the default is the JSON result.
+        let piped = try await runBinary(["list-users", "--sandbox"], directory: directory)
+        #expect((try JSONParser.parse(piped.stdout))["status"] == "succeeded")
+        // A result with no list is JSON even when a table is asked for.
+        let event = try await runBinary(["send-event", "--summary", "s", "--sandbox", "--output", "table"], directory: directory)
+        #expect((try JSONParser.parse(event.stdout))["status"] == "succeeded")
+        let none = try await runBinary(["list-incidents", "--sandbox", "--output", "table"], directory: directory)
+        #expect(none.stdout == "no incidents\n", "\(none.stdout)")
+    }
+}
