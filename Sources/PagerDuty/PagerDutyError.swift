@@ -105,14 +105,14 @@ public struct PagerDutyError: ReportableError, Sendable, Hashable {
             fromPagerDuty = error["message"]?.stringValue != nil || error["code"]?.intValue != nil
             code = error["code"]?.intValue
             if let text = error["message"]?.stringValue { message += ": \(text)" }
-            if case .array(let errors)? = error["errors"] { details = errors.map(\.text) }
+            details = errorStrings(error["errors"])
             if code != nil { message += " (code \(code ?? 0))" }
         } else if let object = json?.objectValue, object["status"] != nil || object["message"] != nil {
             fromPagerDuty = object["status"]?.stringValue != nil && object["message"]?.stringValue != nil
             let statusText = object["status"]?.text ?? ""
             let text = object["message"]?.text ?? ""
             message += ": " + [statusText, text].filter { !$0.isEmpty }.joined(separator: ", ")
-            if case .array(let errors)? = object["errors"] { details = errors.map(\.text) }
+            details = errorStrings(object["errors"])
         } else if !body.isEmpty {
             let text = String(decoding: body.prefix(600), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             if !text.isEmpty { details = [text + (body.count > 600 ? " ..." : "")] }
@@ -131,6 +131,21 @@ public struct PagerDutyError: ReportableError, Sendable, Hashable {
         error.fromPagerDuty = fromPagerDuty
         error.mayHaveTakenEffect = status == 408 || status >= 500
         return error
+    }
+
+    /// PagerDuty's `errors`: a list of strings, or (its own BadRequest example) an object of
+    /// field → strings, each kept as `field: text`.
+    static func errorStrings(_ value: Value?) -> [String] {
+        switch value {
+        case .array(let items)?: return items.map(\.text)
+        case .object(let fields)?:
+            return fields.entries.flatMap { entry -> [String] in
+                if case .array(let texts) = entry.value { return texts.map { "\(entry.key): \($0.text)" } }
+                return ["\(entry.key): \(entry.value.text)"]
+            }
+        case .string(let text)?: return [text]
+        default: return []
+        }
     }
 
     static func kind(for status: Int) -> Kind {

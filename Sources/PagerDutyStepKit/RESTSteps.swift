@@ -58,8 +58,15 @@ public struct RESTSession: Sendable {
             if context.dryRun { ids.append("<id of \(item)>"); continue }
             do {
                 ids.append(try await client.userID(email: item))
-            } catch {
+            } catch where error.httpStatus == nil && error.kind == .invalidRequest {
+                // No user has that email: the property is wrong.
                 throw StepError.invalid("property '\(property)': \(error.message)", property: property)
+            } catch {
+                // The lookup's HTTP failure is the failure: its kind, exit code and every
+                // detail PagerDuty sent, said as a lookup.
+                var failure = StepError(error)
+                failure.message = "looking up the user \(item) (property '\(property)'): " + failure.message
+                throw failure
             }
         }
         return ids

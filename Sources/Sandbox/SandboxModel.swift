@@ -37,7 +37,6 @@ struct SandboxEscalationPolicy {
     /// Each rule: delay in minutes and targets (`user_reference` / `schedule_reference` ids).
     var rules: [(delay: Int, targets: [(type: String, id: String)])]
     var teamIDs: [String]
-    var updatedAt: String
 }
 
 struct SandboxSchedule {
@@ -48,7 +47,6 @@ struct SandboxSchedule {
     /// Each layer: name, rotation length in seconds, start, users in order.
     var layers: [(name: String, turnSeconds: Int, start: String, users: [String])]
     var teamIDs: [String]
-    var updatedAt: String
 }
 
 struct SandboxAlert {

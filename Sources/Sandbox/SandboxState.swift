@@ -12,7 +12,6 @@ struct SandboxState {
     static let oauthClientID = "sandbox-oauth-client"
     static let oauthClientSecret = "sandbox-oauth-secret-000000000000"
     static let fromEmail = "alice@example.com"
-    static let seedTime = "2026-01-05T09:00:00Z"
 
     var baseURL = "http://127.0.0.1"
     var users: [SandboxUser] = []
@@ -40,12 +39,12 @@ struct SandboxState {
             SandboxUser(id: "PUSR004", name: "Dan Observer", email: "dan@example.com", role: "observer", color: "blue", timeZone: "UTC", jobTitle: "Manager", description: "", teamIDs: [], contactMethods: [email("dan@example.com")]),
         ]
         schedules = [
-            SandboxSchedule(id: "PSCHED1", name: "Checkout primary", description: "Weekly rotation for checkout", timeZone: "Europe/Berlin", layers: [("Weekly", 604_800, "2026-01-05T09:00:00+01:00", ["PUSR001", "PUSR002"])], teamIDs: ["PTEAM01"], updatedAt: Self.seedTime),
-            SandboxSchedule(id: "PSCHED2", name: "Payments follow-the-sun", description: "", timeZone: "Asia/Tokyo", layers: [("Day", 86_400, "2026-01-05T09:00:00+09:00", ["PUSR003"]), ("Night", 86_400, "2026-01-05T21:00:00+09:00", ["PUSR002"])], teamIDs: ["PTEAM02", "PTEAM01"], updatedAt: Self.seedTime),
+            SandboxSchedule(id: "PSCHED1", name: "Checkout primary", description: "Weekly rotation for checkout", timeZone: "Europe/Berlin", layers: [("Weekly", 604_800, "2026-01-05T09:00:00+01:00", ["PUSR001", "PUSR002"])], teamIDs: ["PTEAM01"]),
+            SandboxSchedule(id: "PSCHED2", name: "Payments follow-the-sun", description: "", timeZone: "Asia/Tokyo", layers: [("Day", 86_400, "2026-01-05T09:00:00+09:00", ["PUSR003"]), ("Night", 86_400, "2026-01-05T21:00:00+09:00", ["PUSR002"])], teamIDs: ["PTEAM02", "PTEAM01"]),
         ]
         policies = [
-            SandboxEscalationPolicy(id: "PEP0001", name: "Checkout escalation", description: "Page the checkout schedule, then Alice", numLoops: 2, onCallHandoffNotifications: "if_has_services", rules: [(30, [("schedule_reference", "PSCHED1")]), (15, [("user_reference", "PUSR001")])], teamIDs: ["PTEAM01"], updatedAt: Self.seedTime),
-            SandboxEscalationPolicy(id: "PEP0002", name: "Payments escalation", description: "", numLoops: 0, onCallHandoffNotifications: "always", rules: [(10, [("schedule_reference", "PSCHED2"), ("user_reference", "PUSR003")])], teamIDs: ["PTEAM02"], updatedAt: Self.seedTime),
+            SandboxEscalationPolicy(id: "PEP0001", name: "Checkout escalation", description: "Page the checkout schedule, then Alice", numLoops: 2, onCallHandoffNotifications: "if_has_services", rules: [(30, [("schedule_reference", "PSCHED1")]), (15, [("user_reference", "PUSR001")])], teamIDs: ["PTEAM01"]),
+            SandboxEscalationPolicy(id: "PEP0002", name: "Payments escalation", description: "", numLoops: 0, onCallHandoffNotifications: "always", rules: [(10, [("schedule_reference", "PSCHED2"), ("user_reference", "PUSR003")])], teamIDs: ["PTEAM02"]),
         ]
         services = [
             SandboxService(id: "PSVC001", name: "Checkout API", integrationKey: Self.integrationKey, escalationPolicyID: "PEP0001", teamIDs: ["PTEAM01"]),
@@ -156,7 +155,6 @@ struct SandboxState {
             "services": .array(services.filter { $0.escalationPolicyID == policy.id }.map { reference("service", $0.id, summary: $0.name, path: "services") }),
             "teams": .array(policy.teamIDs.map(teamReference)),
             "html_url": .string("\(baseURL)/escalation_policies/\(policy.id)"), "self": .string("\(baseURL)/escalation_policies/\(policy.id)"),
-            "updated_at": .string(policy.updatedAt),
         ]
     }
 
@@ -177,7 +175,7 @@ struct SandboxState {
             "escalation_policies": .array(policies.filter { $0.rules.contains { $0.targets.contains { $0.id == schedule.id } } }.map {
                 reference("escalation_policy", $0.id, summary: $0.name, path: "escalation_policies")
             }),
-            "schedule_layers": .array(layers), "updated_at": .string(schedule.updatedAt),
+            "schedule_layers": .array(layers),
         ]
     }
 }

@@ -26,8 +26,9 @@ public struct DeleteUser: JobStep {
         do {
             guard try await call.send(.deleteUser(id)) != nil else { return call.dryRunResult("delete user \(id)") }
         } catch where error.httpStatus == 400 && (error.details.joined() + error.message).lowercased().contains("incident") {
+            // PagerDuty's message first (with its errors[] kept as details), then what to do.
             var refused = error
-            refused.message = "PagerDuty refused to delete user \(id) because they still have open incidents assigned; resolve or reassign them first"
+            refused.message = error.message + "; the user \(id) still has open incidents assigned: resolve or reassign them first"
             throw refused
         }
         return StepResult(outputs: ["user_id": id], summary: "deleted user \(id)")

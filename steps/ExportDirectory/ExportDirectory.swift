@@ -10,7 +10,7 @@ public struct ExportDirectory: JobStep {
     public static let descriptor = StepDescriptor(
         name: "pagerduty-export-directory", title: "Export Directory",
         summary: "Export schedules and escalation policies as search records, one JSON object per line.",
-        details: "Each record has id, type, title, a readable content text (description, levels and their targets, layers and their users, teams, handoff settings), url, updated, and racl: the account subdomain plus the ids of every team the object belongs to, so a search index can apply per-team access. The same data always gives byte-identical output.",
+        details: "Each record has id, type, title, a readable content text (description, levels and their targets, layers and their users, teams, handoff settings), url, and racl: the account subdomain plus the ids of every team the object belongs to, so a search index can apply per-team access. The same data always gives byte-identical output.",
         properties: PagerDutyProperties.rest + [
             StepProperty("output_file", title: "Output file", description: "Write the records there (JSON lines); otherwise they are the step's output."),
             StepProperty("subdomain", title: "Subdomain", description: "The account subdomain for racl. Default: from the objects' links.", settingsKeys: [KnownSettings.subdomain.key]),
@@ -60,7 +60,7 @@ enum DirectoryRecord {
         return .object(ValueObject([
             ("id", .string(object["id"]?.text ?? "")), ("type", .string(type)), ("title", .string(object["name"]?.text ?? "")),
             ("content", .string(content.filter { !$0.isEmpty }.joined(separator: "\n"))), ("url", .string(object["html_url"]?.text ?? "")),
-            ("updated", object["updated_at"] ?? .null), ("racl", .array(([subdomain] + teams).filter { !$0.isEmpty }.map(Value.string))),
+            ("racl", .array(([subdomain] + teams).filter { !$0.isEmpty }.map(Value.string))),
         ]))
     }
 

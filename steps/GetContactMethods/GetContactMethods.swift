@@ -11,7 +11,8 @@ public struct GetContactMethods: JobStep {
             StepProperty("user_ids", title: "Users", description: "Comma-separated user ids or emails.", kind: .list, required: true, aliases: ["user_id", "users"], identifier: .idOrEmail),
         ],
         outputs: [
-            StepOutput("emails", "Email addresses, comma-separated."), StepOutput("phones", "Phone and SMS numbers, comma-separated."),
+            StepOutput("emails", "Email addresses, comma-separated."), StepOutput("phones", "Phone, SMS and WhatsApp numbers, comma-separated."),
+            StepOutput("phone_types", "What each of those numbers is (phone, sms or whatsapp), comma-separated, in the same order."),
             StepOutput("count", "How many contact methods."),
         ])
 
@@ -38,9 +39,17 @@ public struct GetContactMethods: JobStep {
         func addresses(_ types: [String]) -> String {
             methods.filter { types.contains($0["type"]?.stringValue ?? "") }.compactMap { $0["address"]?.stringValue }.joined(separator: ",")
         }
+        // Every phone-like type of the spec (ContactMethod: phone, sms, whatsapp), with which it is.
+        let phoneKinds = ["phone", "sms", "whatsapp"]
+        let phones = methods.compactMap { method -> (String, String)? in
+            let type = (method["type"]?.stringValue ?? "").replacingOccurrences(of: "_reference", with: "")
+            guard let kind = phoneKinds.first(where: { type == "\($0)_contact_method" }), let address = method["address"]?.stringValue else { return nil }
+            return (address, kind)
+        }
         let outputs = [
             "emails": addresses(["email_contact_method", "email_contact_method_reference"]),
-            "phones": addresses(["phone_contact_method", "sms_contact_method", "phone_contact_method_reference", "sms_contact_method_reference"]),
+            "phones": phones.map(\.0).joined(separator: ","),
+            "phone_types": phones.map(\.1).joined(separator: ","),
             "count": String(methods.count),
         ]
         return StepResult(outputs: outputs, summary: "\(methods.count) contact method\(methods.count == 1 ? "" : "s") for \(ids.count) user\(ids.count == 1 ? "" : "s")", response: .object(ValueObject([("contact_methods", .object(byUser))])))

@@ -56,7 +56,9 @@ public struct TestConnection: JobStep {
             pass("the key works with the \(configuration.region.uppercased()) REST API at \(configuration.restBase.absoluteString) (\(count) abilities)")
         } catch {
             if error.kind == .unauthorized {
+                // The hint, then PagerDuty's own words (its message and errors[]).
                 fail("PagerDuty refused the key at \(configuration.restBase.absoluteString) (region \(configuration.region)). If the account is in the \(configuration.region == "us" ? "EU" : "US") region, set pagerduty.region=\(configuration.region == "us" ? "eu" : "us"); otherwise check that this is a REST API key, not an integration key")
+                fail("PagerDuty said: " + StepError(error).message + (error.details.isEmpty ? "" : " (" + error.details.filter { !$0.hasPrefix("PagerDuty did not accept the key") }.joined(separator: "; ") + ")"))
             } else {
                 fail(StepError(error).description)
             }
