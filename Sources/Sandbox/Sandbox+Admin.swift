@@ -88,7 +88,7 @@ extension Sandbox {
                 object["status_updates"] = .array(incident.statusUpdates)
                 object["responder_requests"] = .array(incident.responderRequests)
                 object["workflow_instances"] = .array(incident.workflowInstances)
-                object["alerts"] = .array(state.alerts.filter { $0.incidentID == incident.id }.map { alert in
+                object["alerts"] = .array(state.alerts(of: incident).map { alert in
                     var a = state.alert(alert).objectValue ?? ValueObject()
                     a["event_count"] = .int(alert.eventCount)
                     return .object(a)
@@ -156,5 +156,16 @@ extension Sandbox {
         }
         html += "<h2>Change events (\(changes.count))</h2><ul>" + changes.map { "<li>\(escape($0["summary"]?.text ?? ""))</li>" }.joined() + "</ul>"
         return html + "</body></html>\n"
+    }
+}
+
+extension Sandbox {
+    /// Lifts the REST and Events rate limits (to a billion per window), for a sandbox that
+    /// serves one job run rather than emulating PagerDuty's limits.
+    public func liftLimits() {
+        shared.withLock { shared in
+            shared.limits.restLimit = 1_000_000_000
+            shared.limits.eventsLimit = 1_000_000_000
+        }
     }
 }

@@ -52,7 +52,7 @@ extension Sandbox {
             if action != "trigger" {
                 guard let dedupKey, !dedupKey.isEmpty else { return invalid(["'dedup_key' is missing or blank"]) }
                 // Acknowledge and resolve match an open alert of the same routing key, or are dropped.
-                if let index = shared.state.alerts.firstIndex(where: { $0.dedupKey == dedupKey && $0.routingKey == routingKey && $0.status == "triggered" }) {
+                if let index = shared.state.openAlert(routingKey: routingKey, dedupKey: dedupKey) {
                     shared.state.apply(action, toAlertAt: index)
                 }
                 return Self.json(202, ["status": "success", "message": "Event processed", "dedup_key": .string(dedupKey)])
@@ -80,9 +80,9 @@ extension SandboxState {
     /// A trigger: adds to the open alert with the same key, or opens an alert and an incident.
     mutating func trigger(service: SandboxService, dedupKey: String, summary: String, severity: String, payload: Value) {
         let now = Self.now()
-        if let index = alerts.firstIndex(where: { $0.dedupKey == dedupKey && $0.routingKey == service.integrationKey && $0.status == "triggered" }) {
+        if let index = openAlert(routingKey: service.integrationKey, dedupKey: dedupKey) {
             alerts[index].eventCount += 1
-            if let incident = incidents.firstIndex(where: { $0.id == alerts[index].incidentID }) {
+            if let incident = incidentPositions[alerts[index].incidentID] {
                 incidents[incident].logEntries.append(SandboxLogEntry(type: "trigger_log_entry", createdAt: now, summary: "Deduplicated into the open alert: \(summary)"))
             }
             return
@@ -99,8 +99,7 @@ extension SandboxState {
             incidentKey: dedupKey, createdAt: now, updatedAt: now)
         incident.alertIDs = [alert.id]
         incident.logEntries.append(SandboxLogEntry(type: "trigger_log_entry", createdAt: now, summary: "Triggered through the Events API: \(summary)"))
-        alerts.append(alert)
-        incidents.append(incident)
+        add(incident, alert)
     }
 
     /// The users a level of a policy pages (schedules resolve to their first layer's first user).
@@ -115,11 +114,11 @@ extension SandboxState {
     /// An acknowledge or resolve event on an open alert.
     mutating func apply(_ action: String, toAlertAt index: Int) {
         let now = Self.now()
-        guard let incidentIndex = incidents.firstIndex(where: { $0.id == alerts[index].incidentID }) else { return }
+        guard let incidentIndex = incidentPositions[alerts[index].incidentID] else { return }
         if action == "resolve" {
             alerts[index].status = "resolved"
             alerts[index].resolvedAt = now
-            let open = alerts.contains { $0.incidentID == alerts[index].incidentID && $0.status == "triggered" }
+            let open = alerts(of: incidents[incidentIndex]).contains { $0.status == "triggered" }
             if !open {
                 incidents[incidentIndex].status = "resolved"
                 incidents[incidentIndex].resolvedAt = now

@@ -60,7 +60,7 @@ extension Sandbox {
             guard let index = state.findIncident(parts[1]) else { return notFound }
             let id = state.incidents[index].id
             let statuses = request.queryValues("statuses[]")
-            let found = state.alerts.filter { $0.incidentID == id && (statuses.isEmpty || statuses.contains($0.status)) }
+            let found = state.incidentPositions[id].map { state.alerts(of: state.incidents[$0]) }?.filter { statuses.isEmpty || statuses.contains($0.status) } ?? []
             return Self.page(request, "alerts", found.map(state.alert))
         case ("GET", "incidents", 3) where parts[2] == "log_entries":
             guard let index = state.findIncident(parts[1]) else { return notFound }

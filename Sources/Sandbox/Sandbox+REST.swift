@@ -244,7 +244,10 @@ extension Sandbox {
 extension SandboxState {
     /// The incident with this id or incident number.
     func findIncident(_ idOrNumber: String) -> Int? {
-        incidents.firstIndex { $0.id == idOrNumber || String($0.number) == idOrNumber }
+        if let position = incidentPositions[idOrNumber] { return position }
+        // Numbers are given in order of creation, starting at 1.
+        guard let number = Int(idOrNumber), number >= 1, number <= incidents.count, incidents[number - 1].number == number else { return nil }
+        return number - 1
     }
 
     /// Applies `PUT /incidents/{id}` fields; answers an error response, or nil.

@@ -23,6 +23,12 @@ struct SandboxState {
     var workflows: [(id: String, name: String)] = [("PWF0001", "Major incident: open a bridge and notify stakeholders")]
     var incidents: [SandboxIncident] = []
     var alerts: [SandboxAlert] = []
+    /// Where each incident and alert is, by id, and the alerts of each routing key and dedup
+    /// key: incidents and alerts are only ever appended (and all cleared by a reset), so these
+    /// stay true, and no lookup scans tens of thousands of records.
+    var incidentPositions: [String: Int] = [:]
+    var alertPositions: [String: Int] = [:]
+    var alertsByKey: [String: [Int]] = [:]
     var changeEvents: [Value] = []
     var oauthTokens: [String: Double] = [:]
     var counter = 0
@@ -97,7 +103,7 @@ struct SandboxState {
     func incident(_ incident: SandboxIncident) -> Value {
         let service = services.first { $0.id == incident.serviceID }
         let policy = policies.first { $0.id == incident.escalationPolicyID }
-        let incidentAlerts = alerts.filter { $0.incidentID == incident.id }
+        let incidentAlerts = alerts(of: incident)
         var object = ValueObject([
             ("id", .string(incident.id)), ("type", "incident"), ("summary", .string("[#\(incident.number)] \(incident.title)")),
             ("incident_number", .int(incident.number)), ("title", .string(incident.title)), ("description", .string(incident.title)),
@@ -124,7 +130,7 @@ struct SandboxState {
     }
 
     func alert(_ alert: SandboxAlert) -> Value {
-        let incident = incidents.first { $0.id == alert.incidentID }
+        let incident = incidentPositions[alert.incidentID].map { incidents[$0] }
         let service = services.first { $0.integrationKey == alert.routingKey }
         return [
             "id": .string(alert.id), "type": "alert", "summary": .string(alert.summary), "status": .string(alert.status),
@@ -177,5 +183,28 @@ struct SandboxState {
             }),
             "schedule_layers": .array(layers),
         ]
+    }
+}
+
+extension SandboxState {
+    /// Appends an incident and its first alert, keeping the indexes.
+    mutating func add(_ incident: SandboxIncident, _ alert: SandboxAlert) {
+        alertPositions[alert.id] = alerts.count
+        alertsByKey[Self.alertKey(alert.routingKey, alert.dedupKey), default: []].append(alerts.count)
+        alerts.append(alert)
+        incidentPositions[incident.id] = incidents.count
+        incidents.append(incident)
+    }
+
+    static func alertKey(_ routingKey: String, _ dedupKey: String) -> String { routingKey + "\u{0}" + dedupKey }
+
+    /// The open (triggered) alert with this routing key and dedup key.
+    func openAlert(routingKey: String, dedupKey: String) -> Int? {
+        alertsByKey[Self.alertKey(routingKey, dedupKey)]?.first { alerts[$0].status == "triggered" }
+    }
+
+    /// An incident's alerts, in order.
+    func alerts(of incident: SandboxIncident) -> [SandboxAlert] {
+        incident.alertIDs.compactMap { alertPositions[$0].map { alerts[$0] } }
     }
 }
