@@ -91,6 +91,8 @@ extension Sandbox {
                 object["alerts"] = .array(state.alerts(of: incident).map { alert in
                     var a = state.alert(alert).objectValue ?? ValueObject()
                     a["event_count"] = .int(alert.eventCount)
+                    // The admin dump (not an API answer) also shows the event's payload as sent.
+                    a["payload"] = alert.payload
                     return .object(a)
                 })
                 object["log_entries"] = .array(incident.logEntries.map { ["type": .string($0.type), "summary": .string($0.summary), "created_at": .string($0.createdAt)] })

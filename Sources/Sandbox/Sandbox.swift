@@ -115,12 +115,12 @@ public final class Sandbox: Sendable {
         } else {
             response = rest(request)
         }
-        record(request, status: response.status, note: nil)
+        record(request, status: response.status, note: nil, response: response.body)
         return response
     }
 
     /// Keeps a line per request (never a key: only which kind of credential was used).
-    func record(_ request: HTTPRequest, status: Int, note: String?) {
+    func record(_ request: HTTPRequest, status: Int, note: String?, response: [UInt8] = []) {
         let auth: String
         switch request.header("Authorization") {
         case "Token token=\(SandboxState.accountAPIKey)"?: auth = "account-key"
@@ -152,6 +152,10 @@ public final class Sandbox: Sendable {
             entry["body_omitted"] = .string("larger than \(Self.maxLoggedBody >> 10) KB")
         } else if !request.body.isEmpty, let body = try? JSONParser.parse(bytes: request.body) {
             entry["body"] = Self.maskKeys(body)
+        }
+        // The answer, as the request log's readers (and the schema test) see it.
+        if !response.isEmpty, response.count <= Self.maxLoggedBody, let body = try? JSONParser.parse(bytes: response) {
+            entry["response"] = Self.maskKeys(body)
         }
         let record = Value.object(entry)
         let size = JSONWriter.write(record).utf8.count

@@ -106,11 +106,10 @@ struct SandboxState {
         let incidentAlerts = alerts(of: incident)
         var object = ValueObject([
             ("id", .string(incident.id)), ("type", "incident"), ("summary", .string("[#\(incident.number)] \(incident.title)")),
-            ("incident_number", .int(incident.number)), ("title", .string(incident.title)), ("description", .string(incident.title)),
+            ("incident_number", .int(incident.number)), ("title", .string(incident.title)),
             ("status", .string(incident.status)), ("urgency", .string(incident.urgency)),
             ("incident_key", incident.incidentKey.map(Value.string) ?? .null), ("created_at", .string(incident.createdAt)),
             ("updated_at", .string(incident.updatedAt)), ("last_status_change_at", .string(incident.updatedAt)),
-            ("resolved_at", incident.resolvedAt.map(Value.string) ?? .null),
             ("html_url", .string("\(baseURL)/incidents/\(incident.id)")), ("self", .string("\(baseURL)/incidents/\(incident.id)")),
             ("service", reference("service", incident.serviceID, summary: service?.name ?? "", path: "services")),
             ("escalation_policy", reference("escalation_policy", incident.escalationPolicyID, summary: policy?.name ?? "", path: "escalation_policies")),
@@ -121,8 +120,10 @@ struct SandboxState {
                 "all": .int(incidentAlerts.count), "triggered": .int(incidentAlerts.filter { $0.status == "triggered" }.count),
                 "resolved": .int(incidentAlerts.filter { $0.status == "resolved" }.count),
             ]),
-            ("priority", .null),
         ])
+        // Fields the schema types as strings or objects are left out rather than sent as null
+        // (the sandbox has no priorities: PagerDuty leaves priority out of its examples then).
+        if let resolved = incident.resolvedAt { object["resolved_at"] = .string(resolved) }
         if incident.status == "acknowledged" {
             object["acknowledgements"] = .array(incident.assigneeIDs.map { ["at": .string(incident.updatedAt), "acknowledger": userReference($0)] })
         }
@@ -135,11 +136,11 @@ struct SandboxState {
         return [
             "id": .string(alert.id), "type": "alert", "summary": .string(alert.summary), "status": .string(alert.status),
             "alert_key": .string(alert.dedupKey), "severity": .string(alert.severity), "suppressed": false,
-            "created_at": .string(alert.createdAt), "resolved_at": alert.resolvedAt.map(Value.string) ?? .null,
+            "created_at": .string(alert.createdAt),
             "html_url": .string("\(baseURL)/alerts/\(alert.id)"), "self": .string("\(baseURL)/alerts/\(alert.id)"),
             "service": reference("service", service?.id ?? "", summary: service?.name ?? "", path: "services"),
             "incident": reference("incident", alert.incidentID, summary: incident?.title ?? "", path: "incidents"),
-            "body": ["type": "alert_body", "contexts": [], "details": alert.payload["custom_details"] ?? .null, "cef_details": alert.payload],
+            "body": ["type": "alert_body", "contexts": [], "details": alert.payload["custom_details"].flatMap { $0.isNull ? nil : $0 } ?? .object(ValueObject())],
         ]
     }
 

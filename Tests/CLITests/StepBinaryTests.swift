@@ -139,7 +139,7 @@ struct BinaryFixture {
         defer { f.sandbox.stop() }
         let outcome = try await runBinary(["send-event", "--output", "rundeck"], directory: f.directory, environment: ["RD_CONFIG_SUMMARY": "x", "RD_CONFIG_DEDUP_KEY": "kk", "RD_JOB_NAME": "nightly"])
         #expect(outcome.stdout.contains("RUNDECK:DATA:dedup_key=kk\n"))
-        #expect(f.state["incidents"]?[0]?["alerts"]?[0]?["body"]?["cef_details"]?["source"] == "nightly")
+        #expect(f.state["incidents"]?[0]?["alerts"]?[0]?["payload"]?["source"] == "nightly")
     }
 
     @Test func linksRunTheirStep() async throws {

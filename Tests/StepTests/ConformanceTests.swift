@@ -66,6 +66,13 @@ let conformanceAvailable = FileManager.default.fileExists(atPath: specFolder + "
         let output = String(decoding: data, as: UTF8.self)
         #expect(status == 0, "\(output)")
         #expect(output.contains("checked") && !output.contains("checked 0 requests"))
+        // And the sandbox's answers to them against the response schemas (issue P): what a
+        // job sees from the sandbox is what PagerDuty itself could send.
+        let answers = packageRoot.appendingPathComponent("Tests/Conformance/validate-responses.py").path
+        let (answerStatus, answerData) = try await runTool(["python3", answers, file, specFolder])
+        let answerOutput = String(decoding: answerData, as: UTF8.self)
+        #expect(answerStatus == 0, "\(answerOutput)")
+        #expect(answerOutput.contains("checked") && !answerOutput.contains("checked 0 answers"))
     }
 }
 
