@@ -124,11 +124,15 @@ extension Sandbox {
         ])
     }
 
+    /// Text for HTML (element content or a quoted attribute).
+    static func htmlEscaped(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+            .replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "'", with: "&#39;")
+    }
+
     /// A read-only page: incidents with their alerts, notes, status updates and log entries.
     func page() -> String {
-        func escape(_ text: String) -> String {
-            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-        }
+        let escape = Self.htmlEscaped
         let (state, changes) = shared.withLock { ($0.state, $0.state.changeEvents) }
         var html = """
             <!doctype html><html><head><meta charset="utf-8"><title>pdstep sandbox</title>

@@ -14,7 +14,8 @@ extension Sandbox {
             return bulkUpdate(body, actor: actor, &state)
         case ("GET", "incidents", 2):
             guard let incident = state.findIncident(parts[1]) else { return notFound }
-            return Self.json(200, ["incident": state.incident(state.incidents[incident])])
+            let include = request.query.filter { $0.name == "include[]" || $0.name == "include" }.map(\.value)
+            return Self.json(200, ["incident": state.incident(state.incidents[incident], include: include)])
         case ("PUT", "incidents", 2):
             guard let index = state.findIncident(parts[1]) else { return notFound }
             guard case .object(let fields)? = body["incident"] else {
@@ -49,6 +50,8 @@ extension Sandbox {
             let update: Value = [
                 "id": .string(state.nextID("PSTU")), "message": .string(message), "created_at": .string(SandboxState.now()),
                 "sender": state.userReference(actor ?? "PUSR001"),
+                // PagerDuty sends the update as an email too: its subject, and the message as HTML.
+                "subject": .string("Status update: \(state.incidents[index].title)"), "html_message": .string("<p>" + Self.htmlEscaped(message) + "</p>"),
             ]
             state.incidents[index].statusUpdates.append(update)
             state.incidents[index].logEntries.append(SandboxLogEntry(type: "status_update_log_entry", createdAt: SandboxState.now(), summary: message))
@@ -64,9 +67,8 @@ extension Sandbox {
             return Self.page(request, "alerts", found.map(state.alert))
         case ("GET", "incidents", 3) where parts[2] == "log_entries":
             guard let index = state.findIncident(parts[1]) else { return notFound }
-            let entries = state.incidents[index].logEntries.map { entry -> Value in
-                ["type": .string(entry.type), "summary": .string(entry.summary), "created_at": .string(entry.createdAt)]
-            }
+            let incident = state.incidents[index]
+            let entries = incident.logEntries.enumerated().map { position, entry in state.logEntry(entry, of: incident, at: position) }
             return Self.page(request, "log_entries", entries)
         case ("POST", "incident_workflows", 3) where parts[2] == "instances":
             guard state.abilities.contains("incident_workflows") else { return Self.restError(402, "Account does not have the ability incident_workflows", code: 2014) }

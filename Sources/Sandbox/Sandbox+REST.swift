@@ -131,7 +131,7 @@ extension Sandbox {
                 && (since.map { created >= $0 } ?? true) && (until.map { created < $0 } ?? true)
         }
         if let sort = request.queryValue("sort_by"), sort.hasSuffix(":desc") { found.reverse() }
-        return Self.page(request, "incidents", found.map(state.incident))
+        return Self.page(request, "incidents", found.map { state.incident($0) })
     }
 
     static func parseDate(_ text: String) -> Date? {

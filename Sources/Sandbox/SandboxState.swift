@@ -93,6 +93,7 @@ struct SandboxState {
             ("time_zone", .string(user.timeZone)), ("job_title", .string(user.jobTitle)), ("description", .string(user.description)),
             ("invitation_sent", false), ("html_url", .string("\(baseURL)/users/\(user.id)")), ("self", .string("\(baseURL)/users/\(user.id)")),
             ("teams", .array(user.teamIDs.map(teamReference))),
+            ("avatar_url", .string("\(baseURL)/avatars/\(user.id).png")), ("notification_rules", .array([])),
         ])
         object["contact_methods"] = include.contains("contact_methods")
             ? .array(user.contactMethods)
@@ -100,7 +101,17 @@ struct SandboxState {
         return .object(object)
     }
 
-    func incident(_ incident: SandboxIncident) -> Value {
+    /// A log entry as PagerDuty writes one (`trigger_log_entry`, ...), with a stable id.
+    func logEntry(_ entry: SandboxLogEntry, of incident: SandboxIncident, at index: Int) -> Value {
+        let id = "R\(incident.id.dropFirst(4))L\(index + 1)"
+        return [
+            "id": .string(id), "type": .string(entry.type), "summary": .string(entry.summary), "created_at": .string(entry.createdAt),
+            "self": .string("\(baseURL)/log_entries/\(id)"), "html_url": .string("\(baseURL)/incidents/\(incident.id)/log_entries/\(id)"),
+            "incident": reference("incident", incident.id, summary: incident.title, path: "incidents"),
+        ]
+    }
+
+    func incident(_ incident: SandboxIncident, include: [String] = []) -> Value {
         let service = services.first { $0.id == incident.serviceID }
         let policy = policies.first { $0.id == incident.escalationPolicyID }
         let incidentAlerts = alerts(of: incident)
@@ -121,6 +132,21 @@ struct SandboxState {
                 "resolved": .int(incidentAlerts.filter { $0.status == "resolved" }.count),
             ]),
         ])
+        // What PagerDuty's examples carry: how it was assigned, its type, who last changed its
+        // status (the service, for an event), its first trigger (a reference, or the entry itself
+        // with include[]=first_trigger_log_entries), and no pending actions.
+        object["assigned_via"] = "escalation_policy"
+        object["incident_type"] = ["name": "incident_default"]
+        object["pending_actions"] = .array([])
+        object["last_status_change_by"] = reference("service", incident.serviceID, summary: service?.name ?? "", path: "services")
+        if let first = incident.logEntries.first {
+            var entry = logEntry(first, of: incident, at: 0).objectValue ?? ValueObject()
+            if !include.contains("first_trigger_log_entries") {
+                entry = ValueObject(entry.entries.filter { ["id", "summary", "self", "html_url"].contains($0.key) }.map { ($0.key, $0.value) })
+                entry["type"] = "trigger_log_entry_reference"
+            }
+            object["first_trigger_log_entry"] = .object(entry)
+        }
         // Fields the schema types as strings or objects are left out rather than sent as null
         // (the sandbox has no priorities: PagerDuty leaves priority out of its examples then).
         if let resolved = incident.resolvedAt { object["resolved_at"] = .string(resolved) }
@@ -140,6 +166,11 @@ struct SandboxState {
             "html_url": .string("\(baseURL)/alerts/\(alert.id)"), "self": .string("\(baseURL)/alerts/\(alert.id)"),
             "service": reference("service", service?.id ?? "", summary: service?.name ?? "", path: "services"),
             "incident": reference("incident", alert.incidentID, summary: incident?.title ?? "", path: "incidents"),
+            "integration": [
+                "id": .string("PINT\(service?.id.suffix(3) ?? "000")"), "type": "events_api_v2_inbound_integration_reference", "summary": "Events API v2",
+                "self": .string("\(baseURL)/services/\(service?.id ?? "")/integrations/PINT\(service?.id.suffix(3) ?? "000")"),
+                "html_url": .string("\(baseURL)/services/\(service?.id ?? "")/integrations/PINT\(service?.id.suffix(3) ?? "000")"),
+            ],
             "body": ["type": "alert_body", "contexts": [], "details": alert.payload["custom_details"].flatMap { $0.isNull ? nil : $0 } ?? .object(ValueObject())],
         ]
     }
