@@ -7,7 +7,9 @@ extension Sandbox {
     func admin(_ request: HTTPRequest) -> HTTPResponse {
         switch (request.method, request.path) {
         case ("GET", "/"), ("GET", "/index.html"):
-            return .text(200, page(), contentType: "text/html; charset=utf-8")
+            return .text(200, incidentList(), contentType: "text/html; charset=utf-8")
+        case ("GET", "/_sandbox/version"):
+            return Self.json(200, ["version": .int(shared.withLock { $0.version })])
         case ("GET", "/_sandbox/state"):
             return Self.json(200, stateSnapshot())
         case ("GET", "/_sandbox/requests"):
@@ -130,39 +132,6 @@ extension Sandbox {
             .replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "'", with: "&#39;")
     }
 
-    /// A read-only page: incidents with their alerts, notes, status updates and log entries.
-    func page() -> String {
-        let escape = Self.htmlEscaped
-        let (state, changes) = shared.withLock { ($0.state, $0.state.changeEvents) }
-        var html = """
-            <!doctype html><html><head><meta charset="utf-8"><title>pdstep sandbox</title>
-            <style>body{font:14px system-ui,sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;width:100%}
-            td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}.triggered{color:#b00}.acknowledged{color:#b60}.resolved{color:#080}
-            small{color:#666}</style></head><body><h1>pdstep sandbox</h1>
-            <p>An emulated PagerDuty account on this machine. Nothing here reaches PagerDuty.</p>
-            <h2>Incidents (\(state.incidents.count))</h2>
-            """
-        if state.incidents.isEmpty { html += "<p>No incidents yet. Trigger one with <code>pdstep send-event</code> or a job.</p>" }
-        for incident in state.incidents.reversed() {
-            let service = state.services.first { $0.id == incident.serviceID }?.name ?? incident.serviceID
-            html += "<h3 id=\"\(incident.id)\">#\(incident.number) \(escape(incident.title)) <span class=\"\(incident.status)\">\(incident.status)</span></h3>"
-            html += "<p><small>\(incident.id) · service \(escape(service)) · urgency \(incident.urgency) · escalation level \(incident.escalationLevel) · assigned to \(escape(incident.assigneeIDs.joined(separator: ", ")))</small></p>"
-            html += "<table><tr><th>Alert</th><th>Status</th><th>Dedup key</th><th>Severity</th><th>Events</th></tr>"
-            for alert in state.alerts where alert.incidentID == incident.id {
-                html += "<tr><td>\(escape(alert.summary))</td><td class=\"\(alert.status)\">\(alert.status)</td><td><code>\(escape(alert.dedupKey))</code></td><td>\(alert.severity)</td><td>\(alert.eventCount)</td></tr>"
-            }
-            html += "</table>"
-            if !incident.notes.isEmpty {
-                html += "<h4>Notes</h4><ul>" + incident.notes.map { "<li>\(escape($0["content"]?.text ?? ""))</li>" }.joined() + "</ul>"
-            }
-            if !incident.statusUpdates.isEmpty {
-                html += "<h4>Status updates</h4><ul>" + incident.statusUpdates.map { "<li>\(escape($0["message"]?.text ?? ""))</li>" }.joined() + "</ul>"
-            }
-            html += "<h4>Log</h4><ul>" + incident.logEntries.map { "<li><small>\($0.createdAt)</small> \(escape($0.summary))</li>" }.joined() + "</ul>"
-        }
-        html += "<h2>Change events (\(changes.count))</h2><ul>" + changes.map { "<li>\(escape($0["summary"]?.text ?? ""))</li>" }.joined() + "</ul>"
-        return html + "</body></html>\n"
-    }
 }
 
 extension Sandbox {

@@ -70,7 +70,10 @@ extension Sandbox {
             }
             if !errors.isEmpty { return invalid(errors) }
             let key = dedupKey.flatMap { $0.isEmpty ? nil : $0 } ?? UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-            shared.state.trigger(service: service, dedupKey: key, summary: summary, severity: severity, payload: .object(payload))
+            // The alert keeps the event's links and images beside its payload, for the pages.
+            var kept = payload
+            for field in ["links", "images"] { if let value = body[field] { kept[field] = value } }
+            shared.state.trigger(service: service, dedupKey: key, summary: summary, severity: severity, payload: .object(kept))
             return Self.json(202, ["status": "success", "message": "Event processed", "dedup_key": .string(key)])
         }
     }

@@ -54,6 +54,8 @@ public final class Sandbox: Sendable {
         var limits = Limits()
         var restHits: [String: [Double]] = [:]
         var eventHits: [String: [Double]] = [:]
+        /// Counts the requests that may have changed something, for the pages' reload.
+        var version = 0
     }
 
     let shared = Mutex(Shared())
@@ -108,6 +110,15 @@ public final class Sandbox: Sendable {
                 return response
             }
         }
+        // A browser opening an incident's html_url gets the page, not a 401.
+        if Self.wantsPage(request), request.path.hasPrefix("/incidents/") {
+            let id = String(request.path.dropFirst("/incidents/".count))
+            guard let index = shared.withLock({ $0.state.findIncident(id) }) else {
+                return .text(404, pageDocument(title: "Not found", body: "<h1>No incident \(Self.htmlEscaped(id))</h1>"), contentType: "text/html; charset=utf-8")
+            }
+            return .text(200, incidentPage(index), contentType: "text/html; charset=utf-8")
+        }
+        if request.method != "GET" { shared.withLock { $0.version += 1 } }
         if request.path == "/v2/enqueue" || request.path == "/v2/change/enqueue" {
             response = events(request)
         } else if request.path == "/oauth/token" {
