@@ -4,7 +4,7 @@ state dump (GET /_sandbox/state) takes, at each size.
 
 Starts `pdstep sandbox`, lifts its rate limits, sends trigger events with distinct dedup keys
 over one kept-alive connection, and prints, per block of events, the milliseconds per event and
-the state dump's seconds and size.
+the state dump's seconds and size, and the sandbox's peak memory so far.
 
 Usage: python3 bench/sandbox-scale.py [--events 20000] [--step 5000] [--binary PATH]
 Build first: bash bench/build-release.sh
@@ -29,7 +29,7 @@ def main():
         conn = http.client.HTTPConnection(host.hostname, host.port)
         conn.request("POST", "/_sandbox/limits", json.dumps({"events": 1000000000, "rest": 1000000000}), {"Content-Type": "application/json"})
         conn.getresponse().read()
-        print(f"{'incidents':>10}{'ms/event':>10}{'state s':>10}{'state MB':>10}")
+        print(f"{'incidents':>10}{'ms/event':>10}{'state s':>10}{'state MB':>10}{'peak RSS MB':>12}")
         sent = 0
         while sent < args.events:
             start = time.perf_counter()
@@ -43,7 +43,13 @@ def main():
             start = time.perf_counter()
             conn.request("GET", "/_sandbox/state")
             state = conn.getresponse().read()
-            print(f"{sent:>10}{per_event:>10.3f}{time.perf_counter() - start:>10.2f}{len(state) / 1e6:>10.1f}")
+            elapsed = time.perf_counter() - start
+            peak = 0
+            with open(f"/proc/{sandbox.process.pid}/status") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        peak = int(line.split()[1]) / 1024
+            print(f"{sent:>10}{per_event:>10.3f}{elapsed:>10.2f}{len(state) / 1e6:>10.1f}{peak:>12.0f}")
 
 
 if __name__ == "__main__":

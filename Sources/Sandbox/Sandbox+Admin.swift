@@ -11,7 +11,7 @@ extension Sandbox {
         case ("GET", "/_sandbox/version"):
             return Self.json(200, ["version": .int(shared.withLock { $0.version })])
         case ("GET", "/_sandbox/state"):
-            return Self.json(200, stateSnapshot())
+            return HTTPResponse(status: 200, headers: [("Content-Type", "application/json")], body: stateJSON())
         case ("GET", "/_sandbox/requests"):
             return Self.json(200, ["requests": .array(shared.withLock { $0.log })])
         case ("DELETE", "/_sandbox/requests"):
@@ -79,32 +79,53 @@ extension Sandbox {
     /// Everything the account holds, with the internal fields tests check (escalation level,
     /// assignees, alerts with their dedup keys, notes, change events).
     public func stateSnapshot() -> Value {
-        shared.withLock { shared in
-            let state = shared.state
-            let incidents: [Value] = state.incidents.map { incident in
-                var object = state.incident(incident).objectValue ?? ValueObject()
-                object["escalation_level"] = .int(incident.escalationLevel)
-                object["assignee_ids"] = .array(incident.assigneeIDs.map(Value.string))
-                object["resolution"] = incident.resolution.map(Value.string) ?? .null
-                object["notes"] = .array(incident.notes)
-                object["status_updates"] = .array(incident.statusUpdates)
-                object["responder_requests"] = .array(incident.responderRequests)
-                object["workflow_instances"] = .array(incident.workflowInstances)
-                object["alerts"] = .array(state.alerts(of: incident).map { alert in
-                    var a = state.alert(alert).objectValue ?? ValueObject()
-                    a["event_count"] = .int(alert.eventCount)
-                    // The admin dump (not an API answer) also shows the event's payload as sent.
-                    a["payload"] = alert.payload
-                    return .object(a)
-                })
-                object["log_entries"] = .array(incident.logEntries.map { ["type": .string($0.type), "summary": .string($0.summary), "created_at": .string($0.createdAt)] })
-                return .object(object)
-            }
-            return [
-                "incidents": .array(incidents), "change_events": .array(state.changeEvents),
-                "users": .array(state.users.map { state.user($0, include: ["contact_methods"]) }),
-            ]
+        // Copied under the lock (a copy-on-write copy: cheap), built outside it, so a large
+        // dump never holds up the events a job is sending.
+        let state = shared.withLock { $0.state }
+        return [
+            "incidents": .array(state.incidents.map { Self.incidentSnapshot($0, state) }), "change_events": .array(state.changeEvents),
+            "users": .array(state.users.map { state.user($0, include: ["contact_methods"]) }),
+        ]
+    }
+
+    /// The same document as bytes, built one incident at a time: memory for the text, not for
+    /// a tree of every incident as well (20,000 incidents are about 50 MB of JSON).
+    func stateJSON() -> [UInt8] {
+        let state = shared.withLock { $0.state }
+        var bytes = Array("{\"incidents\":[".utf8)
+        for (index, incident) in state.incidents.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes += JSONWriter.write(Self.incidentSnapshot(incident, state)).utf8
         }
+        bytes += Array("],\"change_events\":".utf8)
+        bytes += JSONWriter.write(.array(state.changeEvents)).utf8
+        bytes += Array(",\"users\":".utf8)
+        bytes += JSONWriter.write(.array(state.users.map { state.user($0, include: ["contact_methods"]) })).utf8
+        bytes += "}".utf8
+        return bytes
+    }
+
+    /// One incident as the state dump shows it: the API's incident, plus what the sandbox
+    /// keeps (assignee ids, notes, status updates, responders, workflow runs, alerts with their
+    /// payloads and event counts, the log).
+    static func incidentSnapshot(_ incident: SandboxIncident, _ state: SandboxState) -> Value {
+        var object = state.incident(incident).objectValue ?? ValueObject()
+        object["escalation_level"] = .int(incident.escalationLevel)
+        object["assignee_ids"] = .array(incident.assigneeIDs.map(Value.string))
+        object["resolution"] = incident.resolution.map(Value.string) ?? .null
+        object["notes"] = .array(incident.notes)
+        object["status_updates"] = .array(incident.statusUpdates)
+        object["responder_requests"] = .array(incident.responderRequests)
+        object["workflow_instances"] = .array(incident.workflowInstances)
+        object["alerts"] = .array(state.alerts(of: incident).map { alert in
+            var a = state.alert(alert).objectValue ?? ValueObject()
+            a["event_count"] = .int(alert.eventCount)
+            // The dump (not an API answer) also shows the event's payload as sent.
+            a["payload"] = alert.payload
+            return .object(a)
+        })
+        object["log_entries"] = .array(incident.logEntries.map { ["type": .string($0.type), "summary": .string($0.summary), "created_at": .string($0.createdAt)] })
+        return .object(object)
     }
 
     /// `POST /oauth/token`: the client-credentials grant for the demo OAuth app.
