@@ -62,7 +62,7 @@ let coreTargets: [Target] = [
     .target(name: "StepLibrary", dependencies: ["StepKit"] + stepModules.map { .target(name: $0) }, swiftSettings: swiftSettings),
     .target(
         name: "PDStepCLI",
-        dependencies: ["Values", "YAML", "Settings", "StepKit", "Runner", "Sandbox", "PagerDuty", "PagerDutyStepKit", "StepLibrary"],
+        dependencies: ["Values", "YAML", "Settings", "StepKit", "Runner", "Sandbox", "HTTPServer", "PagerDuty", "PagerDutyStepKit", "StepLibrary"],
         swiftSettings: swiftSettings
     ),
     .executableTarget(name: "pdstep", dependencies: ["PDStepCLI"], swiftSettings: swiftSettings),

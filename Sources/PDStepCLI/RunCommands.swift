@@ -103,11 +103,31 @@ extension PDStep {
             allowUnknownConfigOption,
             .flag("json", "print one JSON object: each job with its problems and warnings"),
             .flag("sandbox", "check as a run with --sandbox would: its demo keys stand in for the job's key paths"),
+            .value("routes", "FILE", "check `pdstep serve`'s routes file and every job it names instead"),
             storageOption,
         ] + settingsOptions,
         maxPositionals: 1, examples: ["pdstep validate jobs.yaml", "pdstep validate rundeck-ops/ --json", "pdstep validate jobs.xml --sandbox"]
     ) { arguments, invocation in
-        guard let file = arguments.positionals.first else { throw UsageError("validate needs a JOBFILE or PROJECTDIR") }
+        if let routesFile = arguments.value("routes") {
+            // `pdstep serve`'s routes: the file, and every job it names, as serve will run them.
+            let routes = try WebhookRoutes.load(routesFile, directory: invocation.io.directory)
+            let settings = try invocation.settings(arguments)
+            var runner = JobRunner(
+                catalog: invocation.catalog, settings: settings, keyStorage: invocation.keyStorage(arguments, settings: settings),
+                log: ExecutionLog(renderer: TextRenderer(write: invocation.io.out), redactor: invocation.redactor), jobs: routes.jobs,
+                services: invocation.services(arguments, settings: settings))
+            runner.allowUnknownConfig = arguments.has("allow-unknown-config")
+            try checkSettings(runner)
+            var failed = false
+            for route in routes.routes {
+                let problems = runner.validate(route.job)
+                for problem in problems { invocation.io.printError("error: route '\(route.name)': " + problem) }
+                if problems.isEmpty { invocation.io.print("ok: route '\(route.name)' runs job \(route.job.fullName)") }
+                failed = failed || !problems.isEmpty
+            }
+            return failed ? .invalidInput : .success
+        }
+        guard let file = arguments.positionals.first else { throw UsageError("validate needs a JOBFILE or PROJECTDIR (or --routes FILE)") }
         let loaded = try JobFile.open(file, directory: invocation.io.directory)
         let settings = try invocation.settings(arguments, project: loaded.projectProperties)
         let selected = try arguments.value("job").map { [try JobFile.select(loaded.jobs, $0, file: file)] } ?? loaded.jobs

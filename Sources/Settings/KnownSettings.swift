@@ -116,6 +116,10 @@ public enum KnownSettings {
         "pagerduty.events.rate_window", default: "60",
         "Seconds of that window.")
 
+    /// `pagerduty.webhook.secret_path`.
+    public static let webhookSecretPath = KnownSetting(
+        "pagerduty.webhook.secret_path", default: "keys/pd/webhook",
+        "Key-storage path(s), comma-separated, of the v3 webhook subscription secret(s) `pdstep serve` checks signatures with (several during a rotation).")
     /// `pdstep.mail.url`.
     public static let mailURL = KnownSetting(
         "pdstep.mail.url", default: "",
@@ -145,6 +149,6 @@ public enum KnownSettings {
     public static let all: [KnownSetting] = [
         storageDir, stateDir, region, eventsURL, apiURL, identityURL, projectAPIKeyPath, apiKeyPath, projectRoutingKeyPath, routingKeyPath,
         projectFromEmail, fromEmail, oauthClientIDPath, oauthClientSecretPath, oauthScope, subdomain, outboxDir, caBundle, timeout, retryMaxAttempts, retryMaxSeconds, retryInitialDelay, eventsRateLimit, eventsRateWindow,
-        mailURL, mailFrom, mailUser, mailPasswordPath, mailTLS, mailCABundle,
+        webhookSecretPath, mailURL, mailFrom, mailUser, mailPasswordPath, mailTLS, mailCABundle,
     ]
 }
