@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServer
 import PagerDutyStepKit
 import Sandbox
 import Settings
@@ -78,6 +79,31 @@ struct SandboxSession {
             // pdstep's own pacing likewise (a --property of the user's still wins).
             "\(KnownSettings.eventsRateLimit.key)=1000000000",
         ]
+    }
+
+    /// Subscribes `url` to the sandbox's webhooks (every incident event); answers the secret.
+    func subscribe(_ url: String) throws -> String {
+        let body: Value = ["webhook_subscription": [
+            "type": "webhook_subscription", "delivery_method": ["type": "http_delivery_method", "url": .string(url)],
+            "filter": ["type": "account_reference"], "description": "pdstep serve",
+        ]]
+        let answer = sandbox.handle(HTTPRequest(
+            method: "POST", target: "/webhook_subscriptions", path: "/webhook_subscriptions", query: [],
+            headers: [("Authorization", "Token token=\(Sandbox.demo.apiKey)"), ("Content-Type", "application/json")], body: Array(JSONWriter.write(body).utf8)))
+        guard let secret = (try? JSONParser.parse(bytes: answer.body))?["webhook_subscription"]?["delivery_method"]?["secret"]?.stringValue else {
+            throw UsageError("the sandbox did not take the webhook subscription (HTTP \(answer.status))")
+        }
+        return secret
+    }
+
+    /// Triggers an incident (critical, on the demo service) through the Events API; answers its id.
+    func trigger(_ summary: String) -> String {
+        let body: Value = [
+            "routing_key": .string(Sandbox.demo.routingKey), "event_action": "trigger",
+            "payload": ["summary": .string(summary), "source": "pdstep serve --trigger", "severity": "critical"],
+        ]
+        _ = sandbox.handle(HTTPRequest(method: "POST", target: "/v2/enqueue", path: "/v2/enqueue", query: [], headers: [("Content-Type", "application/json")], body: Array(JSONWriter.write(body).utf8)))
+        return sandbox.stateSnapshot()["incidents"]?.arrayValue?.last?["id"]?.stringValue ?? ""
     }
 
     /// What the job left in the sandbox, one line per incident.

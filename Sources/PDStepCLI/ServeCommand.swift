@@ -15,7 +15,8 @@ extension PDStep {
 
               Listens on 127.0.0.1 (port 0: a free one) unless --listen names another address; put a
               TLS-terminating proxy in front of it to take webhooks from PagerDuty. The first line on
-              standard output is one JSON object with url and webhook_url (where PagerDuty must POST);
+              standard output is one JSON object with url and webhook_url (where PagerDuty must POST),
+              and with --sandbox its sandbox_url (and incident_url with --trigger);
               the log goes to standard error. Every request's X-PagerDuty-Signature is checked against
               the secret(s) at pagerduty.webhook.secret_path (key storage; default keys/pd/webhook).
               An accepted event is kept in the spool before it is answered, run once, and run at the
@@ -26,23 +27,36 @@ extension PDStep {
             .value("listen", "HOST:PORT", "where to listen (default 127.0.0.1:0)"),
             .value("spool", "DIR", "where accepted events and run logs are kept (default ./spool)"),
             .value("concurrency", "N", "jobs run at once, at most (default 4)"),
+            .flag("sandbox", "take webhooks from an embedded sandbox (subscribed for you) and point the jobs' steps at it"),
+            .value("trigger", "SUMMARY", "with --sandbox: trigger an incident with this summary once serving, to see the whole loop"),
             storageOption,
         ] + settingsOptions,
-        maxPositionals: 0, examples: ["pdstep serve --routes examples/webhooks/routes.yaml --listen 127.0.0.1:8090"]
+        maxPositionals: 0,
+        examples: [
+            "pdstep serve --routes examples/webhooks/routes.yaml --listen 127.0.0.1:8090",
+            "pdstep serve --routes examples/webhooks/routes.yaml --sandbox --trigger \"checkout returns 5xx\"",
+        ]
     ) { arguments, invocation in
+        var arguments = arguments
         guard let routesFile = arguments.value("routes") else { throw UsageError("serve needs --routes FILE") }
+        if arguments.value("trigger") != nil && !arguments.has("sandbox") { throw UsageError("--trigger needs --sandbox") }
+        let session = try SandboxSession.startIfAsked(&arguments)
+        defer { session?.stop() }
         let settings = try invocation.settings(arguments)
         let routes = try WebhookRoutes.load(routesFile, directory: invocation.io.directory)
         let keyStorage = invocation.keyStorage(arguments, settings: settings)
         let secretPaths = (settings.value(KnownSettings.webhookSecretPath.key) ?? KnownSettings.webhookSecretPath.defaultValue)
             .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        var secrets: [[UInt8]] = []
-        for path in secretPaths {
-            let secret = try keyStorage.readPassword(path)
-            invocation.redactor.register(secret)
-            secrets.append(Array(secret.utf8))
+        let secrets = SecretList()
+        // With the sandbox, its subscription's secret (made below) is the one.
+        if session == nil {
+            for path in secretPaths {
+                let secret = try keyStorage.readPassword(path)
+                invocation.redactor.register(secret)
+                secrets.add(Array(secret.utf8))
+            }
+            guard !secrets.isEmpty else { throw UsageError("no webhook secret: set pagerduty.webhook.secret_path") }
         }
-        guard !secrets.isEmpty else { throw UsageError("no webhook secret: set pagerduty.webhook.secret_path") }
         let concurrency = Int(arguments.value("concurrency") ?? "4") ?? 0
         guard (1...64).contains(concurrency) else { throw UsageError("--concurrency takes 1 to 64") }
         let (host, port) = try listenAddress(arguments.value("listen") ?? "127.0.0.1:0")
@@ -54,8 +68,21 @@ extension PDStep {
         let server = HTTPServer { receiver.handle($0) }
         let bound = try server.start(host: host, port: port)
         let base = "http://\(host.contains(":") ? "[\(host)]" : host):\(bound)"
-        invocation.io.print(JSONWriter.write(["url": .string(base), "webhook_url": .string(base + WebhookReceiver.path)]))
         invocation.io.printError("pdstep serve: taking PagerDuty v3 webhooks at \(base)\(WebhookReceiver.path); \(routes.routes.count) route\(routes.routes.count == 1 ? "" : "s") from \(routesFile); spool \(spoolFolder)")
+        var info = ValueObject([("url", .string(base)), ("webhook_url", .string(base + WebhookReceiver.path))])
+        if let session {
+            let secret = try session.subscribe(base + WebhookReceiver.path)
+            invocation.redactor.register(secret)
+            secrets.add(Array(secret.utf8))
+            info["sandbox_url"] = .string(session.url)
+            invocation.io.printError("pdstep serve: the sandbox at \(session.url) sends its webhooks here; incidents at \(session.url)/")
+            if let summary = arguments.value("trigger") {
+                let incident = session.trigger(summary)
+                info["incident_url"] = .string("\(session.url)/incidents/\(incident)")
+                invocation.io.printError("pdstep serve: triggered \"\(summary)\" in the sandbox; its page, where the job's note will appear: \(session.url)/incidents/\(incident)")
+            }
+        }
+        invocation.io.print(JSONWriter.write(.object(info)))
         // Events accepted before a stop and not finished run first.
         for name in spool.pending() { continuation.yield(name) }
         let runner = EventRunner(routes: routes, spool: spool, arguments: arguments, settings: settings, invocation: invocation)
@@ -92,7 +119,7 @@ struct WebhookReceiver: Sendable {
     /// PagerDuty's payloads are small; a bigger body is refused before it is read further.
     static let maxBody = 1 << 20
 
-    let secrets: [[UInt8]]
+    let secrets: SecretList
     let spool: WebhookSpool
     let log: @Sendable (String) -> Void
     let queue: AsyncStream<String>.Continuation
@@ -129,7 +156,7 @@ struct WebhookReceiver: Sendable {
             log("webhook refused: a malformed X-PagerDuty-Signature header")
             return .text(400, "malformed X-PagerDuty-Signature\n")
         }
-        let expected = secrets.map { SHA256.hmac(key: $0, message: request.body) }
+        let expected = secrets.all.map { SHA256.hmac(key: $0, message: request.body) }
         guard signatures.contains(where: { given in expected.contains { SHA256.constantTimeEqual($0, given) } }) else {
             log("webhook refused: no valid signature (is pagerduty.webhook.secret_path the subscription's secret?)")
             return .text(403, "invalid signature\n")
@@ -203,6 +230,14 @@ struct EventRunner: Sendable {
         }
         try? spool.finish(name, result: ["event": .string(fields["id"] ?? name), "event_type": .string(fields["event_type"] ?? ""), "runs": .array(results)])
     }
+}
+
+/// The webhook secrets signatures are checked against (one more once the sandbox subscribes).
+final class SecretList: Sendable {
+    private let storage = Mutex<[[UInt8]]>([])
+    func add(_ secret: [UInt8]) { storage.withLock { $0.append(secret) } }
+    var all: [[UInt8]] { storage.withLock { $0 } }
+    var isEmpty: Bool { all.isEmpty }
 }
 
 /// A run's text log, kept in memory until the run ends.

@@ -91,7 +91,8 @@ extension SandboxState {
             return
         }
         let policy = policies.first { $0.id == service.escalationPolicyID }
-        let incidentID = nextID("PINC")
+        // An incident's id carries its number (#1 is PINC00001), as a person reading the page expects.
+        let incidentID = "PINC" + String(format: "%05d", incidents.count + 1)
         let alert = SandboxAlert(
             id: nextID("PALR"), incidentID: incidentID, status: "triggered", dedupKey: dedupKey, routingKey: service.integrationKey,
             severity: severity, summary: summary, createdAt: now, resolvedAt: nil, payload: payload, eventCount: 1)
@@ -103,6 +104,7 @@ extension SandboxState {
         incident.alertIDs = [alert.id]
         incident.logEntries.append(SandboxLogEntry(type: "trigger_log_entry", createdAt: now, summary: "Triggered through the Events API: \(summary)"))
         add(incident, alert)
+        announce("incident.triggered", incidentID: incidentID, agent: reference("service", service.id, summary: service.name, path: "services"))
     }
 
     /// The users a level of a policy pages (schedules resolve to their first layer's first user).
@@ -127,9 +129,11 @@ extension SandboxState {
                 incidents[incidentIndex].resolvedAt = now
             }
             incidents[incidentIndex].logEntries.append(SandboxLogEntry(type: "resolve_log_entry", createdAt: now, summary: "Resolved through the Events API"))
+            if !open { announce("incident.resolved", incidentID: incidents[incidentIndex].id) }
         } else if incidents[incidentIndex].status == "triggered" {
             incidents[incidentIndex].status = "acknowledged"
             incidents[incidentIndex].logEntries.append(SandboxLogEntry(type: "acknowledge_log_entry", createdAt: now, summary: "Acknowledged through the Events API"))
+            announce("incident.acknowledged", incidentID: incidents[incidentIndex].id)
         }
         incidents[incidentIndex].updatedAt = now
     }

@@ -38,6 +38,7 @@ extension Sandbox {
             ]
             state.incidents[index].notes.append(note)
             state.incidents[index].logEntries.append(SandboxLogEntry(type: "annotate_log_entry", createdAt: SandboxState.now(), summary: "Note added"))
+            state.announce("incident.annotated", incidentID: state.incidents[index].id, agent: state.userReference(actor ?? "PUSR001"))
             return Self.json(200, ["note": note])
         case ("GET", "incidents", 3) where parts[2] == "notes":
             guard let index = state.findIncident(parts[1]) else { return notFound }
@@ -55,6 +56,7 @@ extension Sandbox {
             ]
             state.incidents[index].statusUpdates.append(update)
             state.incidents[index].logEntries.append(SandboxLogEntry(type: "status_update_log_entry", createdAt: SandboxState.now(), summary: message))
+            state.announce("incident.status_update_published", incidentID: state.incidents[index].id, agent: state.userReference(actor ?? "PUSR001"))
             return Self.json(200, ["status_update": update])
         case ("POST", "incidents", 3) where parts[2] == "responder_requests":
             guard let index = state.findIncident(parts[1]) else { return notFound }

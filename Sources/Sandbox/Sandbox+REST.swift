@@ -68,6 +68,7 @@ extension Sandbox {
         case "users": return routeUsers(call, &state)
         case "abilities", "teams", "services", "schedules", "escalation_policies": return routeDirectory(call, &state)
         case "incidents", "incident_workflows", "response_plays": return routeIncidents(call, &state)
+        case "webhook_subscriptions": return routeWebhooks(call, &state)
         default: return Self.notFound
         }
     }
@@ -270,12 +271,13 @@ extension SandboxState {
                 incident.status = status
                 incident.resolvedAt = status == "resolved" ? now : nil
                 if status == "resolved" {
-                    for i in alerts.indices where alerts[i].incidentID == incident.id && alerts[i].status == "triggered" {
+                    for i in incident.alertIDs.compactMap({ alertPositions[$0] }) where alerts[i].status == "triggered" {
                         alerts[i].status = "resolved"
                         alerts[i].resolvedAt = now
                     }
                 }
                 if status == "acknowledged", let actor { incident.assigneeIDs = [actor] }
+                if status != "triggered" { announce("incident.\(status)", incidentID: incident.id, agent: actor.map(userReference)) }
                 incident.logEntries.append(SandboxLogEntry(type: status == "resolved" ? "resolve_log_entry" : status == "acknowledged" ? "acknowledge_log_entry" : "trigger_log_entry", createdAt: now, summary: "\(status.capitalized) through the REST API"))
             }
         }

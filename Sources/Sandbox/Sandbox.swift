@@ -127,6 +127,7 @@ public final class Sandbox: Sendable {
             response = rest(request)
         }
         record(request, status: response.status, note: nil, response: response.body)
+        deliverWebhooks()
         return response
     }
 

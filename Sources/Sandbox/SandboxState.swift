@@ -30,6 +30,9 @@ struct SandboxState {
     var alertPositions: [String: Int] = [:]
     var alertsByKey: [String: [Int]] = [:]
     var changeEvents: [Value] = []
+    /// Webhook subscriptions, each with its secret, and the events the last request queued.
+    var webhookSubscriptions: [(subscription: ValueObject, secret: String)] = []
+    var webhookOutbox: [WebhookEvent] = []
     var oauthTokens: [String: Double] = [:]
     var counter = 0
 

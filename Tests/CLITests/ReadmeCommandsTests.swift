@@ -43,6 +43,7 @@ struct ReadmeCommandsTests {
             "needs the sandbox of the line before (FirstHourTests.theSandboxsRecipeWorksAsPrinted)",
         "pdstep run examples/jobs/page-and-resolve.yaml --keep-sandbox": "runs until Ctrl-C (FirstHourTests)",
         "pdstep serve --routes examples/webhooks/routes.yaml --listen 127.0.0.1:8090": "runs until Ctrl-C (ServeTests.theExampleLoopPostsItsNote)",
+        "pdstep serve --routes examples/webhooks/routes.yaml --sandbox --trigger \"checkout returns 5xx\"": "runs until Ctrl-C (ServeLoopTests.theLoopOnTheSandbox)",
     ]
 
     /// What a line may answer other than success, and what it must say then.

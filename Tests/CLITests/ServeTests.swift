@@ -161,3 +161,26 @@ struct ServeTests {
         _ = await serve.interrupt()
     }
 }
+
+/// The README's loop, one command with no account: `serve --sandbox --trigger` subscribes to an
+/// embedded sandbox, triggers an incident, takes the webhook, runs the job, and the note appears
+/// on the incident's page.
+@Suite struct ServeLoopTests {
+    @Test func theLoopOnTheSandbox() async throws {
+        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("examples/webhooks").path
+        let serve = try FirstHourTests.Running(["serve", "--routes", examples + "/routes.yaml", "--sandbox", "--trigger", "checkout returns 5xx"], directory: makeTemporaryDirectory())
+        let info = try JSONParser.parse(try await serve.lines(until: "webhook_url").first ?? "")
+        let page = info["incident_url"]?.stringValue ?? ""
+        #expect(page.hasSuffix("/incidents/PINC00001"), "\(info)")
+        var html = ""
+        for _ in 0..<150 where !html.contains("Note: Diagnostics for") {
+            try? await Task.sleep(nanoseconds: 100_000_000)
+            var request = URLRequest(url: URL(string: page)!)
+            request.setValue("text/html", forHTTPHeaderField: "Accept")
+            html = String(decoding: (try? await URLSession.shared.data(for: request))?.0 ?? Data(), as: UTF8.self)
+        }
+        #expect(html.contains("Note: Diagnostics for &quot;checkout returns 5xx&quot;: host "), "\(html.suffix(1500))")
+        _ = await serve.interrupt()
+    }
+}
