@@ -80,7 +80,7 @@ public enum PDStep {
     /// Every command, in the order `--help` lists them.
     static let commands: [Command] = [
         runCommand, validateCommand, listCommand, describeCommand, keysCommand, configCommand, convertCommand, migrateCommand, sandboxCommand,
-        installLinksCommand, pluginBundleCommand, outboxCommand, completionCommand, serveCommand,
+        installLinksCommand, pluginBundleCommand, outboxCommand, completionCommand, serveCommand, webhooksCommand,
     ]
 
     static func overview(_ catalog: StepCatalog) -> String {

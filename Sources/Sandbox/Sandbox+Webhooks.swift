@@ -30,7 +30,7 @@ extension Sandbox {
             // The secret is shown once, in the answer to the create.
             var shown = subscription
             shown["delivery_method"] = ["type": "http_delivery_method", "url": .string(url), "secret": .string(secret), "custom_headers": .array([]), "temporarily_disabled": false]
-            return Self.json(201, ["webhook_subscription": .object(shown)])
+            return Self.json(200, ["webhook_subscription": .object(shown)])
         case ("GET", 1):
             return Self.page(call.request, "webhook_subscriptions", state.webhookSubscriptions.map { .object($0.subscription) })
         case ("DELETE", 2):

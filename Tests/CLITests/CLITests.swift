@@ -33,7 +33,7 @@ let testCatalog = StepCatalog([EchoStep.self])
         #expect(typo.stderr.contains("unknown command 'lsit'; did you mean 'list'?"))
         let nonsense = await pdstep(["nosuchcommand"])
         #expect(nonsense.code == 2)
-        #expect(nonsense.stderr.contains("the commands are run, validate, list, describe, keys, config, convert, migrate, sandbox, install-links, plugin-bundle, outbox, completion, serve"))
+        #expect(nonsense.stderr.contains("the commands are run, validate, list, describe, keys, config, convert, migrate, sandbox, install-links, plugin-bundle, outbox, completion, serve, webhooks"))
     }
 
     @Test func unknownOptionExits2WithASuggestion() async {

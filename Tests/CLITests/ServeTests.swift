@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import HTTPServer
 import Testing
 import TestSupport
 import Values
@@ -182,5 +183,46 @@ struct ServeTests {
         }
         #expect(html.contains("Note: Diagnostics for &quot;checkout returns 5xx&quot;: host "), "\(html.suffix(1500))")
         _ = await serve.interrupt()
+    }
+}
+
+/// Against PagerDuty (here the sandbox): `webhooks subscribe` keeps the secret where serve reads
+/// it, the subscription delivers to serve, and the requests validate against the OpenAPI files.
+@Suite struct WebhooksCommandTests {
+    @Test func subscribeThenServe() async throws {
+        let f = try BinaryFixture()
+        defer { f.sandbox.stop() }
+        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("examples/webhooks").path
+        // serve needs the secret before it starts: subscribe first, to a port serve will take
+        // (free a moment ago), as a user chooses the address first.
+        let listen = "127.0.0.1:\(RefusingPort().port)"
+        let subscribed = try await runBinary(["webhooks", "subscribe", "--url", "http://\(listen)/webhooks/pagerduty", "--events", "incident.triggered"], directory: f.directory)
+        #expect(subscribed.code == 0 && subscribed.stdout.contains("its secret is in key storage at keys/pd/webhook"), "\(subscribed.stdout)\(subscribed.stderr)")
+        #expect(!subscribed.stdout.contains("sandbox-whsec"), "the secret was printed")
+        let listed = try await runBinary(["webhooks", "list"], directory: f.directory)
+        #expect(listed.stdout.contains("http://\(listen)/webhooks/pagerduty  account_reference  incident.triggered"), "\(listed.stdout)")
+        let serve = try FirstHourTests.Running(["serve", "--routes", examples + "/routes.yaml", "--listen", listen], directory: f.directory)
+        _ = try await serve.lines(until: "webhook_url")
+        #expect(try await runBinary(["send-event", "--summary", "checkout 5xx", "--severity", "critical"], directory: f.directory).code == 0)
+        var notes: [Value] = []
+        for _ in 0..<150 where notes.isEmpty {
+            try? await Task.sleep(nanoseconds: 100_000_000)
+            notes = f.state["incidents"]?[0]?["notes"]?.arrayValue ?? []
+        }
+        _ = await serve.interrupt()
+        let log = String(decoding: serve.errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(notes.first?["content"]?.stringValue?.contains("Diagnostics for \"checkout 5xx\"") == true, "\(notes)\n\(log)")
+        // The webhook requests, and the sandbox's answers, against PagerDuty's OpenAPI files.
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let spec = root.deletingLastPathComponent().appendingPathComponent("shared/reference/pagerduty-openapi").path
+        guard FileManager.default.fileExists(atPath: spec + "/REST/openapiv3.json"), pythonHas("jsonschema") else { return }
+        let requests = f.sandbox.handle(HTTPRequest(method: "GET", target: "/_sandbox/requests", path: "/_sandbox/requests", query: [], headers: [], body: []))
+        let file = f.directory + "/requests.json"
+        try JSONWriter.write(try JSONParser.parse(bytes: requests.body)["requests"] ?? .array([])).write(toFile: file, atomically: true, encoding: .utf8)
+        for script in ["validate-requests.py", "validate-responses.py"] {
+            let (status, output) = try await runTool(["python3", root.appendingPathComponent("Tests/Conformance/" + script).path, file, spec])
+            #expect(status == 0, "\(script): \(String(decoding: output, as: UTF8.self))")
+        }
     }
 }
