@@ -20,13 +20,18 @@ extension PDStep {
               the log goes to standard error. Every request's X-PagerDuty-Signature is checked against
               the secret(s) at pagerduty.webhook.secret_path (key storage; default keys/pd/webhook).
               An accepted event is kept in the spool before it is answered, run once, and run at the
-              next start if pdstep stopped before its jobs finished.
+              next start if pdstep stopped before its jobs finished. A job runs one at a time unless
+              it sets multipleExecutions (then up to maxMultipleExecutions). GET /executions lists the
+              runs (HTML or JSON), /executions/ID shows one with its log, /healthz and /metrics
+              (Prometheus) are for probes. SIGTERM stops taking webhooks, lets running jobs finish for
+              --grace seconds, then aborts the rest (their events run again at the next start).
             """,
         options: [
             .value("routes", "FILE", "the routes file: which events run which job, with which options"),
             .value("listen", "HOST:PORT", "where to listen (default 127.0.0.1:0)"),
             .value("spool", "DIR", "where accepted events and run logs are kept (default ./spool)"),
-            .value("concurrency", "N", "jobs run at once, at most (default 4)"),
+            .value("concurrency", "N", "jobs run at once, at most (default 4); a job runs one at a time unless it allows multipleExecutions"),
+            .value("grace", "SECONDS", "on SIGTERM, how long running jobs may take to finish before they are aborted (default 25)"),
             .flag("sandbox", "take webhooks from an embedded sandbox (subscribed for you) and point the jobs' steps at it"),
             .value("trigger", "SUMMARY", "with --sandbox: trigger an incident with this summary once serving, to see the whole loop"),
             storageOption,
@@ -59,17 +64,32 @@ extension PDStep {
         }
         let concurrency = Int(arguments.value("concurrency") ?? "4") ?? 0
         guard (1...64).contains(concurrency) else { throw UsageError("--concurrency takes 1 to 64") }
+        let grace = Double(arguments.value("grace") ?? "25") ?? -1
+        guard (0...3600).contains(grace) else { throw UsageError("--grace takes 0 to 3600 seconds") }
+        let retentionText = settings.value(KnownSettings.serveRetention.key) ?? KnownSettings.serveRetention.defaultValue
+        if let problem = RundeckDuration.problem(retentionText) { throw UsageError("\(KnownSettings.serveRetention.key): \(problem)") }
+        let retention = RundeckDuration.seconds(retentionText)
         let (host, port) = try listenAddress(arguments.value("listen") ?? "127.0.0.1:0")
         let spoolFolder = arguments.value("spool").map { $0.hasPrefix("/") ? $0 : (invocation.io.directory as NSString).appendingPathComponent($0) }
             ?? (invocation.io.directory as NSString).appendingPathComponent("spool")
         let spool = try WebhookSpool(folder: spoolFolder)
-        let (stream, continuation) = AsyncStream<String>.makeStream()
-        let receiver = WebhookReceiver(secrets: secrets, spool: spool, log: { invocation.io.printError(invocation.redactor.redact($0)) }, queue: continuation)
+        let executions = try ServeExecutions(folder: spoolFolder + "/executions")
+        spool.prune(olderThan: retention)
+        executions.prune(olderThan: retention)
+        let metrics = ServeMetrics()
+        let stopping = StopFlag()
+        let log: @Sendable (String) -> Void = { invocation.io.printError(invocation.redactor.redact($0)) }
+        let running = ServeDispatcher(
+            routes: routes, spool: spool, executions: executions, metrics: metrics, concurrency: concurrency, arguments: arguments,
+            settings: settings, invocation: invocation)
+        let receiver = WebhookReceiver(
+            secrets: secrets, spool: spool, executions: executions, metrics: metrics, stopping: stopping, log: log, take: { running.take($0) })
         let server = HTTPServer { receiver.handle($0) }
         let bound = try server.start(host: host, port: port)
         let base = "http://\(host.contains(":") ? "[\(host)]" : host):\(bound)"
-        invocation.io.printError("pdstep serve: taking PagerDuty v3 webhooks at \(base)\(WebhookReceiver.path); \(routes.routes.count) route\(routes.routes.count == 1 ? "" : "s") from \(routesFile); spool \(spoolFolder)")
-        var info = ValueObject([("url", .string(base)), ("webhook_url", .string(base + WebhookReceiver.path))])
+        running.serverURL.withLock { $0 = base }
+        invocation.io.printError("pdstep serve: taking PagerDuty v3 webhooks at \(base)\(WebhookReceiver.path); \(routes.routes.count) route\(routes.routes.count == 1 ? "" : "s") from \(routesFile); spool \(spoolFolder); executions at \(base)/executions")
+        var info = ValueObject([("url", .string(base)), ("webhook_url", .string(base + WebhookReceiver.path)), ("executions_url", .string(base + "/executions"))])
         if let session {
             let secret = try session.subscribe(base + WebhookReceiver.path)
             invocation.redactor.register(secret)
@@ -83,21 +103,29 @@ extension PDStep {
             }
         }
         invocation.io.print(JSONWriter.write(.object(info)))
-        // Events accepted before a stop and not finished run first.
-        for name in spool.pending() { continuation.yield(name) }
-        let runner = EventRunner(routes: routes, spool: spool, arguments: arguments, settings: settings, invocation: invocation)
-        await withTaskGroup(of: Void.self) { group in
-            var running = 0
-            for await name in stream {
-                if running >= concurrency {
-                    await group.next()
-                    running -= 1
-                }
-                group.addTask { await runner.run(name) }
-                running += 1
-            }
+        // SIGTERM (or Ctrl-C): stop taking webhooks, let running jobs finish within the grace
+        // period, then end the rest as aborted; what did not finish stays in the spool.
+        ProcessTermination.onDrain { _ in
+            stopping.set()
+            server.stop()
+            let left = running.drain(grace: grace)
+            if left > 0 { log("pdstep serve: \(left) job\(left == 1 ? "" : "s") still running after \(Int(grace)) s; ending \(left == 1 ? "it" : "them")") }
         }
-        return .success
+        ProcessTermination.onStop { report in
+            let aborted = running.abortRunning(by: report.signalName)
+            log("pdstep serve: stopped by \(report.signalName)\(aborted > 0 ? "; \(aborted) execution\(aborted == 1 ? "" : "s") aborted" : "")")
+            for file in report.queuedEvents { log("  an event not confirmed delivered is kept in the outbox as \(file); `pdstep outbox flush` will send it") }
+            return aborted > 0 || !report.queuedEvents.isEmpty ? ProcessTermination.exitCode(for: report.signal) : 0
+        }
+        // Events accepted before a stop that did not finish run now (a redelivery of one is
+        // recognised as seen and not taken twice).
+        for name in spool.pending() { running.take(name) }
+        // Finished events and executions past the retention go, hourly.
+        while true {
+            try await Task.sleep(nanoseconds: 3_600_000_000_000)
+            spool.prune(olderThan: retention)
+            executions.prune(olderThan: retention)
+        }
     }
 
     /// `HOST:PORT` (or `[IPv6]:PORT`), checked.
@@ -112,126 +140,6 @@ extension PDStep {
     }
 }
 
-/// The HTTP side of `pdstep serve`: checks each webhook's signature, keeps the event in the
-/// spool, answers, and queues it for the runner.
-struct WebhookReceiver: Sendable {
-    static let path = "/webhooks/pagerduty"
-    /// PagerDuty's payloads are small; a bigger body is refused before it is read further.
-    static let maxBody = 1 << 20
-
-    let secrets: SecretList
-    let spool: WebhookSpool
-    let log: @Sendable (String) -> Void
-    let queue: AsyncStream<String>.Continuation
-
-    func handle(_ request: HTTPRequest) -> HTTPResponse {
-        switch (request.method, request.path) {
-        case ("GET", "/healthz"):
-            return .text(200, "ok\n")
-        case ("POST", Self.path):
-            return webhook(request)
-        case (_, Self.path):
-            return HTTPResponse(status: 405, headers: [("Allow", "POST")])
-        default:
-            return .text(404, "not found\n")
-        }
-    }
-
-    func webhook(_ request: HTTPRequest) -> HTTPResponse {
-        guard request.body.count <= Self.maxBody else {
-            log("webhook refused: a body of \(request.body.count) bytes (at most \(Self.maxBody))")
-            return .text(413, "too large\n")
-        }
-        guard let header = request.header("X-PagerDuty-Signature") else {
-            log("webhook refused: no X-PagerDuty-Signature header")
-            return .text(400, "missing X-PagerDuty-Signature\n")
-        }
-        // `v1=<hex>`, possibly several (comma-separated) while PagerDuty rotates the secret.
-        let signatures = header.split(separator: ",").compactMap { part -> [UInt8]? in
-            let trimmed = part.trimmingCharacters(in: .whitespaces)
-            guard trimmed.hasPrefix("v1="), trimmed.count == 67 else { return nil }
-            return Self.bytes(hex: trimmed.dropFirst(3))
-        }
-        guard !signatures.isEmpty else {
-            log("webhook refused: a malformed X-PagerDuty-Signature header")
-            return .text(400, "malformed X-PagerDuty-Signature\n")
-        }
-        let expected = secrets.all.map { SHA256.hmac(key: $0, message: request.body) }
-        guard signatures.contains(where: { given in expected.contains { SHA256.constantTimeEqual($0, given) } }) else {
-            log("webhook refused: no valid signature (is pagerduty.webhook.secret_path the subscription's secret?)")
-            return .text(403, "invalid signature\n")
-        }
-        guard let event = try? JSONParser.parse(bytes: request.body), let id = event["event"]?["id"]?.stringValue, !id.isEmpty,
-            event["event"]?["event_type"]?.stringValue != nil
-        else {
-            log("webhook refused: not a v3 webhook payload ({\"event\": {\"id\", \"event_type\", ...}})")
-            return .text(400, "not a PagerDuty v3 webhook payload\n")
-        }
-        do {
-            guard try spool.accept(id: id, body: request.body) else {
-                log("event \(id): seen before (a redelivery); not run again")
-                return .text(202, "accepted (seen before)\n")
-            }
-        } catch {
-            // Not kept: answered so that PagerDuty delivers it again.
-            log("event \(id): could not be kept in the spool (\(error)); PagerDuty will deliver it again")
-            return .text(503, "cannot keep the event now\n")
-        }
-        queue.yield(WebhookSpool.name(id))
-        return .text(202, "accepted\n")
-    }
-
-    static func bytes<S: StringProtocol>(hex: S) -> [UInt8]? {
-        var bytes: [UInt8] = []
-        var index = hex.startIndex
-        while index < hex.endIndex {
-            let next = hex.index(index, offsetBy: 2, limitedBy: hex.endIndex) ?? hex.endIndex
-            guard let byte = UInt8(hex[index..<next], radix: 16) else { return nil }
-            bytes.append(byte)
-            index = next
-        }
-        return bytes
-    }
-}
-
-/// Runs the jobs an event's routes name, one JobRunner each, and records the results.
-struct EventRunner: Sendable {
-    let routes: WebhookRoutes
-    let spool: WebhookSpool
-    let arguments: ParsedArguments
-    let settings: Settings
-    let invocation: Invocation
-
-    func run(_ name: String) async {
-        let io = invocation.io
-        guard let body = spool.body(name), let event = try? JSONParser.parse(bytes: body) else { return }
-        let fields = WebhookRoutes.fields(of: event)
-        let matched = routes.matching(fields)
-        let label = "event \(fields["id"] ?? name) (\(fields["event_type"] ?? "?"))"
-        if matched.isEmpty { io.printError("\(label): no route matches; nothing to run") }
-        var results: [Value] = []
-        for route in matched {
-            let text = TextLog()
-            var runner = JobRunner(
-                catalog: invocation.catalog, settings: settings, keyStorage: invocation.keyStorage(arguments, settings: settings),
-                log: ExecutionLog(renderer: TextRenderer(write: { text.append($0) }), redactor: invocation.redactor), jobs: routes.jobs,
-                services: invocation.services(arguments, settings: settings))
-            runner.allowUnknownConfig = false
-            let options = WebhookRoutes.options(route, fields)
-            io.printError("\(label): route '\(route.name)' runs job \(route.job.fullName)")
-            let outcome = await runner.run(route.job, RunRequest(options: options, directory: invocation.io.directory, environment: invocation.io.environment))
-            let execution = "\(name)-\(results.count + 1)"
-            spool.keepLog(execution, text: text.all)
-            io.printError("\(label): job \(route.job.fullName) \(outcome.state.rawValue) (exit \(outcome.exitCode.rawValue)); log \(spool.folder)/executions/\(WebhookSpool.name(execution)).log")
-            results.append([
-                "route": .string(route.name), "job": .string(route.job.fullName), "state": .string(outcome.state.rawValue),
-                "exit_code": .int(Int(outcome.exitCode.rawValue)), "log": .string("executions/\(WebhookSpool.name(execution)).log"),
-            ])
-        }
-        try? spool.finish(name, result: ["event": .string(fields["id"] ?? name), "event_type": .string(fields["event_type"] ?? ""), "runs": .array(results)])
-    }
-}
-
 /// The webhook secrets signatures are checked against (one more once the sandbox subscribes).
 final class SecretList: Sendable {
     private let storage = Mutex<[[UInt8]]>([])
@@ -240,9 +148,3 @@ final class SecretList: Sendable {
     var isEmpty: Bool { all.isEmpty }
 }
 
-/// A run's text log, kept in memory until the run ends.
-final class TextLog: Sendable {
-    private let storage = Mutex("")
-    func append(_ text: String) { storage.withLock { $0 += text } }
-    var all: String { storage.withLock { $0 } }
-}

@@ -29,6 +29,10 @@ public struct Job: Sendable, Equatable {
     public var notifications = JobNotifications()
     /// The file it came from (for messages).
     public var file: String?
+    /// How many executions of it may run at once (`pdstep serve`); nil: any number. Rundeck's
+    /// rule (ExecutionValidatorService.canRunMoreExecutions): 1 unless `multipleExecutions`,
+    /// then `maxMultipleExecutions` when it is a positive integer.
+    public var concurrencyLimit: Int? = 1
 
     /// `group/name`, or `name` without a group.
     public var fullName: String { group.isEmpty ? name : group + "/" + name }

@@ -18,14 +18,13 @@ public struct JobDefinitionError: ReportableError, Sendable {
 public enum JobDecoder {
     static let knownJobFields: Set<String> = [
         "name", "group", "description", "uuid", "loglevel", "options", "sequence", "timeout", "retry", "retryDelay",
-        "nodefilters", "notification", "notifyAvgDurationThreshold",
+        "nodefilters", "notification", "notifyAvgDurationThreshold", "multipleExecutions", "maxMultipleExecutions",
     ]
 
     /// Fields of Rundeck's job format that only mean something on a server (ScheduledExecution
     /// `toMap`), accepted and listed as ignored.
     static let serverJobFields: Set<String> = [
-        "id", "project", "schedule", "scheduleEnabled", "executionEnabled", "nodeFilterEditable", "multipleExecutions",
-        "maxMultipleExecutions", "defaultTab", "plugins", "dispatch", "nodesSelectedByDefault", "loglimit", "loglimitAction",
+        "id", "project", "schedule", "scheduleEnabled", "executionEnabled", "nodeFilterEditable", "defaultTab", "plugins", "dispatch", "nodesSelectedByDefault", "loglimit", "loglimitAction",
         "loglimitStatus", "schedules", "orchestrator", "timeZone", "logging", "context", "nodeSelectedByDefault",
     ]
 
@@ -99,7 +98,26 @@ public enum JobDecoder {
             ignoredFields: ignored, file: file)
         job.notifications = try JobNotifications.decode(map["notification"], label: label)
         job.notifications.averageDurationThreshold = map["notifyAvgDurationThreshold"].flatMap(scalarText).flatMap { $0.isEmpty ? nil : $0 }
+        job.concurrencyLimit = concurrencyLimit(map)
         return job
+    }
+
+    /// Rundeck's limit on a job's running executions: one, unless `multipleExecutions` (Groovy
+    /// truth: any non-empty text counts), then `maxMultipleExecutions` if it is a positive
+    /// integer, else none (ScheduledExecution.fromMap, ExecutionValidatorService).
+    static func concurrencyLimit(_ map: ValueObject) -> Int? {
+        let multiple: Bool
+        switch map["multipleExecutions"] {
+        case .bool(let b)?: multiple = b
+        case .string(let s)?: multiple = !s.isEmpty
+        case .int(let i)?: multiple = i != 0
+        default: multiple = false
+        }
+        guard multiple else { return 1 }
+        guard let text = map["maxMultipleExecutions"].flatMap(scalarText), let max = Int(text), max > 0 else {
+            return nil
+        }
+        return max
     }
 
     static func logLevel(_ map: ValueObject, _ label: String) throws(JobDefinitionError) -> LogLevel {

@@ -11,11 +11,11 @@ extension JobRunner {
     /// `${job.*}` for one attempt of an execution, the set Rundeck builds
     /// (ExecutionService.exportContextForExecution, ExecutionService.groovy 1135-1175; the
     /// validator uses it with a stand-in execution). The server URL comes from Rundeck's own
-    /// `framework.server.url` setting (empty when unset); the user is `--user`, else the OS user.
+    /// `framework.server.url` setting (empty when unset); (`pdstep serve`: its own address when that is unset); the user is `--user`, else the OS user.
     func jobContext(_ job: Job, execution: Execution, attempt: Int, request: RunRequest) -> [String: String] {
         let user = request.user ?? Self.osUser(request.environment)
         let project = settings.value("project.name") ?? "pdstep"
-        let server = settings.value("framework.server.url") ?? ""
+        let server = settings.value("framework.server.url") ?? request.serverURL ?? ""
         var context = [
             "name": job.name, "group": job.group, "id": job.uuid ?? "", "execid": execution.id, "executionUuid": execution.uuid,
             "execIdForLogStore": execution.id, "isRemoteFilePath": "false", "executionType": "user",

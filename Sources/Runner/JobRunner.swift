@@ -20,6 +20,12 @@ public struct RunRequest: Sendable {
     public var user: String?
     /// `${job.user.email}` (nil: not set, as in Rundeck for a user without an address).
     public var userEmail: String?
+    /// The first attempt's execution id (nil: a new one). `pdstep serve` names it before the
+    /// run, for the run's log and record.
+    public var executionID: String?
+    /// The server `${job.serverUrl}` and `${job.url}` name when `framework.server.url` is not
+    /// set (`pdstep serve`: its own address, which shows executions).
+    public var serverURL: String?
 
     /// A request; by default it runs for real in the current folder with this process's environment.
     public init(
@@ -110,7 +116,7 @@ public struct JobRunner: Sendable {
         if job.nodeFilter.map(JobValidator.dispatchesToOtherNodes) == true {
             log.emit(.note(level: .warn, message: "the node filter '\(job.nodeFilter ?? "")' is ignored (--ignore-node-filter); running on the local node"))
         }
-        var execution = Execution(id: ExecutionID.next(), uuid: ExecutionID.uuid())
+        var execution = Execution(id: request.executionID ?? ExecutionID.next(), uuid: ExecutionID.uuid())
         var attempt = 0
         var retry = (max: 0, delay: 0.0)
         var remoteOptions = job.options

@@ -128,7 +128,13 @@ public struct WebhookRoutes: Sendable {
 
     /// The routes an event matches.
     public func matching(_ fields: [String: String]) -> [Route] {
-        routes.filter { route in
+        matchingIndices(fields).map { routes[$0] }
+    }
+
+    /// Where in `routes` the routes an event matches are.
+    public func matchingIndices(_ fields: [String: String]) -> [Int] {
+        routes.indices.filter { index in
+            let route = routes[index]
             if !route.eventTypes.isEmpty && !route.eventTypes.contains(fields["event_type"] ?? "") { return false }
             if let service = route.service, fields["data.service.id"] != service && fields["data.service.summary"] != service { return false }
             if let urgency = route.urgency, fields["data.urgency"] != urgency { return false }

@@ -40,7 +40,7 @@ public final class WebhookSpool: Sendable {
     /// The events accepted and not yet done, oldest first.
     public func pending() -> [String] {
         let events = folder + "/events"
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: events)) ?? []).filter { $0.hasSuffix(".json") }
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: events)) ?? []).filter { $0.hasSuffix(".json") && !$0.contains(".route") }
         return names.map { String($0.dropLast(5)) }.sorted { a, b in
             let dateA = (try? FileManager.default.attributesOfItem(atPath: "\(events)/\(a).json")[.modificationDate] as? Date) ?? .distantPast
             let dateB = (try? FileManager.default.attributesOfItem(atPath: "\(events)/\(b).json")[.modificationDate] as? Date) ?? .distantPast
@@ -53,17 +53,42 @@ public final class WebhookSpool: Sendable {
         FileManager.default.contents(atPath: "\(folder)/events/\(name).json").map(Array.init)
     }
 
+    /// Records that route `index` of a pending event has run (an event whose routes did not all
+    /// run before a stop runs only the others at the next start).
+    public func finishRoute(_ name: String, index: Int, result: Value) throws {
+        try Self.writeDurably(Array(JSONWriter.write(result).utf8), to: "\(folder)/events/\(name).route\(index).json")
+    }
+
+    /// What route `index` of a pending event did, when it has run.
+    public func routeResult(_ name: String, index: Int) -> Value? {
+        FileManager.default.contents(atPath: "\(folder)/events/\(name).route\(index).json").flatMap { try? JSONParser.parse(bytes: Array($0)) }
+    }
+
     /// Records what the event's jobs did and moves it out of the pending ones.
-    public func finish(_ name: String, result: Value) throws {
+    public func finish(_ name: String, result: Value, routes: Int) throws {
         try lock.withLock { _ in
             try Self.writeDurably(Array(JSONWriter.write(result, options: .pretty).utf8), to: "\(folder)/done/\(name).json")
             try? FileManager.default.removeItem(atPath: "\(folder)/events/\(name).json")
+            for index in 0..<routes { try? FileManager.default.removeItem(atPath: "\(folder)/events/\(name).route\(index).json") }
         }
     }
 
-    /// Keeps a run's log.
-    public func keepLog(_ execution: String, text: String) {
-        try? Self.writeDurably(Array(text.utf8), to: "\(folder)/executions/\(Self.name(execution)).log")
+    /// Forgets finished events older than `seconds` (their ids can no longer be told from new
+    /// ones: keep them longer than PagerDuty retries a delivery). Answers how many went.
+    @discardableResult
+    public func prune(olderThan seconds: Double, now: Date = Date()) -> Int {
+        Self.removeFiles(in: folder + "/done", olderThan: now.addingTimeInterval(-seconds))
+    }
+
+    /// Removes the files of `folder` last changed before `cutoff`; answers how many.
+    static func removeFiles(in folder: String, olderThan cutoff: Date) -> Int {
+        var removed = 0
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
+            let path = folder + "/" + name
+            guard let changed = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date, changed < cutoff else { continue }
+            if (try? FileManager.default.removeItem(atPath: path)) != nil { removed += 1 }
+        }
+        return removed
     }
 
     /// Writes a file whole: a temporary file, synced, renamed over the target, the folder synced.

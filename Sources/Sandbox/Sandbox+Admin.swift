@@ -148,10 +148,7 @@ extension Sandbox {
     }
 
     /// Text for HTML (element content or a quoted attribute).
-    static func htmlEscaped(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-            .replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "'", with: "&#39;")
-    }
+    static func htmlEscaped(_ text: String) -> String { HTML.escape(text) }
 
 }
 

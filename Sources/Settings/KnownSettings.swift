@@ -120,6 +120,10 @@ public enum KnownSettings {
     public static let webhookSecretPath = KnownSetting(
         "pagerduty.webhook.secret_path", default: "keys/pd/webhook",
         "Key-storage path(s), comma-separated, of the v3 webhook subscription secret(s) `pdstep serve` checks signatures with (several during a rotation).")
+    /// `pdstep.serve.retention`.
+    public static let serveRetention = KnownSetting(
+        "pdstep.serve.retention", default: "30d",
+        "How long `pdstep serve` keeps finished events (a redelivery of one is still recognised) and executions' records and logs: a Rundeck duration (30d, 12h).")
     /// `pdstep.mail.url`.
     public static let mailURL = KnownSetting(
         "pdstep.mail.url", default: "",
@@ -149,6 +153,6 @@ public enum KnownSettings {
     public static let all: [KnownSetting] = [
         storageDir, stateDir, region, eventsURL, apiURL, identityURL, projectAPIKeyPath, apiKeyPath, projectRoutingKeyPath, routingKeyPath,
         projectFromEmail, fromEmail, oauthClientIDPath, oauthClientSecretPath, oauthScope, subdomain, outboxDir, caBundle, timeout, retryMaxAttempts, retryMaxSeconds, retryInitialDelay, eventsRateLimit, eventsRateWindow,
-        webhookSecretPath, mailURL, mailFrom, mailUser, mailPasswordPath, mailTLS, mailCABundle,
+        webhookSecretPath, serveRetention, mailURL, mailFrom, mailUser, mailPasswordPath, mailTLS, mailCABundle,
     ]
 }

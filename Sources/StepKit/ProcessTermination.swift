@@ -94,6 +94,19 @@ public enum ProcessTermination {
 
     private static let reporter = Mutex<Reporter?>(nil)
 
+    /// What runs first when a signal comes, before anything is ended.
+    public typealias Drain = @Sendable (_ signal: Int32) -> Void
+
+    private static let drain = Mutex<Drain?>(nil)
+
+    /// Sets what runs first when a signal comes, before the registered commands are ended:
+    /// `pdstep serve` stops taking webhooks and lets its running jobs finish, returning when they
+    /// have or its grace period is over. Meanwhile `stoppingSignal` is still nil (a job that ends
+    /// on its own during the drain ends as usual).
+    public static func onDrain(_ body: @escaping Drain) {
+        drain.withLock { $0 = body }
+    }
+
     /// Sets what the running command prints when a signal stops it (the step binary: its JSON
     /// result; `run`: a log line). Without one, a line on stderr.
     public static func onStop(_ report: @escaping Reporter) {
@@ -139,6 +152,7 @@ public enum ProcessTermination {
 
     /// Does what a signal asks for and answers the exit code (exposed for tests).
     static func stop(signal: Int32, grace: Double) -> Int32 {
+        if let drain = drain.withLock({ $0 }) { drain(signal) }
         let held = state.withLock { state -> State in
             state.stopping = signal
             return state

@@ -182,6 +182,14 @@ struct ServeTests {
             html = String(decoding: (try? await URLSession.shared.data(for: request))?.0 ?? Data(), as: UTF8.self)
         }
         #expect(html.contains("Note: Diagnostics for &quot;checkout returns 5xx&quot;: host "), "\(html.suffix(1500))")
+        // The note links to the execution (`${job.url}`), which serve shows.
+        let serveURL = info["url"]?.stringValue ?? "?"
+        let link = html.components(separatedBy: "Log: ").dropFirst().first?.prefix { !$0.isWhitespace && $0 != "<" } ?? ""
+        #expect(link.hasPrefix(serveURL + "/project/pdstep/execution/show/"), "\(html.suffix(1500))")
+        if let url = URL(string: String(link)) {
+            let shown = try JSONParser.parse(String(decoding: try await URLSession.shared.data(from: url).0, as: UTF8.self))
+            #expect(shown["job"] == "ops/Diagnose" && shown["state"] == "succeeded", "\(shown)")
+        }
         _ = await serve.interrupt()
     }
 }
