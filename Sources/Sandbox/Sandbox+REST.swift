@@ -194,6 +194,7 @@ extension Sandbox {
             "responder_request_targets": .array(targets.map { ["responder_request_target": $0] }),
         ]
         state.incidents[index].responderRequests.append(record)
+        state.announce("incident.responder.added", incidentID: state.incidents[index].id, agent: state.userReference(requester))
         state.incidents[index].logEntries.append(SandboxLogEntry(type: "responder_request_log_entry", createdAt: SandboxState.now(), summary: "Responders requested: \(message)"))
         return Self.json(200, ["responder_request": record])
     }
@@ -303,6 +304,7 @@ extension SandboxState {
             incident.escalationLevel = number
             incident.assigneeIDs = onCall(policy, level: number)
             incident.logEntries.append(SandboxLogEntry(type: "escalate_log_entry", createdAt: now, summary: "Escalated to level \(number)"))
+            announce("incident.escalated", incidentID: incident.id, agent: actor.map(userReference))
         }
         if let reference = fields["escalation_policy"] {
             guard let id = reference["id"]?.stringValue, let policy = policies.first(where: { $0.id == id }) else {
@@ -312,6 +314,7 @@ extension SandboxState {
             incident.escalationLevel = 1
             incident.assigneeIDs = onCall(policy, level: 1)
             incident.logEntries.append(SandboxLogEntry(type: "reassign_log_entry", createdAt: now, summary: "Escalation policy changed to \(policy.name)"))
+            announce("incident.reassigned", incidentID: incident.id, agent: actor.map(userReference))
         }
         if case .array(let assignments)? = fields["assignments"] {
             var ids: [String] = []
@@ -323,6 +326,7 @@ extension SandboxState {
             }
             incident.assigneeIDs = ids
             incident.logEntries.append(SandboxLogEntry(type: "assign_log_entry", createdAt: now, summary: "Assigned to \(ids.joined(separator: ", "))"))
+            announce("incident.reassigned", incidentID: incident.id, agent: actor.map(userReference))
         }
         incident.updatedAt = now
         incidents[index] = incident

@@ -48,7 +48,8 @@ extension Sandbox {
 
     /// The incident events the sandbox sends.
     static let webhookEventTypes = [
-        "incident.triggered", "incident.acknowledged", "incident.resolved", "incident.annotated", "incident.status_update_published",
+        "incident.triggered", "incident.acknowledged", "incident.resolved", "incident.annotated", "incident.escalated",
+        "incident.reassigned", "incident.responder.added", "incident.status_update_published",
     ]
 
     /// Sends what the last request queued, each to the subscriptions that want it, off the

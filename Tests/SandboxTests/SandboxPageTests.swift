@@ -1,5 +1,6 @@
 import Foundation
 @testable import HTTPServer
+import Synchronization
 import Testing
 import TestSupport
 import Values
@@ -88,5 +89,47 @@ import Values
         _ = try await runTool([browser, "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1200,900", "--screenshot=\(shot)", "http://127.0.0.1:\(s.port)/incidents/\(id)"])
         let size = (try? FileManager.default.attributesOfItem(atPath: shot)[.size] as? Int) ?? 0
         #expect(size > 10_000, "screenshot of \(size) bytes")
+    }
+
+    /// Every incident change a subscription asks for arrives as a signed v3 webhook, with the
+    /// incident as the REST API shows it.
+    @Test func incidentChangesArriveAsSignedWebhooks() async throws {
+        let s = try SandboxFixture()
+        let received = Mutex<[HTTPRequest]>([])
+        let receiver = HTTPServer { request in
+            received.withLock { $0.append(request) }
+            return HTTPResponse(status: 202)
+        }
+        let port = try receiver.start()
+        defer { receiver.stop() }
+        let created = await s.call("POST", "/webhook_subscriptions", body: ["webhook_subscription": [
+            "type": "webhook_subscription", "delivery_method": ["type": "http_delivery_method", "url": .string("http://127.0.0.1:\(port)/hook")],
+        ]])
+        let secret = created.json["webhook_subscription"]?["delivery_method"]?["secret"]?.stringValue ?? ""
+        #expect(created.status == 200 && !secret.isEmpty)
+        let from = ["From": Sandbox.demo.fromEmail]
+        let id = await Self.incident(s)
+        let policy = s.state["incidents"]?[0]?["escalation_policy"]?["id"]?.stringValue ?? ""
+        let user = s.state["users"]?[0]?["id"]?.stringValue ?? ""
+        _ = await s.call("PUT", "/incidents/\(id)", body: ["incident": ["type": "incident", "status": "acknowledged"]], headers: from)
+        let escalated = await s.call("PUT", "/incidents/\(id)", body: ["incident": ["type": "incident", "escalation_level": 2]], headers: from)
+        _ = await s.call("PUT", "/incidents/\(id)", body: ["incident": ["type": "incident", "assignments": [["assignee": ["id": .string(user), "type": "user_reference"]]]]], headers: from)
+        let responders = await s.call("POST", "/incidents/\(id)/responder_requests", body: [
+            "requester_id": .string(user), "message": "help",
+            "responder_request_targets": [["responder_request_target": ["id": .string(policy), "type": "escalation_policy_reference"]]],
+        ], headers: from)
+        _ = await s.call("PUT", "/incidents/\(id)", body: ["incident": ["type": "incident", "status": "resolved"]], headers: from)
+        #expect(escalated.status == 200 && responders.status == 200, "\(escalated.json) \(responders.json)")
+        let expected = ["incident.triggered", "incident.annotated", "incident.status_update_published", "incident.acknowledged", "incident.escalated",
+                        "incident.reassigned", "incident.responder.added", "incident.resolved"]
+        for _ in 0..<100 where received.withLock({ $0.count }) < expected.count { try? await Task.sleep(nanoseconds: 50_000_000) }
+        let requests = received.withLock { $0 }
+        let events = requests.compactMap { try? JSONParser.parse(bytes: $0.body)["event"] }
+        #expect(Set(events.compactMap { $0["event_type"]?.stringValue }) == Set(expected), "\(events.map { $0["event_type"] ?? .null })")
+        for (request, event) in zip(requests, events) {
+            let signature = "v1=" + SHA256.hmac(key: Array(secret.utf8), message: request.body).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+            #expect(request.header("X-PagerDuty-Signature") == signature)
+            #expect(event["data"]?["id"]?.stringValue == id && event["resource_type"] == "incident" && event["data"]?["type"] == "incident")
+        }
     }
 }
