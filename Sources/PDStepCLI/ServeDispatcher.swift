@@ -109,7 +109,7 @@ final class ServeDispatcher: Sendable {
             ("id", .string(id)), ("job", .string(route.job.fullName)), ("route", .string(route.name)), ("event", .string(fields["id"] ?? run.event)),
             ("event_type", .string(fields["event_type"] ?? "")), ("incident", .string(fields["data.id"] ?? "")),
             ("incident_title", .string(fields["data.title"] ?? "")), ("state", "running"),
-            ("started_at", .string(ISO8601DateFormatter().string(from: started))),
+            ("started_at", .string(started.formatted(.iso8601))),
         ])
         executions.write(.object(record))
         running.withLock { $0[id] = Running(runner: runner, job: route.job, record: record) }
@@ -125,10 +125,10 @@ final class ServeDispatcher: Sendable {
         let seconds = Date().timeIntervalSince(started)
         record["state"] = .string(outcome.state.rawValue)
         record["exit_code"] = .int(Int(outcome.exitCode.rawValue))
-        record["ended_at"] = .string(ISO8601DateFormatter().string(from: Date()))
+        record["ended_at"] = .string(Date().formatted(.iso8601))
         record["duration_ms"] = .int(Int(seconds * 1000))
-        executions.write(.object(record))
         metrics.ended(outcome.state.rawValue, seconds: seconds)
+        executions.write(.object(record))
         say("\(label): job \(route.job.fullName) \(outcome.state.rawValue) (exit \(outcome.exitCode.rawValue)); execution \(base)/executions/\(id)")
         try? spool.finishRoute(run.event, index: run.index, result: [
             "route": .string(route.name), "job": .string(route.job.fullName), "execution": .string(id), "state": .string(outcome.state.rawValue),
@@ -204,7 +204,7 @@ final class ServeDispatcher: Sendable {
             var record = run.record
             record["state"] = "aborted"
             record["aborted_by"] = .string(signalName)
-            record["ended_at"] = .string(ISO8601DateFormatter().string(from: Date()))
+            record["ended_at"] = .string(Date().formatted(.iso8601))
             executions.write(.object(record))
             say("pdstep serve: execution \(id) (job \(run.job.fullName)) aborted by \(signalName); its event stays in the spool and runs again at the next start")
         }

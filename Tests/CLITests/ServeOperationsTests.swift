@@ -99,12 +99,12 @@ import YAML
     }
 
     /// Waits (up to 20 s) until `condition` holds.
-    static func eventually(_ condition: () -> Bool) async -> Bool {
+    static func eventually(_ condition: () async -> Bool) async -> Bool {
         for _ in 0..<200 {
-            if condition() { return true }
+            if await condition() { return true }
             try? await Task.sleep(nanoseconds: 100_000_000)
         }
-        return condition()
+        return await condition()
     }
 
     static func get(_ url: String, accept: String? = nil) async throws -> (Int, String, String) {
@@ -138,11 +138,17 @@ import YAML
         // HIGH0 came after LOW1 and LOW2, and started before them: they waited for their job.
         let order = Self.lines(directory + "/order.txt")
         #expect((order.firstIndex(of: "HIGH0") ?? 99) < (order.firstIndex(of: "LOW1") ?? -1), "\(order)")
-        // The executions are listed, newest first, each with its log and result.
-        let (status, type, body) = try await Self.get((info["url"]?.stringValue ?? "") + "/executions")
-        let executions = try JSONParser.parse(body)["executions"]?.arrayValue ?? []
+        // The executions are listed, newest first, each with its result once its job has ended
+        // (a moment after the job's last line).
+        var (status, type, body) = (0, "", "")
+        var executions: [Value] = []
+        _ = await Self.eventually {
+            (status, type, body) = (try? await Self.get((info["url"]?.stringValue ?? "") + "/executions")) ?? (0, "", "")
+            executions = (try? JSONParser.parse(body))?["executions"]?.arrayValue ?? []
+            return executions.count == 8 && executions.allSatisfy { $0["state"] == "succeeded" && $0["exit_code"] == 0 }
+        }
         #expect(status == 200 && type == "application/json" && executions.count == 8, "\(body.prefix(500))")
-        #expect(executions.allSatisfy { $0["state"] == "succeeded" && $0["exit_code"] == 0 })
+        #expect(executions.allSatisfy { $0["state"] == "succeeded" && $0["exit_code"] == 0 }, "\(body.prefix(1500))")
         let ids = executions.compactMap { Int($0["id"]?.stringValue ?? "") }
         #expect(ids == ids.sorted(by: >))
         // /metrics, read by Prometheus's own parser where it is installed.
