@@ -34,7 +34,7 @@ def main():
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="pdstep-serve-bench-")
     with open(os.path.join(work, "job.yaml"), "w") as f:
-        f.write("- name: record\n  options: [{name: id}]\n  sequence:\n    commands:\n"
+        f.write("- name: record\n  multipleExecutions: true\n  options: [{name: id}]\n  sequence:\n    commands:\n"
                 "    - script: |\n        echo \"$RD_OPTION_ID $(date +%s.%N)\" >> starts.txt\n")
     with open(os.path.join(work, "routes.yaml"), "w") as f:
         f.write("- name: all\n  job: job.yaml\n  options: {id: '${event.id}'}\n")

@@ -111,7 +111,7 @@ final class ServeDispatcher: Sendable {
             ("incident_title", .string(fields["data.title"] ?? "")), ("state", "running"),
             ("started_at", .string(started.formatted(.iso8601))),
         ])
-        executions.write(.object(record))
+        executions.write(.object(record), sync: false)
         running.withLock { $0[id] = Running(runner: runner, job: route.job, record: record) }
         metrics.started(after: started.timeIntervalSince(run.accepted))
         say("\(label): route '\(route.name)' runs job \(route.job.fullName) as execution \(id)")
@@ -128,19 +128,25 @@ final class ServeDispatcher: Sendable {
         record["ended_at"] = .string(Date().formatted(.iso8601))
         record["duration_ms"] = .int(Int(seconds * 1000))
         metrics.ended(outcome.state.rawValue, seconds: seconds)
-        executions.write(.object(record))
+        executions.write(.object(record), sync: false)
         say("\(label): job \(route.job.fullName) \(outcome.state.rawValue) (exit \(outcome.exitCode.rawValue)); execution \(base)/executions/\(id)")
-        try? spool.finishRoute(run.event, index: run.index, result: [
+        let result: Value = [
             "route": .string(route.name), "job": .string(route.job.fullName), "execution": .string(id), "state": .string(outcome.state.rawValue),
             "exit_code": .int(Int(outcome.exitCode.rawValue)),
-        ])
+        ]
         let last = remaining.withLock { remaining -> Bool in
             remaining[run.event, default: 1] -= 1
             guard remaining[run.event] == 0 else { return false }
             remaining[run.event] = nil
             return true
         }
-        if last { finish(run.event, fields: fields) }
+        // The event's last run finishes it (its result goes with the others into done/); an
+        // earlier one is recorded on its own, so that a restart does not run it again.
+        if last {
+            finish(run.event, fields: fields, last: (run.index, result))
+        } else {
+            try? spool.finishRoute(run.event, index: run.index, result: result)
+        }
         ended(run, job: route.job.fullName)
     }
 
@@ -153,9 +159,9 @@ final class ServeDispatcher: Sendable {
     }
 
     /// Records what the event's runs did and moves it out of the pending ones.
-    private func finish(_ name: String, fields: [String: String]) {
+    private func finish(_ name: String, fields: [String: String], last: (index: Int, result: Value)? = nil) {
         let count = routes.routes.count
-        let runs = (0..<count).compactMap { spool.routeResult(name, index: $0) }
+        let runs = (0..<count).compactMap { $0 == last?.index ? last?.result : spool.routeResult(name, index: $0) }
         try? spool.finish(name, result: ["event": .string(fields["id"] ?? name), "event_type": .string(fields["event_type"] ?? ""), "runs": .array(runs)], routes: count)
     }
 

@@ -22,10 +22,12 @@ public final class ServeExecutions: Sendable {
     /// Whether `id` can name an execution's files (the ids are numbers).
     public static func isID(_ id: String) -> Bool { !id.isEmpty && id.count <= 20 && id.allSatisfy(\.isASCII) && id.allSatisfy(\.isNumber) }
 
-    /// Writes (or rewrites) an execution's record.
-    public func write(_ record: Value) {
+    /// Writes (or rewrites) an execution's record, whole (renamed into place); `sync`: on disk
+    /// before it returns. serve does not sync them: what a crash must not lose is the event,
+    /// which the spool keeps until its runs have ended, and a process crash loses no write.
+    public func write(_ record: Value, sync: Bool = true) {
         guard let id = record["id"]?.stringValue, Self.isID(id) else { return }
-        try? WebhookSpool.writeDurably(Array(JSONWriter.write(record, options: .pretty).utf8), to: "\(folder)/\(id).json")
+        try? WebhookSpool.writeDurably(Array(JSONWriter.write(record, options: .pretty).utf8), to: "\(folder)/\(id).json", sync: sync)
     }
 
     /// Makes a retry's execution id lead to the first attempt's record.

@@ -92,7 +92,7 @@ public final class WebhookSpool: Sendable {
     }
 
     /// Writes a file whole: a temporary file, synced, renamed over the target, the folder synced.
-    static func writeDurably(_ bytes: [UInt8], to path: String) throws {
+    static func writeDurably(_ bytes: [UInt8], to path: String, sync: Bool = true) throws {
         let temporary = path + ".tmp-\(getpid())"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw JobDefinitionError("cannot write \(temporary): \(String(cString: strerror(errno)))") }
@@ -105,9 +105,10 @@ public final class WebhookSpool: Sendable {
             }
             written += count
         }
-        fsync(descriptor)
+        if sync { fsync(descriptor) }
         close(descriptor)
         guard rename(temporary, path) == 0 else { throw JobDefinitionError("cannot move \(temporary) to \(path): \(String(cString: strerror(errno)))") }
+        guard sync else { return }
         let folder = open((path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if folder >= 0 {
             fsync(folder)
