@@ -175,13 +175,16 @@ import YAML
 
     /// kill -9 right after the 202: nothing ran to its end, and the next start runs it.
     @Test func whatWasAcceptedRunsAfterKillNine() async throws {
-        let directory = try await Self.folder(extraJob: Self.slowJob(seconds: 1, notify: 9))
+        // The job cannot end before the test creates `go`, however slow the machine.
+        let gated = "- name: Slow\n  options: [{name: id}]\n  sequence:\n    commands:\n    - script: 'i=0; while [ ! -e go ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done; touch finished'\n"
+        let directory = try await Self.folder(extraJob: gated)
         let (first, info) = try await Self.serve(directory)
         #expect(try await Self.send(info["webhook_url"]?.stringValue ?? "", "KILLED1", urgency: "slow") == 202)
         kill(first.process.processIdentifier, SIGKILL)
         first.process.waitUntilExit()
         #expect(!FileManager.default.fileExists(atPath: directory + "/finished"))
         #expect(FileManager.default.fileExists(atPath: directory + "/spool/events/KILLED1.json"))
+        FileManager.default.createFile(atPath: directory + "/go", contents: nil)
         let (second, _) = try await Self.serve(directory)
         #expect(await Self.eventually { FileManager.default.fileExists(atPath: directory + "/spool/done/KILLED1.json") })
         #expect(FileManager.default.fileExists(atPath: directory + "/finished"))
