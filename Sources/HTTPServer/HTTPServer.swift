@@ -4,6 +4,7 @@
     import Foundation
 #endif
 import Synchronization
+import Values
 
 #if canImport(Glibc)
     import Glibc
@@ -364,27 +365,6 @@ enum RequestParser {
             }
         }
         return (path, query)
-    }
-}
-
-/// Runs `body` on a thread of its own (a connection, the accept loop).
-func startThread(_ body: @escaping @Sendable () -> Void) {
-    final class Box: @unchecked Sendable {
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-    }
-    let box = Unmanaged.passRetained(Box(body)).toOpaque()
-    var thread = pthread_t()
-    let started = pthread_create(&thread, nil, { raw in
-        guard let raw else { return nil }
-        let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
-        box.body()
-        return nil
-    }, box)
-    if started == 0 {
-        pthread_detach(thread)
-    } else {
-        Unmanaged<Box>.fromOpaque(box).release()
     }
 }
 

@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import StepKit
 import Values
 import YAML
@@ -11,11 +19,11 @@ extension PDStep {
     ) { arguments, invocation in
         guard let folder = arguments.positionals.first else { throw UsageError("install-links needs a DIR") }
         let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-        let target = folder.hasPrefix("/") ? folder : (invocation.io.directory as NSString).appendingPathComponent(folder)
+        let target = Path.resolve(folder, in: invocation.io.directory)
         try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
         var made = 0
         for step in invocation.catalog.steps {
-            let link = (target as NSString).appendingPathComponent("pd-" + step.descriptor.commandName)
+            let link = Path.appending(target, "pd-" + step.descriptor.commandName)
             try? FileManager.default.removeItem(atPath: link)
             try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: binary)
             made += 1
@@ -39,10 +47,10 @@ extension PDStep {
     ) { arguments, invocation in
         guard let out = arguments.value("out") else { throw UsageError("plugin-bundle needs --out DIR") }
         let name = arguments.value("name") ?? "pdstep-plugin"
-        let folder = out.hasPrefix("/") ? out : (invocation.io.directory as NSString).appendingPathComponent(out)
+        let folder = Path.resolve(out, in: invocation.io.directory)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let zip = PluginBundle.zip(name: name, catalog: invocation.catalog)
-        let path = (folder as NSString).appendingPathComponent(name + ".zip")
+        let path = Path.appending(folder, name + ".zip")
         guard FileManager.default.createFile(atPath: path, contents: Data(zip)) else { throw StepError(.failed, "cannot write \(path)") }
         invocation.io.print(path)
         return .success

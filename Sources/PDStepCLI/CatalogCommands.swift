@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import StepKit
 import Values
 
@@ -24,7 +32,7 @@ extension PDStep {
         }
         let width = descriptors.map(\.name.count).max() ?? 0
         for d in descriptors {
-            var line = d.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + d.summary
+            var line = d.name.padded(to: width) + "  " + d.summary
             if !d.aliases.isEmpty { line += " (alias: \(d.aliases.joined(separator: ", ")))" }
             invocation.io.print(line)
         }

@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import PagerDuty
 import PagerDutyStepKit
 import Runner
@@ -39,7 +47,7 @@ struct Command: Sendable {
             text += "\noptions:\n"
             let width = min(34, options.map(\.usage.count).max() ?? 0)
             for option in options {
-                text += "  " + option.usage.padding(toLength: max(width, option.usage.count), withPad: " ", startingAt: 0)
+                text += "  " + option.usage.padded(to: max(width, option.usage.count))
                 text += "  " + option.help + "\n"
             }
         }
@@ -60,7 +68,7 @@ struct Invocation: Sendable {
     func settings(_ arguments: ParsedArguments, project: String? = nil) throws -> Settings {
         var overrides = arguments.all("property")
         if let outbox = arguments.value("outbox") {
-            overrides.append(KnownSettings.outboxDir.key + "=" + (outbox.hasPrefix("/") ? outbox : (io.directory as NSString).appendingPathComponent(outbox)))
+            overrides.append(KnownSettings.outboxDir.key + "=" + (Path.resolve(outbox, in: io.directory)))
         }
         let settings = try SettingsLoader.load(
             frameworkFile: arguments.value("framework-properties"), projectFile: arguments.value("project-properties") ?? project,
@@ -110,7 +118,7 @@ struct Invocation: Sendable {
     /// Warnings go to stderr.
     func keyStorage(_ arguments: ParsedArguments, settings: Settings) -> KeyStorage {
         let configured = arguments.value("storage") ?? settings.value(KnownSettings.storageDir.key) ?? KnownSettings.storageDir.defaultValue
-        let path = configured.hasPrefix("/") ? configured : (io.directory as NSString).appendingPathComponent(configured)
+        let path = Path.resolve(configured, in: io.directory)
         let io = self.io
         let redactor = self.redactor
         return KeyStorage(base: path, warn: { io.printError("warning: " + redactor.redact($0)) })

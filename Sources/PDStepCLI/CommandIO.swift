@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Runner
 import Values
 
@@ -31,12 +39,12 @@ public struct CommandIO: Sendable {
     /// The real process: stdout, stderr, stdin, environment and working directory.
     public static var process: CommandIO {
         CommandIO(
-            out: { FileHandle.standardOutput.write(Data($0.utf8)) },
-            err: { FileHandle.standardError.write(Data($0.utf8)) },
+            out: { StandardStreams.standardOutput($0) },
+            err: { StandardStreams.standardError($0) },
             readInput: {
                 // Bounded: what comes on stdin is a job, a step's JSON or a key, never gigabytes.
-                guard let bytes = try? JobFile.readBounded(FileHandle.standardInput) else {
-                    FileHandle.standardError.write(Data("pdstep: standard input is larger than \(JobFile.maxBytes >> 20) MB; nothing was sent\n".utf8))
+                guard let bytes = try? JobFile.readBounded(0) else {
+                    StandardStreams.standardError("pdstep: standard input is larger than \(JobFile.maxBytes >> 20) MB; nothing was sent\n")
                     exit(ExitCode.invalidInput.rawValue)
                 }
                 return bytes

@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import PagerDutyStepKit
 import Settings
 import StepKit
@@ -54,7 +62,7 @@ extension PDStep {
             let width = rows.map(\.key.count).max() ?? 0
             for row in rows {
                 invocation.io.print(
-                    row.key.padding(toLength: width, withPad: " ", startingAt: 0) + " = " + printable(row.value) + "    (\(row.source))")
+                    row.key.padded(to: width) + " = " + printable(row.value) + "    (\(row.source))")
             }
         }
         // The values every PagerDuty step will use are checked as a run checks them.
@@ -69,6 +77,6 @@ extension PDStep {
 
     /// A value on one line: control characters shown as escapes.
     static func printable(_ value: String) -> String {
-        JSONWriter.quote(value).dropFirst().dropLast().replacingOccurrences(of: "\\\"", with: "\"")
+        String(JSONWriter.quote(value).dropFirst().dropLast()).replacing("\\\"", with: "\"")
     }
 }

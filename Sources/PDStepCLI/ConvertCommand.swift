@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Runner
 import StepKit
 import Values
@@ -74,7 +82,7 @@ extension PDStep {
     /// The bytes of `file` (or standard input for `-`), and the name to use in messages.
     static func readDocument(_ file: String, _ invocation: Invocation) throws -> ([UInt8], String) {
         if file == "-" { return (invocation.io.readInput(), "<stdin>") }
-        let path = file.hasPrefix("/") ? file : (invocation.io.directory as NSString).appendingPathComponent(file)
+        let path = Path.resolve(file, in: invocation.io.directory)
         return (try JobFile.read(path, shown: file), file)
     }
 }

@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Settings
 import StepKit
 import Values
@@ -49,7 +57,7 @@ extension PDStep {
             } else {
                 let width = entries.map(\.path.count).max() ?? 0
                 for entry in entries {
-                    io.print(entry.path.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + describeType(entry.contentType))
+                    io.print(entry.path.padded(to: width) + "  " + describeType(entry.contentType))
                 }
             }
         case "delete":

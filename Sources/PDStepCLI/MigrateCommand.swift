@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Runner
 import StepKit
 import Values
@@ -18,10 +26,10 @@ extension PDStep {
         options: [.flag("write", "apply the changes to the files")], maxPositionals: 1, examples: ["pdstep migrate jobs.yaml", "pdstep migrate rundeck-ops/ --write"]
     ) { arguments, invocation in
         guard let path = arguments.positionals.first else { throw UsageError("migrate needs a FILE or DIR") }
-        let full = path.hasPrefix("/") ? path : (invocation.io.directory as NSString).appendingPathComponent(path)
-        var isFolder: ObjCBool = false
+        let full = Path.resolve(path, in: invocation.io.directory)
+        var isFolder = false
         guard FileManager.default.fileExists(atPath: full, isDirectory: &isFolder) else { throw JobDefinitionError("\(path): no such file or folder") }
-        let files = isFolder.boolValue ? try JobFile.projectFiles(full, shown: path).files : [full]
+        let files = isFolder ? try JobFile.projectFiles(full, shown: path).files : [full]
         let write = arguments.has("write")
         var total = 0
         var changedFiles = 0
@@ -76,7 +84,7 @@ extension PDStep {
         default: text = YAMLEmitter.emit(migrated)
         }
         let source = String(decoding: bytes, as: UTF8.self)
-        let hadComments = format.name == "xml" ? source.contains("<!--") : format.name == "yaml" && source.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix("#") }
+        let hadComments = format.name == "xml" ? source.contains("<!--") : format.name == "yaml" && source.split(separator: "\n").contains { $0.trimmingSpaces().hasPrefix("#") }
         try Data(text.utf8).write(to: URL(fileURLWithPath: file), options: .atomic)
         if hadComments { invocation.io.printError("warning: \(shown): its comments are not kept in the rewritten file") }
         return changes.count

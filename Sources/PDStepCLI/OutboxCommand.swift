@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import PagerDuty
 import PagerDutyStepKit
 import Settings
@@ -35,7 +43,7 @@ extension PDStep {
         guard let folder = arguments.value("outbox") ?? settings.value(KnownSettings.outboxDir.key), !folder.isEmpty else {
             throw UsageError("no outbox: give --outbox DIR or set pagerduty.outbox.dir")
         }
-        let directory = folder.hasPrefix("/") ? folder : (invocation.io.directory as NSString).appendingPathComponent(folder)
+        let directory = Path.resolve(folder, in: invocation.io.directory)
         let outbox = Outbox(directory: directory)
         let io = invocation.io
         switch action {

@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Runner
 import Settings
 import StepKit
@@ -9,7 +17,7 @@ import Values
 public enum PDStep {
     /// Runs the process: as `pd-STEP` (a link made by `install-links`) it runs that step.
     public static func main(_ argv: [String], io: CommandIO, catalog: StepCatalog = .builtIn) async -> Int32 {
-        let program = (argv.first.map { ($0 as NSString).lastPathComponent }) ?? "pdstep"
+        let program = (argv.first.map { Path.lastComponent($0) }) ?? "pdstep"
         if program.hasPrefix("pd-"), let step = catalog.step(named: String(program.dropFirst(3))) {
             let invocation = Invocation(io: io, catalog: catalog, redactor: SecretRedactor())
             return await StepCommand.run(step, Array(argv.dropFirst()), invocation)
@@ -94,11 +102,11 @@ public enum PDStep {
             """
         let width = commands.map(\.name.count).max() ?? 0
         for command in commands {
-            text += "  " + command.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + command.summary + "\n"
+            text += "  " + command.name.padded(to: width) + "  " + command.summary + "\n"
         }
         text += "\n  --help, --version\n\nexit codes:\n"
         for code in ExitCode.allCases {
-            text += "  \(String(code.rawValue).padding(toLength: 3, withPad: " ", startingAt: 0))  \(code.meaning)\n"
+            text += "  \(String(code.rawValue).padded(to: 3))  \(code.meaning)\n"
         }
         text += "\n'pdstep COMMAND --help' describes one command; 'pdstep list' lists the steps.\n"
         return text

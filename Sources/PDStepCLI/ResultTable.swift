@@ -18,7 +18,7 @@ enum ResultTable {
             return records.count == items.count ? (entry.key, records) : nil
         }
         guard lists.count == 1, let (name, records) = lists.first else { return nil }
-        guard !records.isEmpty else { return "no \(name.replacingOccurrences(of: "_", with: " "))\n" }
+        guard !records.isEmpty else { return "no \(name.replacing("_", with: " "))\n" }
         var columns = preferredColumns.filter { column in records.contains { $0[column] != nil } }
         if columns.contains("name") || columns.contains("title") { columns.removeAll { $0 == "summary" } }
         columns = Array(columns.prefix(maxColumns))
@@ -31,10 +31,10 @@ enum ResultTable {
                 return index == cells.count - 1 ? cut : cut + String(repeating: " ", count: widths[index] - cut.count)
             }.joined(separator: "  ")
         }
-        let header = line(columns.map { $0.uppercased().replacingOccurrences(of: "_", with: " ") })
+        let header = line(columns.map { $0.uppercased().replacing("_", with: " ") })
         var text = (color ? "\u{1B}[1m" + header + "\u{1B}[0m" : header) + "\n"
         for row in rows { text += line(row) + "\n" }
-        text += "\(records.count) \(name.replacingOccurrences(of: "_", with: " ")) (--json for everything)\n"
+        text += "\(records.count) \(name.replacing("_", with: " ")) (--json for everything)\n"
         return text
     }
 
@@ -44,7 +44,7 @@ enum ResultTable {
         case nil, .null?: return ""
         case .object(let object)?: return object["summary"]?.text ?? object["id"]?.text ?? ""
         case .array(let items)?: return items.map { cell($0) }.joined(separator: ", ")
-        case let scalar?: return scalar.text.replacingOccurrences(of: "\n", with: " ")
+        case let scalar?: return scalar.text.replacing("\n", with: " ")
         }
     }
 }

@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import HTTPServer
 import PagerDutyStepKit
 import Sandbox
@@ -25,7 +33,7 @@ struct SandboxSession {
         // A job run against its own sandbox is not held to PagerDuty's 120 events a minute
         // (121 event steps would wait a minute); `pdstep sandbox` keeps the real limits.
         sandbox.liftLimits()
-        let storage = NSTemporaryDirectory() + "pdstep-sandbox-\(getpid())-\(UUID().uuidString.prefix(8))"
+        let storage = FileManager.default.temporaryDirectory.path + "/pdstep-sandbox-\(getpid())-\(UUID().uuidString.prefix(8))"
         try writeDemoKeys(storage)
         return SandboxSession(sandbox: sandbox, url: url, storage: storage)
     }
@@ -161,7 +169,7 @@ extension PDStep {
         ]
         var recipe = "or write settings and keys for it with: pdstep sandbox --port \(url.split(separator: ":").last ?? "8089") --configure DIR"
         if let folder = arguments.value("configure") {
-            let directory = folder.hasPrefix("/") ? folder : (invocation.io.directory as NSString).appendingPathComponent(folder)
+            let directory = Path.resolve(folder, in: invocation.io.directory)
             try SandboxSession.configure(directory, url: url)
             recipe = """
                 with the settings and keys written to \(folder):

@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import HTTPServer
 import Runner
 import Settings
@@ -51,7 +59,7 @@ extension PDStep {
         let routes = try WebhookRoutes.load(routesFile, directory: invocation.io.directory)
         let keyStorage = invocation.keyStorage(arguments, settings: settings)
         let secretPaths = (settings.value(KnownSettings.webhookSecretPath.key) ?? KnownSettings.webhookSecretPath.defaultValue)
-            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            .split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
         let secrets = SecretList()
         // With the sandbox, its subscription's secret (made below) is the one.
         if session == nil {
@@ -70,8 +78,8 @@ extension PDStep {
         if let problem = RundeckDuration.problem(retentionText) { throw UsageError("\(KnownSettings.serveRetention.key): \(problem)") }
         let retention = RundeckDuration.seconds(retentionText)
         let (host, port) = try listenAddress(arguments.value("listen") ?? "127.0.0.1:0")
-        let spoolFolder = arguments.value("spool").map { $0.hasPrefix("/") ? $0 : (invocation.io.directory as NSString).appendingPathComponent($0) }
-            ?? (invocation.io.directory as NSString).appendingPathComponent("spool")
+        let spoolFolder = arguments.value("spool").map { Path.resolve($0, in: invocation.io.directory) }
+            ?? Path.appending(invocation.io.directory, "spool")
         let spool = try WebhookSpool(folder: spoolFolder)
         let executions = try ServeExecutions(folder: spoolFolder + "/executions")
         spool.prune(olderThan: retention)

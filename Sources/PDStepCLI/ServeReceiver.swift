@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import HTTPServer
 import Runner
 import StepKit
@@ -66,7 +74,7 @@ struct WebhookReceiver: Sendable {
         }
         // `v1=<hex>`, possibly several (comma-separated) while PagerDuty rotates the secret.
         let signatures = header.split(separator: ",").compactMap { part -> [UInt8]? in
-            let trimmed = part.trimmingCharacters(in: .whitespaces)
+            let trimmed = part.trimmingSpaces()
             guard trimmed.hasPrefix("v1="), trimmed.count == 67 else { return nil }
             return Self.bytes(hex: trimmed.dropFirst(3))
         }

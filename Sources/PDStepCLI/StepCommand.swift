@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import PagerDutyStepKit
 import Runner
 import Settings
@@ -45,7 +53,7 @@ enum StepCommand {
             for property in properties { text += flagHelp(property) }
         }
         text += "\nCommon options:\n"
-        for option in commonOptions { text += "  " + option.usage.padding(toLength: max(32, option.usage.count), withPad: " ", startingAt: 0) + "  " + option.help + "\n" }
+        for option in commonOptions { text += "  " + option.usage.padded(to: max(32, option.usage.count)) + "  " + option.help + "\n" }
         text += "\nExamples:\n" + examples(descriptor).map { "  \($0)\n" }.joined()
         if !descriptor.outputs.isEmpty {
             text += "\nOutputs (in the result's \"outputs\", and ${data.NAME} for later job steps):\n"
@@ -201,7 +209,7 @@ enum StepCommand {
             if source == "-" {
                 bytes = invocation.io.readInput()
             } else {
-                let path = source.hasPrefix("/") ? source : (invocation.io.directory as NSString).appendingPathComponent(source)
+                let path = Path.resolve(source, in: invocation.io.directory)
                 guard let data = FileManager.default.contents(atPath: path) else { throw StepError.invalid("--config \(source): no such file") }
                 bytes = Array(data)
             }
@@ -257,7 +265,7 @@ enum StepCommand {
         let redact: (String) -> String = invocation.redactor.redact
         if format == "rundeck" {
             for (key, value) in (result?.outputs ?? [:]).sorted(by: { $0.key < $1.key }) {
-                invocation.io.print("RUNDECK:DATA:\(redact(key))=\(redact(value.replacingOccurrences(of: "\n", with: " ")))")
+                invocation.io.print("RUNDECK:DATA:\(redact(key))=\(redact(value.replacing("\n", with: " ")))")
             }
             return
         }

@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import PagerDuty
 import PagerDutyStepKit
 import Settings
@@ -51,7 +59,7 @@ extension PDStep {
             if let service = arguments.value("service") { filter = ["type": "service_reference", "id": .string(service)] }
             if let team = arguments.value("team") { filter = ["type": "team_reference", "id": .string(team)] }
             let events = (arguments.value("events") ?? "incident.triggered,incident.acknowledged,incident.resolved")
-                .split(separator: ",").map { Value.string($0.trimmingCharacters(in: .whitespaces)) }
+                .split(separator: ",").map { Value.string($0.trimmingSpaces()) }
             let body: Value = ["webhook_subscription": [
                 "type": "webhook_subscription", "delivery_method": ["type": "http_delivery_method", "url": .string(url)],
                 "events": .array(events), "filter": filter, "description": "pdstep serve",
@@ -63,7 +71,7 @@ extension PDStep {
             }
             invocation.redactor.register(secret)
             let secretPath = (settings.value(KnownSettings.webhookSecretPath.key) ?? KnownSettings.webhookSecretPath.defaultValue)
-                .split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? KnownSettings.webhookSecretPath.defaultValue
+                .split(separator: ",").first.map { $0.trimmingSpaces() } ?? KnownSettings.webhookSecretPath.defaultValue
             try keyStorage.putPassword(secretPath, secret: Array(secret.utf8))
             invocation.io.print("subscribed \(id): \(url) gets \(events.map(\.text).joined(separator: ", ")); its secret is in key storage at \(secretPath), where pdstep serve reads it")
         case "list":

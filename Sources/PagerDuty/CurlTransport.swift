@@ -1,5 +1,13 @@
 import CCurl
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 /// HTTP through libcurl's easy interface, for https (PagerDuty itself) and for anything sent
@@ -211,7 +219,7 @@ private let curlHeader: ccurl_data_callback = { data, size, count, context in
         exchange.headers = [:]
     } else if let colon = line.firstIndex(of: ":") {
         let name = line[..<colon].lowercased()
-        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+        let value = line[line.index(after: colon)...].trimmingSpacesAndLines()
         exchange.headers[name] = exchange.headers[name].map { "\($0), \(value)" } ?? value
     }
     return length

@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Values
 
 /// Requests for incidents (REST API v2). Each builder answers the request; `send` sends it.
@@ -12,7 +20,7 @@ extension PagerDutyRequest {
         var out = ""
         for byte in id.utf8 {
             let c = Character(Unicode.Scalar(byte))
-            if byte < 0x80 && (c.isLetter || c.isNumber) { out.append(c) } else { out += String(format: "%%%02X", byte) }
+            if byte < 0x80 && (c.isLetter || c.isNumber) { out.append(c) } else { out += "%" + Text.hex(byte, width: 2) }
         }
         return out
     }

@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Values
 
 /// Events not confirmed delivered, kept on disk until PagerDuty accepts them, so that no page is
@@ -220,7 +228,7 @@ public struct Outbox: Sendable {
 
     private static func sortableNow() -> String {
         let nanos = UInt64(max(0, Date().timeIntervalSince1970) * 1_000_000)
-        return String(format: "%016llu", nanos)
+        return Text.padded(nanos, width: 16)
     }
 
     /// Writes an entry atomically under `name`; with `keepLocked`, answers a descriptor holding
@@ -229,7 +237,7 @@ public struct Outbox: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
-            throw OutboxError(description: "cannot create the outbox folder \(directory): \(error.localizedDescription)")
+            throw OutboxError(description: "cannot create the outbox folder \(directory): \(Text.reason(error))")
         }
         let entry = Value.object(ValueObject([
             ("created", .string(Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(Date()))), ("path", .string(request.path)),

@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 import Values
 
@@ -69,8 +77,8 @@ public final class Pacer: Sendable {
     /// left, later requests wait for the reset. A reset that is not a finite, non-negative
     /// number is ignored; the client bounds any wait by the request's time budget.
     public func noteREST(headers: [String: String]) {
-        guard let remaining = headers["ratelimit-remaining"].flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }),
-            remaining <= 0, let reset = headers["ratelimit-reset"].flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }),
+        guard let remaining = headers["ratelimit-remaining"].flatMap({ Int($0.trimmingSpaces()) }),
+            remaining <= 0, let reset = headers["ratelimit-reset"].flatMap({ Double($0.trimmingSpaces()) }),
             reset.isFinite, reset >= 0
         else { return }
         state.withLock { $0.restPausedUntil = max($0.restPausedUntil, Self.now() + min(reset, 86_400)) }

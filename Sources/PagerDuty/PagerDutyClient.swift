@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Values
 
 /// How a REST call authenticates.
@@ -109,9 +117,7 @@ public struct PagerDutyClient: Sendable {
     }
 
     static func encode(_ text: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+        Text.percentEncoded(text)
     }
 
     /// The headers of a request (the key included; never log them as they are).
@@ -220,11 +226,11 @@ public struct PagerDutyClient: Sendable {
             if attempt >= policy.maxAttempts || elapsed + wait > policy.maxSeconds {
                 var final = failure
                 final.kind = failure.kind == .rateLimited ? .rateLimited : .temporary
-                final.message += " (gave up after \(attempt) attempt\(attempt == 1 ? "" : "s") in \(String(format: "%.1f", elapsed)) s; at most \(policy.maxAttempts) attempt\(policy.maxAttempts == 1 ? "" : "s") in \(Int(policy.maxSeconds)) s)"
+                final.message += " (gave up after \(attempt) attempt\(attempt == 1 ? "" : "s") in \(Text.fixed(elapsed, 1)) s; at most \(policy.maxAttempts) attempt\(policy.maxAttempts == 1 ? "" : "s") in \(Int(policy.maxSeconds)) s)"
                 final.cause = .retryBudget
                 throw final
             }
-            note("\(request.operation): \(failure.httpStatus.map { "HTTP \($0)" } ?? failure.message); retrying in \(String(format: "%.1f", wait)) s (attempt \(attempt + 1) of \(policy.maxAttempts))")
+            note("\(request.operation): \(failure.httpStatus.map { "HTTP \($0)" } ?? failure.message); retrying in \(Text.fixed(wait, 1)) s (attempt \(attempt + 1) of \(policy.maxAttempts))")
             try? await Task.sleep(nanoseconds: boundedNanoseconds(wait))
             if Task.isCancelled { throw PagerDutyError(.temporary, "cancelled while retrying \(request.operation)") }
         }
@@ -235,7 +241,7 @@ public struct PagerDutyClient: Sendable {
     /// one is bounded by the caller against the request's time budget.
     static func rateLimitWait(_ headers: [String: String]) -> Double? {
         for name in ["ratelimit-reset", "retry-after"] {
-            if let seconds = headers[name].flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }), !seconds.isNaN, seconds >= 0 {
+            if let seconds = headers[name].flatMap({ Double($0.trimmingSpaces()) }), !seconds.isNaN, seconds >= 0 {
                 return seconds
             }
         }

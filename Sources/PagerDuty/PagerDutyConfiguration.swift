@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Values
 
 /// Where and how the client talks to PagerDuty.
@@ -32,7 +40,7 @@ public struct PagerDutyConfiguration: Sendable {
         timeout: Double = 30, retry: RetryPolicy = RetryPolicy(), eventsRateLimit: Int = 120, eventsRateWindow: Double = 60,
         userAgent: String, caBundle: String? = nil
     ) throws(PagerDutyError) -> PagerDutyConfiguration {
-        let normalizedRegion = region.trimmingCharacters(in: .whitespaces).lowercased()
+        let normalizedRegion = region.trimmingSpaces().lowercased()
         guard normalizedRegion == "us" || normalizedRegion == "eu" else {
             throw PagerDutyError(.invalidRequest, "pagerduty.region must be us or eu, not '\(region)'")
         }

@@ -114,7 +114,7 @@ public struct PagerDutyError: ReportableError, Sendable, Hashable {
             message += ": " + [statusText, text].filter { !$0.isEmpty }.joined(separator: ", ")
             details = errorStrings(object["errors"])
         } else if !body.isEmpty {
-            let text = String(decoding: body.prefix(600), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            let text = String(decoding: body.prefix(600), as: UTF8.self).trimmingSpacesAndLines()
             if !text.isEmpty { details = [text + (body.count > 600 ? " ..." : "")] }
         }
         switch status {

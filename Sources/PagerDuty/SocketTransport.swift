@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 import Values
 
@@ -370,7 +378,7 @@ private struct Reader {
                     throw connection.uncertain("the answer from \(connection.host) has a malformed header line")
                 }
                 let name = header[..<colon].lowercased()
-                let value = header[header.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                let value = header[header.index(after: colon)...].trimmingSpaces()
                 headers[name] = headers[name].map { "\($0), \(value)" } ?? value
             }
             // 100 Continue and other interim answers come before the real one.
@@ -384,7 +392,7 @@ private struct Reader {
             } else if (headers["transfer-encoding"] ?? "").lowercased().contains("chunked") {
                 body = try chunked()
             } else if let lengthText = headers["content-length"] {
-                guard let length = Int(lengthText.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""), length >= 0 else {
+                guard let length = Int(lengthText.split(separator: ",").first.map { $0.trimmingSpaces() } ?? ""), length >= 0 else {
                     throw connection.uncertain("the answer from \(connection.host) has an invalid Content-Length (\(lengthText))")
                 }
                 if length > TransportResponse.maxBodyBytes {
@@ -408,7 +416,7 @@ private struct Reader {
         var body: [UInt8] = []
         while true {
             let sizeLine = try line()
-            let sizeText = sizeLine.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            let sizeText = sizeLine.split(separator: ";", maxSplits: 1).first.map { $0.trimmingSpaces() } ?? ""
             guard let size = Int(sizeText, radix: 16), size >= 0 else {
                 throw connection.uncertain("the answer from \(connection.host) has a malformed chunk size (\(sizeLine.prefix(20).debugDescription))")
             }

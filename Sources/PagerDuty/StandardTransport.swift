@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The transport pdstep uses: plain `http://` goes over `SocketTransport` (nothing to load, so a
 /// step against the sandbox starts fast); `https://`, and plain http to another machine when a

@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import PagerDuty
 import Settings
 import StepKit
@@ -129,7 +137,7 @@ extension StepContext {
 public enum EventFields {
     /// `custom_details`: a JSON object, or (`allowLines`) `key=value` lines.
     public static func details(_ config: StepConfig, _ name: String = "custom_details", allowLines: Bool = false) throws(StepError) -> Value? {
-        guard let text = config.string(name)?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return nil }
+        guard let text = config.string(name)?.trimmingSpacesAndLines(), !text.isEmpty else { return nil }
         if text.hasPrefix("{") || !allowLines {
             let problem: String
             do {
@@ -142,18 +150,18 @@ public enum EventFields {
             throw config.invalid(name, problem + (allowLines ? ", or key=value lines" : ""))
         }
         var object = ValueObject()
-        for line in text.split(whereSeparator: \.isNewline) where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+        for line in text.split(whereSeparator: \.isNewline) where !line.trimmingSpaces().isEmpty {
             guard let equals = line.firstIndex(of: "=") else {
                 throw config.invalid(name, "has the line '\(line)', which is not key=value")
             }
-            object[line[..<equals].trimmingCharacters(in: .whitespaces)] = .string(line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces))
+            object[line[..<equals].trimmingSpaces()] = .string(line[line.index(after: equals)...].trimmingSpaces())
         }
         return .object(object)
     }
 
     /// `links`: a JSON list of {href, text}.
     public static func links(_ config: StepConfig) throws(StepError) -> [Value] {
-        guard let text = config.string("links")?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return [] }
+        guard let text = config.string("links")?.trimmingSpacesAndLines(), !text.isEmpty else { return [] }
         guard case .array(let items)? = try? JSONParser.parse(text), items.allSatisfy({ $0["href"]?.stringValue != nil }) else {
             throw config.invalid("links", "must be a JSON list of {\"href\": ..., \"text\": ...}")
         }
@@ -163,7 +171,7 @@ public enum EventFields {
     /// `images`: comma-separated URLs, or a JSON list of {src, href, alt}. (That they are https
     /// is the client's rule, checked with the rest of the event by `AlertEventDelivery.check`.)
     public static func images(_ config: StepConfig) throws(StepError) -> [Value] {
-        guard let text = config.string("images")?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return [] }
+        guard let text = config.string("images")?.trimmingSpacesAndLines(), !text.isEmpty else { return [] }
         let items: [Value]
         if text.hasPrefix("[") {
             guard case .array(let list)? = try? JSONParser.parse(text) else {
@@ -171,7 +179,7 @@ public enum EventFields {
             }
             items = list.map { $0.stringValue.map { ["src": .string($0)] } ?? $0 }
         } else {
-            items = text.split(separator: ",").map { ["src": .string($0.trimmingCharacters(in: .whitespaces))] }
+            items = text.split(separator: ",").map { ["src": .string($0.trimmingSpaces())] }
         }
         return items
     }

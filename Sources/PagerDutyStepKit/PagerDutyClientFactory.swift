@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import PagerDuty
 import Settings
 import StepKit
@@ -93,7 +101,7 @@ public final class PagerDutyClientFactory: Sendable {
         func number(_ setting: KnownSetting, in range: ClosedRange<Double>, whole: Bool = false) throws(StepError) -> Double {
             let text = settings.value(setting.key).flatMap { $0.isEmpty ? nil : $0 } ?? setting.defaultValue
             let origin = settings.setting(setting.key).map { " (\($0.origin))" } ?? ""
-            guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite, !whole || value == value.rounded() else {
+            guard let value = Double(text.trimmingSpaces()), value.isFinite, !whole || value == value.rounded() else {
                 throw StepError.invalid("setting \(setting.key)\(origin) must be a\(whole ? " whole" : "") number, got '\(text)'")
             }
             guard range.contains(value) else {

@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import PagerDuty
 import Settings
 import StepKit
@@ -121,7 +129,7 @@ extension StepContext {
         }
         if let key = config.string("integration_key"), !key.isEmpty {
             redactor.register(key)
-            return key.trimmingCharacters(in: .whitespacesAndNewlines)
+            return key.trimmingSpacesAndLines()
         }
         guard let path = config.string("integration_key_path") else {
             throw StepError.invalid(

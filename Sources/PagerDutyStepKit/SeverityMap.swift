@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import PagerDuty
 import StepKit
 import Values
@@ -11,8 +19,8 @@ public enum SeverityMap {
     /// The severity of a step: `severity` through `severity_map` when one is set, else
     /// `severity` itself, which must then be one of PagerDuty's.
     public static func severity(_ config: StepConfig) throws(StepError) -> AlertEvent.Severity {
-        let raw = (config.string("severity") ?? "error").trimmingCharacters(in: .whitespaces)
-        guard let mapText = config.string("severity_map")?.trimmingCharacters(in: .whitespacesAndNewlines), !mapText.isEmpty else {
+        let raw = (config.string("severity") ?? "error").trimmingSpaces()
+        guard let mapText = config.string("severity_map")?.trimmingSpacesAndLines(), !mapText.isEmpty else {
             guard let severity = AlertEvent.Severity(rawValue: raw.lowercased()) else {
                 throw config.invalid("severity", "must be one of critical, error, warning, info, got '\(raw)' (set severity_map to translate other values)")
             }

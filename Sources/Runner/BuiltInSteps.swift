@@ -58,7 +58,7 @@ public struct ExportVarStep: JobStep {
     }
 
     public func run(_ context: StepContext) async throws(StepError) -> StepResult {
-        if value.trimmingCharacters(in: .whitespaces).isEmpty {
+        if value.trimmingSpaces().isEmpty {
             throw StepError.invalid("export-var: the value is empty (or did not resolve)", property: "value")
         }
         return StepResult(summary: "${\(group).\(name)} set", variables: [group: [name: value]])

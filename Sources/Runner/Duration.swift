@@ -29,7 +29,7 @@ public enum RundeckDuration {
 
     /// Why `text` is not a usable retry count, or nil when it is one (empty counts as 0).
     public static func retryCountProblem(_ text: String) -> String? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimmingSpaces()
         if trimmed.isEmpty { return nil }
         guard let count = Int(trimmed), (0...maximumRetries).contains(count) else {
             return "is not a whole number from 0 to \(maximumRetries)"

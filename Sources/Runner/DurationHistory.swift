@@ -10,7 +10,7 @@ struct DurationHistory {
 
     private func file(_ job: Job) -> String {
         let name = job.fullName.unicodeScalars.map { c in
-            (c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c) || c == "-" || c == "_")) ? String(c) : String(format: "%%%02X", c.value & 0xFF)
+            (c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c) || c == "-" || c == "_")) ? String(c) : "%" + Text.hex(c.value & 0xFF, width: 2)
         }.joined()
         return folder + "/durations/" + String(name.prefix(200)) + ".json"
     }
@@ -50,7 +50,7 @@ struct DurationHistory {
             return average + average * percent / 100
         }
         if text.contains("+") {
-            return average + RundeckDuration.seconds(text.replacingOccurrences(of: "+", with: "")) * 1000
+            return average + RundeckDuration.seconds(text.replacing("+", with: "")) * 1000
         }
         let absolute = RundeckDuration.seconds(text) * 1000
         return absolute == 0 ? average : absolute

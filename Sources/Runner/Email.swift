@@ -23,7 +23,7 @@ public struct MailRelay: Sendable {
     /// set wrong, or a password that cannot be read, is an error naming it.
     static func read(_ settings: Settings, keyStorage: KeyStorage) throws(JobDefinitionError) -> MailRelay? {
         func value(_ setting: KnownSetting) -> String? {
-            settings.value(setting.key).map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
+            settings.value(setting.key).map { $0.trimmingSpaces() }.flatMap { $0.isEmpty ? nil : $0 }
         }
         guard let url = value(KnownSettings.mailURL) else { return nil }
         let lowered = url.lowercased()
@@ -58,7 +58,7 @@ public struct MailRelay: Sendable {
 
     /// The host of an smtp(s) URL (brackets kept for IPv6).
     static func host(_ url: String) -> String? {
-        guard let scheme = url.range(of: "://") else { return nil }
+        guard let scheme = url.firstRange(of: "://") else { return nil }
         var authority = url[scheme.upperBound...].prefix { $0 != "/" }
         if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
         if authority.hasPrefix("[") { return authority.firstIndex(of: "]").map { String(authority[...$0]) } }

@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Settings
 import StepKit
 import Synchronization
@@ -159,7 +167,7 @@ public struct TextRenderer: ExecutionRenderer {
 /// `84 ms`, `2.3 s`, `1 min 5 s`.
 func formatDuration(_ ms: Double) -> String {
     if ms < 1000 { return "\(Int(ms.rounded())) ms" }
-    if ms < 60_000 { return String(format: "%.1f s", ms / 1000) }
+    if ms < 60_000 { return Text.fixed(ms / 1000, 1) + " s" }
     return "\(Int(ms / 60_000)) min \(Int(ms.truncatingRemainder(dividingBy: 60_000) / 1000)) s"
 }
 

@@ -178,7 +178,7 @@ public enum JobDecoder {
             case let scalar?:
                 if let text = scalarText(scalar) {
                     option.values = text.split(separator: Character(option.valuesListDelimiter.first.map(String.init) ?? ","))
-                        .map { $0.trimmingCharacters(in: .whitespaces) }
+                        .map { $0.trimmingSpaces() }
                 }
             case nil: break
             }

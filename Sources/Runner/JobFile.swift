@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import StepKit
 import Values
 
@@ -7,7 +15,7 @@ public enum JobFile {
     /// The jobs of one job file, in any of `JobFormat.all`. Errors carry file:line:column for
     /// syntax and the job and step for structure.
     public static func load(_ path: String, directory: String) throws -> [Job] {
-        let full = path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
+        let full = Path.resolve(path, in: directory)
         let bytes = try read(full, shown: path)
         let document = try JobFormat.detect(bytes, path: path).read(bytes, path)
         return try JobDecoder.decode(document, file: path)
@@ -25,12 +33,12 @@ public enum JobFile {
             }
         }
         guard referencesOthers else { return (jobs, jobs) }
-        let full = path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
-        let folder = (full as NSString).deletingLastPathComponent
+        let full = Path.resolve(path, in: directory)
+        let folder = Path.deletingLastComponent(full)
         var all = jobs
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
         for name in names.sorted() where JobFormat.fileExtensions.contains(where: name.lowercased().hasSuffix) {
-            let sibling = (folder as NSString).appendingPathComponent(name)
+            let sibling = Path.appending(folder, name)
             guard sibling != full, let more = try? load(sibling, directory: directory) else { continue }
             all += more
         }
@@ -44,24 +52,28 @@ public enum JobFile {
     /// The bytes of a job file, at most `maxBytes` (read to that bound, so `/dev/zero` or a
     /// growing file cannot take all memory).
     public static func read(_ full: String, shown: String) throws(JobDefinitionError) -> [UInt8] {
-        guard let handle = FileHandle(forReadingAtPath: full) else {
+        let descriptor = Glibc.open(full, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
             throw JobDefinitionError(FileManager.default.fileExists(atPath: full) ? "cannot read \(shown)" : "\(shown): no such file")
         }
-        defer { try? handle.close() }
+        defer { close(descriptor) }
         do {
-            return try readBounded(handle)
-        } catch let error as JobDefinitionError {
-            throw JobDefinitionError("\(shown): " + error.description)
+            return try readBounded(descriptor)
         } catch {
-            throw JobDefinitionError("cannot read \(shown): \(error)")
+            throw JobDefinitionError("\(shown): " + error.description)
         }
     }
 
-    /// Everything `handle` has, failing once there is more than `maxBytes`.
-    public static func readBounded(_ handle: FileHandle) throws -> [UInt8] {
+    /// Everything `descriptor` has, failing once there is more than `maxBytes`.
+    public static func readBounded(_ descriptor: Int32) throws(JobDefinitionError) -> [UInt8] {
         var bytes: [UInt8] = []
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-            bytes += chunk
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count < 0 { throw JobDefinitionError("cannot be read: \(String(cString: strerror(errno)))") }
+            if count == 0 { break }
+            bytes += chunk[..<count]
             if bytes.count > maxBytes { throw JobDefinitionError("larger than \(maxBytes >> 20) MB; a job file is never that large") }
         }
         return bytes
@@ -93,9 +105,8 @@ public enum JobFile {
     /// there down (the archive's executions and reports are XML too, and not jobs); any other
     /// folder from itself down.
     public static func open(_ path: String, directory: String) throws -> Opened {
-        let full = path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: full, isDirectory: &isFolder), isFolder.boolValue else {
+        let full = Path.resolve(path, in: directory)
+        guard isDirectory(full) else {
             let loaded = try loadWithSiblings(path, directory: directory)
             return Opened(jobs: loaded.jobs, all: loaded.all, projectProperties: nil, unreadable: [], isProject: false)
         }
@@ -136,8 +147,8 @@ public enum JobFile {
     }
 
     static func isDirectory(_ path: String) -> Bool {
-        var isFolder: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue
+        var isFolder = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && isFolder
     }
 
     /// The job files under `folder` (hidden files and folders skipped, symlinks not followed),

@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Settings
 import StepKit
 import Values
@@ -103,9 +111,9 @@ extension JobRunner {
     static func shebang(_ body: String) -> [String]? {
         let bytes = Array(body.utf8.prefix { $0 != UInt8(ascii: "\n") })
         guard bytes.starts(with: Array("#!".utf8)) else { return nil }
-        let line = String(decoding: bytes.dropFirst(2), as: UTF8.self).trimmingCharacters(in: .whitespaces.union(CharacterSet(charactersIn: "\r")))
+        let line = String(decoding: bytes.dropFirst(2), as: UTF8.self).trimming { $0 == "\r" || ($0.properties.isWhitespace && $0 != "\n") }
         guard let program = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).first else { return nil }
-        let argument = line.dropFirst(program.count).trimmingCharacters(in: .whitespaces)
+        let argument = line.dropFirst(program.count).trimmingSpaces()
         return [String(program)] + (argument.isEmpty ? [] : [argument])
     }
 

@@ -11,7 +11,7 @@ extension JobRunner {
     /// validator reports instead, and the job does not run.)
     func emailUnavailable(_ job: Job) -> String? {
         guard !job.notifications.emails.isEmpty else { return nil }
-        if (settings.value(KnownSettings.mailURL.key) ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+        if (settings.value(KnownSettings.mailURL.key) ?? "").trimmingSpaces().isEmpty {
             return "email notifications (\(job.notifications.emails.keys.map(\.rawValue).sorted().joined(separator: ", "))) will not be sent: the setting \(KnownSettings.mailURL.key) names no SMTP relay"
         }
         if services.get(OutboundMail.self) == nil { return "email notifications will not be sent: this host cannot send email" }
@@ -22,7 +22,7 @@ extension JobRunner {
     func sendEmail(_ email: JobNotifications.Email, trigger: JobNotifications.Trigger, job: Job, state: RunState) async -> NotificationTally {
         var tally = NotificationTally()
         let data = state.data
-        let recipients = data.expand(email.recipients, unresolved: .keep).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let recipients = data.expand(email.recipients, unresolved: .keep).split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
         let subject = redactor.redact(data.expand(email.subject ?? JobNotifications.defaultSubject, unresolved: .keep))
         let label = "notification \(trigger.rawValue): email"
         if let bad = recipients.first(where: { !EmailMessage.isAddress($0) }) ?? (recipients.isEmpty ? "" : nil) {

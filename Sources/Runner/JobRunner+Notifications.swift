@@ -43,7 +43,7 @@ extension JobRunner {
     /// Where the average durations are kept: `pdstep.state.dir`, else `state/` under the
     /// key-storage folder.
     var durationHistory: DurationHistory {
-        let configured = (settings.value(KnownSettings.stateDir.key) ?? "").trimmingCharacters(in: .whitespaces)
+        let configured = (settings.value(KnownSettings.stateDir.key) ?? "").trimmingSpaces()
         return DurationHistory(folder: configured.isEmpty ? keyStorage.base.path + "/state" : configured)
     }
 

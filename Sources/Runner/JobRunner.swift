@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Settings
 import StepKit
 import Synchronization
@@ -201,7 +209,7 @@ public struct JobRunner: Sendable {
         if attempt == 0, let policy = job.retry {
             let count = state.data.expand(policy.count, unresolved: .keep)
             if let problem = RundeckDuration.retryCountProblem(count) { problems.append("retry '\(count)' \(problem)") }
-            retry.max = Int(count.trimmingCharacters(in: .whitespaces)) ?? 0
+            retry.max = Int(count.trimmingSpaces()) ?? 0
             let delay = state.data.expand(policy.delay, unresolved: .keep)
             if !delay.isEmpty, let problem = RundeckDuration.problem(delay) { problems.append("retry delay '\(delay)' \(problem)") }
             retry.delay = RundeckDuration.seconds(delay)
@@ -278,7 +286,7 @@ public struct JobRunner: Sendable {
                     body, expandTokens: true, args: args, interpreter: interpreter, quoted: quoted, ext: ext, number: number, filters: &filters, state: state)
             case .scriptFile(let path, let args, let interpreter, let quoted, let expandTokens):
                 let expandedPath = state.data.expand(path, unresolved: .keep)
-                let full = expandedPath.hasPrefix("/") ? expandedPath : (state.request.directory as NSString).appendingPathComponent(expandedPath)
+                let full = Path.resolve(expandedPath, in: state.request.directory)
                 guard let data = FileManager.default.contents(atPath: full) else {
                     throw StepError(.failed, "script file \(expandedPath) cannot be read")
                 }

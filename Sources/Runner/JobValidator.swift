@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Settings
 import StepKit
 
@@ -55,7 +63,7 @@ struct JobValidator {
                 problems.append("\(label): option '\(option.name)' is enforced but lists no values (and has no valuesUrl)")
             }
             if let regex = option.regex, !regex.isEmpty, JavaRegex(regex) == nil {
-                problems.append("\(label): option '\(option.name)' has an invalid regex: \(regex)")
+                problems.append("\(label): option '\(option.name)' has a regex that \(JavaRegex.invalid(regex)): \(regex)")
             }
         }
         if let timeout = job.timeout, !timeout.isEmpty, !timeout.contains("${"), let problem = RundeckDuration.problem(timeout) {
@@ -206,7 +214,7 @@ struct JobValidator {
 
     /// True when a node filter selects nodes other than the local one.
     static func dispatchesToOtherNodes(_ filter: String) -> Bool {
-        let trimmed = filter.trimmingCharacters(in: .whitespaces)
+        let trimmed = filter.trimmingSpaces()
         if trimmed.isEmpty { return false }
         let local = ["localhost", "name: localhost", "name:localhost", "127.0.0.1", "hostname: localhost"]
         if local.contains(trimmed) { return false }

@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Values
 import Settings
 import StepKit
@@ -77,7 +85,7 @@ enum LocalCommand {
         let readers = DispatchGroup()
         for (fd, handler) in [(outPipe[0], onStdout), (errPipe[0], onStderr)] {
             readers.enter()
-            Thread.detachNewThread {
+            startThread {
                 streamLines(fd, handler)
                 close(fd)
                 readers.leave()
@@ -86,7 +94,7 @@ enum LocalCommand {
         let child = pid
         let waited: Int32 = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                Thread.detachNewThread {
+                startThread {
                     var status: Int32 = 0
                     while waitpid(child, &status, 0) < 0 && errno == EINTR {}
                     continuation.resume(returning: status)

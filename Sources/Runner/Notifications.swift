@@ -117,7 +117,7 @@ public struct JobNotifications: Sendable, Equatable {
                         notifications.plugins[trigger, default: []].append(Plugin(type: type, configuration: configuration))
                     }
                 case "urls":
-                    let urls = (JobDecoder.scalarText(kind.value) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                    let urls = (JobDecoder.scalarText(kind.value) ?? "").split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
                     guard !urls.isEmpty else { throw JobDefinitionError("\(label): notification '\(entry.key)' has empty 'urls'") }
                     let format = kinds["format"].flatMap(JobDecoder.scalarText)?.lowercased() ?? "xml"
                     let method = kinds["httpMethod"].flatMap(JobDecoder.scalarText)?.lowercased() ?? "post"
@@ -145,12 +145,12 @@ public struct JobNotifications: Sendable, Equatable {
             let hint = nearest(to: key, in: known).map { "; did you mean '\($0)'?" } ?? ""
             throw JobDefinitionError("\(label) has no '\(key)' (it takes \(known.joined(separator: ", ")))\(hint)")
         }
-        guard let recipients = fields["recipients"].flatMap(JobDecoder.scalarText), !recipients.trimmingCharacters(in: .whitespaces).isEmpty else {
+        guard let recipients = fields["recipients"].flatMap(JobDecoder.scalarText), !recipients.trimmingSpaces().isEmpty else {
             throw JobDefinitionError("\(label) needs 'recipients'")
         }
         // As Rundeck's EmailNotificationValidator: a literal address must be one; one with
         // ${...} is checked once it is expanded.
-        for address in recipients.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !address.isEmpty && !address.contains("${") {
+        for address in recipients.split(separator: ",").map({ $0.trimmingSpaces() }) where !address.isEmpty && !address.contains("${") {
             guard EmailMessage.isAddress(address) else { throw JobDefinitionError("\(label): '\(address)' is not an email address") }
         }
         func flag(_ key: String) -> Bool { fields[key].flatMap(JobDecoder.scalarText)?.lowercased() == "true" }

@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Settings
 import StepKit
 
@@ -92,7 +100,7 @@ struct OptionResolver {
                 }
             } else if let pattern = option.regex, !pattern.isEmpty {
                 guard let regex = JavaRegex(pattern) else {
-                    return "option '\(option.name)': its regex \(pattern) is not a valid regular expression"
+                    return "option '\(option.name)': its regex \(pattern) \(JavaRegex.invalid(pattern))"
                 }
                 if !regex.matchesWhole(piece) {
                     return "option '\(option.name)': '\(shown(piece))' does not match the pattern \(pattern)"

@@ -33,7 +33,7 @@ public struct OutboundHTTP: Sendable {
 
     /// `url` for messages: without a user or password it may carry.
     static func shown(_ url: String) -> String {
-        guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@"),
+        guard let scheme = url.firstRange(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@"),
             !url[scheme.upperBound..<at].contains("/")
         else { return url }
         return String(url[..<scheme.upperBound]) + "****@" + String(url[url.index(after: at)...])

@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import StepKit
 
 /// The log filters of one step (`plugins.LogFilter` plus the workflow's): key-value data
@@ -29,7 +37,7 @@ struct OutputFilters {
         var substrings: Bool
         var everyMatch: Bool
         var logData: Bool
-        var invalidKey: NSRegularExpression?
+        var invalidKey: JavaRegex?
         /// What an invalid key character becomes: `_`, or with `replaceFilteredResult` the
         /// `invalidCharactersReplacement` (removed when that is unset).
         var replacement: String
@@ -70,10 +78,10 @@ struct OutputFilters {
             case "key-value-data":
                 let pattern = try Self.pattern(options["regex"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultPattern, filter: config.type, name: name)
                 let invalidPattern = options["invalidKeyPattern"] ?? Self.defaultInvalidKeyPattern
-                var invalidKey: NSRegularExpression?
+                var invalidKey: JavaRegex?
                 if !invalidPattern.isEmpty {
-                    guard let compiled = try? NSRegularExpression(pattern: invalidPattern) else {
-                        throw StepError.invalid("log filter key-value-data: 'invalidKeyPattern' is not a valid regular expression: \(invalidPattern)", property: "invalidKeyPattern")
+                    guard let compiled = JavaRegex(invalidPattern) else {
+                        throw StepError.invalid("log filter key-value-data: 'invalidKeyPattern' \(JavaRegex.invalid(invalidPattern)): \(invalidPattern)", property: "invalidKeyPattern")
                     }
                     invalidKey = compiled
                 }
@@ -146,7 +154,7 @@ struct OutputFilters {
     /// one, and with only one a `name` to store it under.
     private static func pattern(_ source: String, filter: String, name: String?, dotAll: Bool = false) throws(StepError) -> JavaRegex {
         guard let pattern = JavaRegex(source, dotAll: dotAll) else {
-            throw StepError.invalid("log filter \(filter): 'regex' is not a valid regular expression: \(source)", property: "regex")
+            throw StepError.invalid("log filter \(filter): 'regex' \(JavaRegex.invalid(source)): \(source)", property: "regex")
         }
         if pattern.groupCount == 0 {
             throw StepError.invalid("log filter \(filter): the regex needs at least one group (the value, with 'name') or two (key and value)", property: "regex")
@@ -157,9 +165,8 @@ struct OutputFilters {
         return pattern
     }
 
-    private static func replacing(_ regex: NSRegularExpression, in key: String, with replacement: String) -> String {
-        regex.stringByReplacingMatches(
-            in: key, range: NSRange(key.startIndex..., in: key), withTemplate: NSRegularExpression.escapedTemplate(for: replacement))
+    private static func replacing(_ regex: JavaRegex, in key: String, with replacement: String) -> String {
+        regex.replacingEvery(in: key, with: replacement)
     }
 
     private mutating func store(_ key: String, _ value: String) {

@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Values
 
 /// The allowed values of an enforced option that lists none but names a `valuesUrl`, fetched
@@ -15,11 +23,19 @@ public enum RemoteOptionValues {
         let body: [UInt8]
         if url.hasPrefix("file:") {
             let path = url.hasPrefix("file://") ? String(url.dropFirst(7)) : String(url.dropFirst(5))
-            guard let handle = FileHandle(forReadingAtPath: path) else { return .failure(FetchFailure("cannot read \(path)")) }
-            defer { try? handle.close() }
-            let data = (try? handle.read(upToCount: maximumBytes + 1)) ?? Data()
-            guard data.count <= maximumBytes else { return .failure(FetchFailure("\(path) is larger than 1 MB")) }
-            body = Array(data)
+            let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { return .failure(FetchFailure("cannot read \(path)")) }
+            defer { close(descriptor) }
+            var data = [UInt8](repeating: 0, count: maximumBytes + 1)
+            var count = 0
+            while count < data.count {
+                let n = data[count...].withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { break }
+                count += n
+            }
+            guard count <= maximumBytes else { return .failure(FetchFailure("\(path) is larger than 1 MB")) }
+            body = Array(data[..<count])
         } else if url.hasPrefix("http://") || url.hasPrefix("https://") {
             guard let http else { return .failure(FetchFailure("nothing here can fetch http(s) URLs")) }
             switch await http.send("GET", url, ["Accept": "application/json"], nil) {

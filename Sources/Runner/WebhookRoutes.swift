@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import StepKit
 import Values
 
@@ -46,13 +54,13 @@ public struct WebhookRoutes: Sendable {
     /// "did you mean"), that each job file reads and holds the job named, and that every option
     /// given is one the job declares.
     public static func load(_ path: String, directory: String) throws -> WebhookRoutes {
-        let full = path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
+        let full = Path.resolve(path, in: directory)
         let bytes = try JobFile.read(full, shown: path)
         let document = try JobFormat.detect(bytes, path: path).read(bytes, path)
         guard case .array(let items) = document, !items.isEmpty else {
             throw JobDefinitionError("\(path): a routes file holds a list of routes ('- name: ...'), each with a job")
         }
-        let folder = (full as NSString).deletingLastPathComponent
+        let folder = Path.deletingLastComponent(full)
         var routes: [Route] = []
         var jobs: [Job] = []
         for (index, item) in items.enumerated() {
@@ -64,7 +72,7 @@ public struct WebhookRoutes: Sendable {
             }
             guard !name.isEmpty else { throw JobDefinitionError("\(label): 'name' is required") }
             guard let jobPath = map["job"].flatMap(JobDecoder.scalarText), !jobPath.isEmpty else { throw JobDefinitionError("\(label): 'job' (a job file) is required") }
-            let jobFile = jobPath.hasPrefix("/") ? jobPath : (folder as NSString).appendingPathComponent(jobPath)
+            let jobFile = Path.resolve(jobPath, in: folder)
             let loaded: JobFile.Opened
             do {
                 loaded = try JobFile.open(jobFile, directory: directory)
@@ -87,7 +95,7 @@ public struct WebhookRoutes: Sendable {
                 route.service = conditions["service"].flatMap(JobDecoder.scalarText)
                 route.urgency = conditions["urgency"].flatMap(JobDecoder.scalarText)
                 if let pattern = conditions["title"].flatMap(JobDecoder.scalarText) {
-                    guard let regex = JavaRegex(pattern) else { throw JobDefinitionError("\(label): 'title' is not a valid regular expression: \(pattern)") }
+                    guard let regex = JavaRegex(pattern) else { throw JobDefinitionError("\(label): 'title' \(JavaRegex.invalid(pattern)): \(pattern)") }
                     route.title = regex
                     route.titlePattern = pattern
                 }

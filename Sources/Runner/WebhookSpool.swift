@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 import Values
 
@@ -109,7 +117,7 @@ public final class WebhookSpool: Sendable {
         close(descriptor)
         guard rename(temporary, path) == 0 else { throw JobDefinitionError("cannot move \(temporary) to \(path): \(String(cString: strerror(errno)))") }
         guard sync else { return }
-        let folder = open((path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let folder = open(Path.deletingLastComponent(path), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if folder >= 0 {
             fsync(folder)
             close(folder)

@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import HTTPServer
 import Values
 
@@ -69,7 +77,7 @@ extension Sandbox {
                 }
             }
             if !errors.isEmpty { return invalid(errors) }
-            let key = dedupKey.flatMap { $0.isEmpty ? nil : $0 } ?? UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+            let key = dedupKey.flatMap { $0.isEmpty ? nil : $0 } ?? UUID().uuidString.replacing("-", with: "").lowercased()
             // The alert keeps the event's links and images beside its payload, for the pages.
             var kept = payload
             for field in ["links", "images"] { if let value = body[field] { kept[field] = value } }
@@ -92,7 +100,7 @@ extension SandboxState {
         }
         let policy = policies.first { $0.id == service.escalationPolicyID }
         // An incident's id carries its number (#1 is PINC00001), as a person reading the page expects.
-        let incidentID = "PINC" + String(format: "%05d", incidents.count + 1)
+        let incidentID = "PINC" + Text.padded(incidents.count + 1, width: 5)
         let alert = SandboxAlert(
             id: nextID("PALR"), incidentID: incidentID, status: "triggered", dedupKey: dedupKey, routingKey: service.integrationKey,
             severity: severity, summary: summary, createdAt: now, resolvedAt: nil, payload: payload, eventCount: 1)

@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import HTTPServer
 import Values
 
@@ -83,7 +91,7 @@ extension Sandbox {
     /// One delivery, with PagerDuty's retries (here 3 attempts, 1 s then 2 s apart).
     static func post(_ url: String, body: [UInt8], signature: String) {
         for attempt in 0..<3 {
-            if attempt > 0 { Thread.sleep(forTimeInterval: Double(attempt)) }
+            if attempt > 0 { usleep(UInt32(attempt) * 1_000_000) }
             if let status = HTTPClient.post(url, body: body, headers: [("Content-Type", "application/json"), ("X-PagerDuty-Signature", signature), ("User-Agent", "PagerDuty-Webhook/V3.0")]),
                 (200..<300).contains(status)
             {

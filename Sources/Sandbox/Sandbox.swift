@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import HTTPServer
 import Synchronization
 import Values
@@ -99,7 +107,7 @@ public final class Sandbox: Sendable {
         }
         var response: HTTPResponse
         if let fault {
-            if fault.delay > 0 { Thread.sleep(forTimeInterval: fault.delay) }
+            if fault.delay > 0 { usleep(UInt32(min(fault.delay, 3600) * 1_000_000)) }
             if fault.drop {
                 record(request, status: 0, note: "connection dropped (fault)")
                 return .dropped

@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Values
 
 /// Everything the emulated account holds, seeded with demo data. Mutated under the sandbox's
@@ -65,7 +73,7 @@ struct SandboxState {
 
     mutating func nextID(_ prefix: String) -> String {
         counter += 1
-        return prefix + String(format: "%05d", counter)
+        return prefix + Text.padded(counter, width: 5)
     }
 
     static func now() -> String {

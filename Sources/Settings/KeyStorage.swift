@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Values
 import Synchronization
 
@@ -96,8 +104,8 @@ public struct KeyStorage: Sendable {
                 defer { free(resolved) }
                 return ([String(cString: resolved)] + rest.reversed()).joined(separator: "/")
             }
-            rest.append((existing as NSString).lastPathComponent)
-            existing = (existing as NSString).deletingLastPathComponent
+            rest.append(Path.lastComponent(existing))
+            existing = Path.deletingLastComponent(existing)
         }
         return path
     }
@@ -224,10 +232,18 @@ public struct KeyStorage: Sendable {
     }
 
     private func parseMetadata(_ bytes: [UInt8], url: URL) throws(KeyStorageError) -> [String: String] {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+        guard case .object(let object)? = try? JSONParser.parse(bytes: bytes) else {
             throw KeyStorageError(.unreadable, "key metadata \(url.path) is not a JSON object")
         }
-        return object.compactMapValues { $0 as? String ?? ($0 as? NSNumber)?.stringValue }
+        var metadata: [String: String] = [:]
+        for entry in object {
+            switch entry.value {
+            case .string(let text): metadata[entry.key] = text
+            case .int, .double, .bool: metadata[entry.key] = entry.value.text
+            default: break
+            }
+        }
+        return metadata
     }
 
     // MARK: Writing
@@ -243,9 +259,7 @@ public struct KeyStorage: Sendable {
             try makeDirectories(for: url, path: normalized)
             try checkInside(url, path: normalized)
         }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        let stamp = formatter.string(from: now)
+        let stamp = now.formatted(.iso8601)
         var created = stamp
         if let old = try? readMetadata(meta, path: normalized), let earlier = old["Rundeck-content-creation-time"] {
             created = earlier
@@ -297,18 +311,16 @@ public struct KeyStorage: Sendable {
         let root = contentURL(normalizedPrefix)
         try checkInside(root, path: normalizedPrefix)
         let fm = FileManager.default
-        var isDirectory: ObjCBool = false
+        var isDirectory = false
         guard fm.fileExists(atPath: root.path, isDirectory: &isDirectory) else { return [] }
         var paths: [String] = []
-        if isDirectory.boolValue {
+        if isDirectory {
             let contentRoot = base.appendingPathComponent("content").path
-            if let enumerator = fm.enumerator(atPath: root.path) {
-                while let relative = enumerator.nextObject() as? String {
-                    var childIsDirectory: ObjCBool = false
-                    let full = root.appendingPathComponent(relative).path
-                    if fm.fileExists(atPath: full, isDirectory: &childIsDirectory), !childIsDirectory.boolValue {
-                        paths.append(String(full.dropFirst(contentRoot.count + 1)))
-                    }
+            for relative in (try? fm.subpathsOfDirectory(atPath: root.path)) ?? [] {
+                var childIsDirectory = false
+                let full = root.appendingPathComponent(relative).path
+                if fm.fileExists(atPath: full, isDirectory: &childIsDirectory), !childIsDirectory {
+                    paths.append(String(full.dropFirst(contentRoot.count + 1)))
                 }
             }
         } else {
@@ -328,7 +340,7 @@ public struct KeyStorage: Sendable {
             try FileManager.default.createDirectory(
                 at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
-            throw KeyStorageError(.writeFailed, "cannot create folder \(directory.path): \(error.localizedDescription)")
+            throw KeyStorageError(.writeFailed, "cannot create folder \(directory.path): \(error)")
         }
     }
 

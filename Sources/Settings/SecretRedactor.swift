@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 import Values
 
@@ -39,7 +47,7 @@ public final class SecretRedactor: Sendable {
     /// Registers a secret. Empty strings are ignored; so is surrounding whitespace (a key file
     /// with a trailing newline still masks the key itself).
     public func register(_ secret: String) {
-        let values = [secret, secret.trimmingCharacters(in: .whitespacesAndNewlines)].filter { !$0.isEmpty }
+        let values = [secret, secret.trimmingSpacesAndLines()].filter { !$0.isEmpty }
         let warn = state.withLock { state -> Bool in
             var warn = false
             for value in values {
@@ -70,10 +78,10 @@ public final class SecretRedactor: Sendable {
     public func redact(_ text: String) -> String {
         let (patterns, whole) = state.withLock { ($0.patterns, $0.wholeValues) }
         if patterns.isEmpty && whole.isEmpty { return text }
-        if !whole.isEmpty && (whole.contains(text) || whole.contains(text.trimmingCharacters(in: .whitespacesAndNewlines))) { return Self.mask }
+        if !whole.isEmpty && (whole.contains(text) || whole.contains(text.trimmingSpacesAndLines())) { return Self.mask }
         var out = text
         for pattern in patterns where out.contains(pattern) {
-            out = out.replacingOccurrences(of: pattern, with: Self.mask)
+            out = out.replacing(pattern, with: Self.mask)
         }
         return out
     }
@@ -102,15 +110,13 @@ public final class SecretRedactor: Sendable {
             if unit.isASCII {
                 asciiJSON.unicodeScalars.append(unit)
             } else {
-                for code in String(unit).utf16 { asciiJSON += String(format: "\\u%04x", code) }
+                for code in String(unit).utf16 { asciiJSON += "\\u" + Text.hex(code, width: 4, uppercase: false) }
             }
         }
         forms.append(asciiJSON)
-        let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-        if let percent = secret.addingPercentEncoding(withAllowedCharacters: unreserved) {
-            forms.append(percent)
-            forms.append(percent.replacingOccurrences(of: "%20", with: "+"))
-        }
+        let percent = Text.percentEncoded(secret)
+        forms.append(percent)
+        forms.append(percent.replacing("%20", with: "+"))
         forms.append(Data(secret.utf8).base64EncodedString())
         var unique: [String] = []
         for form in forms where !unique.contains(form) && form.count >= minimumPatternLength { unique.append(form) }
@@ -119,6 +125,6 @@ public final class SecretRedactor: Sendable {
 
     /// The default for `onShortSecret`: one line on standard error.
     public static let writeToStandardError: @Sendable (String) -> Void = { text in
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        StandardStreams.standardError(text + "\n")
     }
 }

@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Values
 
 /// Where a setting came from, so `pdstep config show` can say which value wins and why.
@@ -103,7 +111,7 @@ public struct Settings: Sendable {
 
     /// A boolean setting (`true`/`false`, any case), or `defaultValue` when absent.
     public func bool(_ key: String, default defaultValue: Bool) -> Bool {
-        guard let text = value(key)?.trimmingCharacters(in: .whitespaces).lowercased() else { return defaultValue }
+        guard let text = value(key)?.trimmingSpaces().lowercased() else { return defaultValue }
         return text == "true" || text == "yes" || text == "1"
     }
 
@@ -167,7 +175,7 @@ func replaceReferences(in text: String, _ lookup: (String) -> String?) -> String
     guard text.contains("${") else { return text }
     var out = ""
     var rest = Substring(text)
-    while let open = rest.range(of: "${") {
+    while let open = rest.firstRange(of: "${") {
         out += rest[..<open.lowerBound]
         guard let close = rest[open.upperBound...].firstIndex(of: "}") else { break }
         let name = String(rest[open.upperBound..<close])

@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Values
 
 /// Why settings could not be loaded. Each message names the file or flag.
@@ -32,7 +40,7 @@ public enum SettingsLoader {
             if let explicit {
                 path = explicit
             } else {
-                let candidate = (directory as NSString).appendingPathComponent(fallback)
+                let candidate = Path.appending(directory, fallback)
                 guard FileManager.default.fileExists(atPath: candidate) else { continue }
                 path = fallback
             }
@@ -56,7 +64,7 @@ public enum SettingsLoader {
     /// Reads one .properties file; a missing or unreadable file or a bad escape is an error that
     /// names the file (and line:column).
     public static func readFile(_ path: String, relativeTo directory: String) throws -> [PropertiesParser.Entry] {
-        let full = path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
+        let full = Path.resolve(path, in: directory)
         guard let data = FileManager.default.contents(atPath: full) else {
             let exists = FileManager.default.fileExists(atPath: full)
             throw SettingsError(exists ? "cannot read \(path): permission denied" : "\(path): no such file")
@@ -64,7 +72,7 @@ public enum SettingsLoader {
         do {
             return try PropertiesParser.parse(bytes: Array(data), file: path)
         } catch {
-            throw SettingsError(error.description)
+            throw SettingsError("\(error)")
         }
     }
 }

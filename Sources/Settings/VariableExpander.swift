@@ -79,7 +79,7 @@ public struct VariableExpander: Sendable {
         var out = ""
         out.reserveCapacity(text.count)
         var rest = Substring(text)
-        while let open = rest.range(of: "${") {
+        while let open = rest.firstRange(of: "${") {
             out += rest[..<open.lowerBound]
             let body = rest[open.upperBound...]
             guard let close = body.firstIndex(where: { $0 == "}" || $0.isWhitespace }), body[close] == "}",

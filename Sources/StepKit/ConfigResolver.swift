@@ -136,9 +136,9 @@ public enum ConfigResolver {
 
     /// Checks a value against the property's kind; answers the normalized value or the problem.
     private static func check(_ value: String, _ property: StepProperty) -> Result<String, ProblemText> {
-        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = value.trimmingSpacesAndLines()
         if let shape = property.identifier {
-            let items = property.kind == .list ? trimmed.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } : [trimmed]
+            let items = property.kind == .list ? trimmed.split(separator: ",").map { $0.trimmingSpaces() } : [trimmed]
             for item in items where !item.isEmpty {
                 if let problem = shape.problem(item) { return .failure(ProblemText(problem)) }
             }
@@ -149,7 +149,7 @@ public enum ConfigResolver {
                 do {
                     return .success(try KeyStorage.normalize(trimmed))
                 } catch {
-                    return .failure(ProblemText(error.description))
+                    return .failure(ProblemText("\(error)"))
                 }
             }
             return .success(value)
@@ -167,7 +167,7 @@ public enum ConfigResolver {
                 _ = try JSONParser.parse(trimmed)
                 return .success(trimmed)
             } catch {
-                return .failure(ProblemText("is not valid JSON: \(error.description)"))
+                return .failure(ProblemText("is not valid JSON: \(error)"))
             }
         }
     }

@@ -104,7 +104,7 @@ public struct StepContext: Sendable {
         do {
             let secret = try keyStorage.readPassword(path)
             redactor.register(secret)
-            return secret.trimmingCharacters(in: .whitespacesAndNewlines)
+            return secret.trimmingSpacesAndLines()
         } catch {
             throw StepError(.invalidInput, "property '\(property)': \(error.description)", property: property)
         }

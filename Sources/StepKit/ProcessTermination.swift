@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Synchronization
+import Values
 
 #if canImport(Glibc)
     import Glibc
@@ -174,23 +175,10 @@ public enum ProcessTermination {
         var text = "pdstep: stopped by \(report.signalName)"
         for file in report.queuedEvents { text += "; an event not confirmed delivered is kept in the outbox as \(file)" }
         for event in report.undeliveredEvents { text += "; \(event) was not confirmed delivered (no outbox)" }
-        FileHandleWriter.standardError(text + "\n")
+        StandardStreams.standardError(text + "\n")
         return report.queuedEvents.isEmpty ? exitCode(for: signal) : 3
     }
 
     /// The conventional exit code of a process ended by `signal` (128 + its number).
     public static func exitCode(for signal: Int32) -> Int32 { 128 + signal }
-}
-
-/// Writes to a file descriptor directly (no buffering that exit could lose).
-enum FileHandleWriter {
-    static func standardError(_ text: String) {
-        var bytes = Array(text.utf8)
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress! + done, $0.count - done) }
-            if n <= 0 { return }
-            done += n
-        }
-    }
 }

@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Values
 
 /// A step's resolved configuration: one value per property, already expanded, defaulted and
@@ -41,7 +49,7 @@ public struct StepConfig: Sendable {
     /// The value as an integer.
     public func int(_ name: String) throws(StepError) -> Int? {
         guard let text = values[name] else { return nil }
-        guard let number = Int(text.trimmingCharacters(in: .whitespaces)) else {
+        guard let number = Int(text.trimmingSpaces()) else {
             throw invalid(name, "must be a whole number, got '\(text)'")
         }
         return number
@@ -79,20 +87,20 @@ public struct StepConfig: Sendable {
     }
 
     func parseList(_ text: String, property name: String) throws(StepError) -> [String] {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = text.trimmingSpacesAndLines()
         if trimmed.hasPrefix("[") {
             guard case .array(let items)? = try? JSONParser.parse(trimmed) else {
                 throw invalid(name, "looks like a JSON list but is not valid JSON")
             }
             return items.map(\.text).filter { !$0.isEmpty }
         }
-        return trimmed.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return trimmed.split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
     }
 }
 
 /// `true`/`false`/`yes`/`no`/`on`/`off`, any case; nil for anything else.
 public func parseBoolean(_ text: String) -> Bool? {
-    switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+    switch text.trimmingSpaces().lowercased() {
     case "true", "yes", "on", "1": return true
     case "false", "no", "off", "0": return false
     default: return nil

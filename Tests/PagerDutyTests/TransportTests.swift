@@ -229,7 +229,8 @@ struct TransportTests {
             let started = Date()
             task.cancel()
             let result = await task.result
-            #expect(Date().timeIntervalSince(started) < 3, "\(kind)")
+            // Well before the server's 10 s hang ends (a loaded machine may take a few seconds).
+            #expect(Date().timeIntervalSince(started) < 8, "\(kind)")
             #expect(throws: TransportFailure.self, "\(kind)") { try result.get() }
         }
     }

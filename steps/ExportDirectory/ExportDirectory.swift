@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import PagerDuty
 import PagerDutyStepKit
 import Settings
@@ -87,7 +95,7 @@ enum DirectoryRecord {
         var content = ["Escalation policy \(policy["name"]?.text ?? "") with \(rules.count) level\(rules.count == 1 ? "" : "s").", policy["description"]?.text ?? ""]
         for (index, rule) in rules.enumerated() {
             let targets = (rule["targets"]?.arrayValue ?? []).map { target -> String in
-                let kind = (target["type"]?.text ?? "").replacingOccurrences(of: "_reference", with: "").replacingOccurrences(of: "_", with: " ")
+                let kind = (target["type"]?.text ?? "").replacing("_reference", with: "").replacing("_", with: " ")
                 return "\(kind) \(target["summary"]?.text ?? target["id"]?.text ?? "")"
             }.joined(separator: ", ")
             content.append("Level \(index + 1): \(targets); escalates after \(rule["escalation_delay_in_minutes"]?.text ?? "?") minutes.")

@@ -42,7 +42,7 @@ public struct GetContactMethods: JobStep {
         // Every phone-like type of the spec (ContactMethod: phone, sms, whatsapp), with which it is.
         let phoneKinds = ["phone", "sms", "whatsapp"]
         let phones = methods.compactMap { method -> (String, String)? in
-            let type = (method["type"]?.stringValue ?? "").replacingOccurrences(of: "_reference", with: "")
+            let type = (method["type"]?.stringValue ?? "").replacing("_reference", with: "")
             guard let kind = phoneKinds.first(where: { type == "\($0)_contact_method" }), let address = method["address"]?.stringValue else { return nil }
             return (address, kind)
         }

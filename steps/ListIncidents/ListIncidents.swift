@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import PagerDuty
 import PagerDutyStepKit
 import StepKit
@@ -91,7 +99,7 @@ public struct ListIncidents: JobStep {
             do {
                 try Data((JSONWriter.write(document, options: .pretty) + "\n").utf8).write(to: URL(fileURLWithPath: file))
             } catch {
-                throw StepError(.failed, "cannot write \(file): \(error.localizedDescription)", property: "output_file")
+                throw StepError(.failed, "cannot write \(file): \(Text.reason(error))", property: "output_file")
             }
         }
         return StepResult(outputs: ["incident_ids": ids.joined(separator: ","), "count": String(ids.count)], summary: "\(ids.count) incident\(ids.count == 1 ? "" : "s")", response: document)

@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import PagerDuty
 import PagerDutyStepKit
 import StepKit
@@ -74,7 +82,7 @@ public struct SendEvent: JobStep {
         var event = self.event
         let job = context.data.groups["job"] ?? [:]
         let jobName = job["name"].flatMap { $0.isEmpty ? nil : $0 } ?? "pdstep"
-        event.summary = event.summary ?? "\(jobName) execution \(job["execid"] ?? "")".trimmingCharacters(in: .whitespaces)
+        event.summary = event.summary ?? "\(jobName) execution \(job["execid"] ?? "")".trimmingSpaces()
         event.source = event.source ?? jobName
         return try await AlertEventDelivery.send(event, config: config, context: context)
     }

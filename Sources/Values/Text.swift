@@ -1,0 +1,134 @@
+/// The few string operations pdstep needs that Foundation Essentials lacks (pdstep does not
+/// link all of Foundation: its ICU data would be most of the binary and its start-up). The
+/// names differ from Foundation's, so code that imports both (the tests) is never ambiguous.
+extension StringProtocol {
+    /// Without leading and trailing whitespace (spaces, tabs and the other Unicode spaces, as
+    /// Foundation's `.whitespaces`; line breaks are kept).
+    public func trimmingSpaces() -> String { trimming { $0.properties.isWhitespace && !Self.isLineBreak($0) } }
+
+    /// Without leading and trailing whitespace and line breaks (Foundation's `.whitespacesAndNewlines`).
+    public func trimmingSpacesAndLines() -> String { trimming { $0.properties.isWhitespace } }
+
+    /// Without leading and trailing characters for which `drop` is true (by Unicode scalar).
+    public func trimming(where drop: (Unicode.Scalar) -> Bool) -> String {
+        let scalars = String(self).unicodeScalars
+        guard let first = scalars.firstIndex(where: { !drop($0) }) else { return "" }
+        let last = scalars.lastIndex(where: { !drop($0) })!
+        return String(String.UnicodeScalarView(scalars[first...last]))
+    }
+
+    static func isLineBreak(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x0A...0x0D, 0x85, 0x2028, 0x2029: return true
+        default: return false
+        }
+    }
+}
+
+/// File path text, as Foundation's `NSString` path methods treat it: `/`-separated, a trailing
+/// slash ignored.
+public enum Path {
+    /// The last component (`/a/b.txt` → `b.txt`; `/` → `/`).
+    public static func lastComponent(_ path: String) -> String {
+        let trimmed = withoutTrailingSlashes(path)
+        if trimmed == "/" { return "/" }
+        return trimmed.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init) ?? ""
+    }
+
+    /// The path without its last component (`/a/b` → `/a`, `b` → ``, `/a` → `/`).
+    public static func deletingLastComponent(_ path: String) -> String {
+        let trimmed = withoutTrailingSlashes(path)
+        guard let slash = trimmed.lastIndex(of: "/") else { return "" }
+        if slash == trimmed.startIndex { return "/" }
+        return withoutTrailingSlashes(String(trimmed[..<slash]))
+    }
+
+    /// `component` appended with one slash between (`a` + `b` → `a/b`; `` + `b` → `b`).
+    public static func appending(_ path: String, _ component: String) -> String {
+        if path.isEmpty { return component }
+        if component.isEmpty { return path }
+        let head = path.hasSuffix("/") ? String(path.dropLast()) : path
+        let tail = component.hasPrefix("/") ? String(component.dropFirst()) : component
+        return head + "/" + tail
+    }
+
+    /// The extension of the last component, without its dot (`a/b.tar.gz` → `gz`), or ``.
+    public static func extensionOf(_ path: String) -> String {
+        let last = lastComponent(path)
+        guard let dot = last.lastIndex(of: "."), dot != last.startIndex else { return "" }
+        return String(last[last.index(after: dot)...])
+    }
+
+    /// The path without the extension of its last component.
+    public static func deletingExtension(_ path: String) -> String {
+        let ext = extensionOf(path)
+        guard !ext.isEmpty else { return path }
+        return String(withoutTrailingSlashes(path).dropLast(ext.count + 1))
+    }
+
+    /// `path` as is when absolute, else under `directory`.
+    public static func resolve(_ path: String, in directory: String) -> String {
+        path.hasPrefix("/") ? path : appending(directory, path)
+    }
+
+    static func withoutTrailingSlashes(_ path: String) -> String {
+        var path = path
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        return path
+    }
+}
+
+/// Number and byte formatting without Foundation's `String(format:)`.
+public enum Text {
+    /// `value` with `digits` decimals, rounded half away from zero (`%.1f`).
+    public static func fixed(_ value: Double, _ digits: Int) -> String {
+        guard value.isFinite else { return value.isNaN ? "nan" : (value < 0 ? "-inf" : "inf") }
+        var scale = 1.0
+        for _ in 0..<max(0, digits) { scale *= 10 }
+        let scaled = (abs(value) * scale).rounded(.toNearestOrAwayFromZero)
+        guard scaled < 9e18 else { return String(value) }
+        let whole = UInt64(scaled)
+        let sign = value < 0 && whole != 0 ? "-" : ""
+        guard digits > 0 else { return sign + String(whole) }
+        let divisor = UInt64(scale)
+        let fraction = String(whole % divisor)
+        return sign + String(whole / divisor) + "." + String(repeating: "0", count: digits - fraction.count) + fraction
+    }
+
+    /// `value` in decimal, zero-padded to `width` digits (`%05d`).
+    public static func padded<T: BinaryInteger>(_ value: T, width: Int) -> String {
+        let digits = String(value.magnitude)
+        let sign = value < 0 ? "-" : ""
+        return sign + String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+
+    /// `value` in upper- (or lower-) case hexadecimal, zero-padded to `width` digits.
+    public static func hex<T: BinaryInteger>(_ value: T, width: Int, uppercase: Bool = true) -> String {
+        let digits = String(value, radix: 16, uppercase: uppercase)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+
+    /// `text` with every byte but ASCII letters, digits and `-._~` percent-encoded (RFC 3986's
+    /// unreserved characters), as a URL path segment or query value needs.
+    public static func percentEncoded(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                out += "%" + hex(byte, width: 2)
+            }
+        }
+        return out
+    }
+}
+
+extension String {
+    /// Cut or padded with spaces to `width` characters (Foundation's `padding(toLength:withPad:startingAt:)`
+    /// with a space), for aligned columns.
+    public func padded(to width: Int) -> String {
+        count >= width ? String(prefix(width)) : self + String(repeating: " ", count: width - count)
+    }
+}
