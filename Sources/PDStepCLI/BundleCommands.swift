@@ -40,7 +40,9 @@ extension PDStep {
 
               Copy the zip to Rundeck's libext/ folder. Each step calls pdstep (on the Rundeck
               server's PATH, or at $PDSTEP) with the step's RD_CONFIG_* settings; secrets are
-              key-storage selectors that Rundeck reads and hands over itself.
+              key-storage selectors that Rundeck reads and hands over itself. To put pdstep on
+              the server: run `bash scripts/install.sh` there, or copy the one static file
+              .build/release/pdstep (bench/build-release.sh) to /usr/local/bin; it needs no Swift.
             """,
         options: [.value("out", "DIR", "folder to write the zip to"), .value("name", "NAME", "plugin name (default pdstep-plugin)")],
         maxPositionals: 0

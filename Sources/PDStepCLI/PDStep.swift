@@ -34,7 +34,9 @@ public enum PDStep {
         }
         switch first {
         case "--help", "-h", "help":
-            if arguments.count > 1, let command = commands.first(where: { $0.name == arguments[1] }) {
+            if arguments.dropFirst().contains("--man") {
+                io.out(ManPage.render(commands, catalog))
+            } else if arguments.count > 1, let command = commands.first(where: { $0.name == arguments[1] }) {
                 io.out(command.help)
             } else {
                 io.out(overview(catalog))
@@ -108,7 +110,7 @@ public enum PDStep {
         for code in ExitCode.allCases {
             text += "  \(String(code.rawValue).padded(to: 3))  \(code.meaning)\n"
         }
-        text += "\n'pdstep COMMAND --help' describes one command; 'pdstep list' lists the steps.\n"
+        text += "\n'pdstep COMMAND --help' describes one command; 'pdstep list' lists the steps; 'pdstep help --man' prints the manual page.\n"
         return text
     }
 }

@@ -37,6 +37,7 @@ struct ReadmeCommandsTests {
     /// Lines not run here, and why.
     static let runElsewhere: [String: String] = [
         "swift test": "the test command itself (.ci/run runs it)",
+        "bash scripts/install.sh": "builds the release binary and installs under /usr/local (.ci/run runs it into a temporary prefix; InstallTests runs it with the test's binary)",
         "pdstep sandbox [--port 8089]": "runs until Ctrl-C (FirstHourTests)",
         "pdstep sandbox --configure sbx": "runs until Ctrl-C (FirstHourTests.theSandboxsRecipeWorksAsPrinted)",
         "pdstep run examples/jobs/page-and-resolve.yaml --framework-properties sbx/framework.properties --storage sbx/storage":
