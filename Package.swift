@@ -43,19 +43,26 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
+/// Modules off the hot path (the command line, the embedded sandbox and its server, the XML
+/// reader, and the steps themselves, which only map their settings to a request: resolving
+/// settings, the runner and the PagerDuty client stay optimized for speed) are optimized for
+/// size in release builds: the binary is what every user copies
+/// and starts, and these are most of pdstep's own code (bench/README.md has the figures).
+let compactSettings: [SwiftSetting] = swiftSettings + [.unsafeFlags(["-Osize"], .when(configuration: .release))]
+
 let coreTargets: [Target] = [
     .target(name: "Values", swiftSettings: swiftSettings),
     .target(name: "YAML", dependencies: ["Values"], swiftSettings: swiftSettings),
     // The XML subset Rundeck's job files are written in (no DTDs, no entities but XML's five).
-    .target(name: "XML", dependencies: ["Values"], swiftSettings: swiftSettings),
+    .target(name: "XML", dependencies: ["Values"], swiftSettings: compactSettings),
     .target(name: "Settings", dependencies: ["Values"], swiftSettings: swiftSettings),
     .target(name: "StepKit", dependencies: ["Values", "Settings"], swiftSettings: swiftSettings),
     // libcurl's easy interface, loaded on first use (see Sources/CCurl/include/CCurl.h).
     .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
     .target(name: "PagerDuty", dependencies: ["Values", "CCurl"], swiftSettings: swiftSettings),
     // The HTTP/1.1 server the sandbox (and the coming webhook receiver) answer through.
-    .target(name: "HTTPServer", dependencies: ["Values"], swiftSettings: swiftSettings),
-    .target(name: "Sandbox", dependencies: ["Values", "HTTPServer"], swiftSettings: swiftSettings),
+    .target(name: "HTTPServer", dependencies: ["Values"], swiftSettings: compactSettings),
+    .target(name: "Sandbox", dependencies: ["Values", "HTTPServer"], swiftSettings: compactSettings),
     .target(name: "PagerDutyStepKit", dependencies: ["Values", "Settings", "StepKit", "PagerDuty"], swiftSettings: swiftSettings),
     .target(name: "Runner", dependencies: ["Values", "YAML", "XML", "Settings", "StepKit"], swiftSettings: swiftSettings),
     // Every step this binary ships, as one catalog (the only list of step types).
@@ -63,13 +70,13 @@ let coreTargets: [Target] = [
     .target(
         name: "PDStepCLI",
         dependencies: ["Values", "YAML", "Settings", "StepKit", "Runner", "Sandbox", "HTTPServer", "PagerDuty", "PagerDutyStepKit", "StepLibrary"],
-        swiftSettings: swiftSettings
+        swiftSettings: compactSettings
     ),
     .executableTarget(name: "pdstep", dependencies: ["PDStepCLI"], swiftSettings: swiftSettings),
 ]
 
 let stepTargets: [Target] = stepModules.map {
-    .target(name: $0, dependencies: stepDependencies, path: "steps/\($0)", swiftSettings: swiftSettings)
+    .target(name: $0, dependencies: stepDependencies, path: "steps/\($0)", swiftSettings: compactSettings)
 }
 
 let testTargets: [Target] = [

@@ -7,7 +7,7 @@
 # Prints the stripped size and what the binary is made of (bench/binary-size.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-lean=(-Xswiftc -use-ld=lld -Xlinker --icf=all -Xlinker --gc-sections)
+lean=(-Xswiftc -use-ld=lld -Xlinker --icf=all -Xlinker --gc-sections -Xlinker -z -Xlinker pack-relative-relocs)
 if ! swift build -c release --static-swift-stdlib --product pdstep "${lean[@]}" >/tmp/pdstep-release-build.log 2>&1; then
   echo "static lld build failed (see /tmp/pdstep-release-build.log); building with the default linker" >&2
   if ! swift build -c release --static-swift-stdlib --product pdstep >>/tmp/pdstep-release-build.log 2>&1; then
