@@ -149,6 +149,9 @@ public enum KnownSettings {
         "pdstep.mail.ca_bundle", default: "",
         "A PEM file of CA certificates to trust for the relay's TLS instead of the system's.")
 
+    /// The table by key.
+    public static let byKey: [String: KnownSetting] = Dictionary(all.map { ($0.key, $0) }) { first, _ in first }
+
     /// The whole table, in the order framework.properties.example lists it.
     public static let all: [KnownSetting] = [
         storageDir, stateDir, region, eventsURL, apiURL, identityURL, projectAPIKeyPath, apiKeyPath, projectRoutingKeyPath, routingKeyPath,

@@ -34,6 +34,8 @@ public final class SecretRedactor: Sendable {
         /// Secrets too short to be patterns: masked only as whole values.
         var wholeValues: Set<String> = []
         var warnedShort = false
+        /// Secrets registered so far (registering one again is a lookup, not its forms again).
+        var registered: Set<String> = []
     }
 
     private let state = Mutex(State())
@@ -47,8 +49,10 @@ public final class SecretRedactor: Sendable {
     /// Registers a secret. Empty strings are ignored; so is surrounding whitespace (a key file
     /// with a trailing newline still masks the key itself).
     public func register(_ secret: String) {
+        guard !state.withLock({ $0.registered.contains(secret) }) else { return }
         let values = [secret, secret.trimmingSpacesAndLines()].filter { !$0.isEmpty }
         let warn = state.withLock { state -> Bool in
+            state.registered.insert(secret)
             var warn = false
             for value in values {
                 if value.count < Self.minimumPatternLength {
@@ -80,10 +84,32 @@ public final class SecretRedactor: Sendable {
         if patterns.isEmpty && whole.isEmpty { return text }
         if !whole.isEmpty && (whole.contains(text) || whole.contains(text.trimmingSpacesAndLines())) { return Self.mask }
         var out = text
-        for pattern in patterns where out.contains(pattern) {
+        for pattern in patterns where Self.occurs(pattern, in: out) {
             out = out.replacing(pattern, with: Self.mask)
         }
         return out
+    }
+
+    /// Whether `pattern` occurs in `text`, byte for byte (memchr for its first byte, then
+    /// memcmp: the check runs for every secret form on every line a run writes, and almost
+    /// always finds nothing).
+    static func occurs(_ pattern: String, in text: String) -> Bool {
+        var text = text, pattern = pattern
+        return text.withUTF8 { haystack in
+            pattern.withUTF8 { needle in
+                let (h, n) = (haystack.count, needle.count)
+                guard n > 0 else { return true }
+                guard n <= h, let base = haystack.baseAddress, let wanted = needle.baseAddress else { return false }
+                var start = 0
+                while start <= h - n {
+                    guard let hit = memchr(base + start, Int32(wanted[0]), h - n - start + 1) else { return false }
+                    let offset = UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)) - base
+                    if memcmp(base + offset, wanted, n) == 0 { return true }
+                    start = offset + 1
+                }
+                return false
+            }
+        }
     }
 
     /// A JSON tree with every string and every object key redacted, for output that is encoded

@@ -79,11 +79,17 @@ public struct Settings: Sendable {
             merged[key]?.value = expansion.value(of: key, depth: 0)
         }
         problems = expansion.problems.sorted()
+        hasWorkflowStepSettings = merged.keys.contains { $0.contains(".plugin.WorkflowStep.") }
     }
 
     /// Settings whose `${...}` expansion went past a bound (each names the key and where it was
     /// set); such a value is kept as written. `SettingsLoader` refuses files that have any.
     public private(set) var problems: [String] = []
+
+    /// Whether any setting is a step plugin's own (`project.plugin.WorkflowStep.STEP.PROPERTY`,
+    /// `framework.plugin.WorkflowStep...`): when none is, resolving a step's configuration skips
+    /// looking for them (a few dozen keys built per step).
+    public private(set) var hasWorkflowStepSettings = false
 
     /// The longest value `${...}` expansion may produce, and how deep references may nest.
     public static let maximumExpandedBytes = 1 << 20

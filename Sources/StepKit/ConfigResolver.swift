@@ -110,7 +110,7 @@ public enum ConfigResolver {
         for name in property.allNames {
             if let value = sources.invocation[name], !value.isEmpty { return (value, sources.invocationLabel) }
         }
-        for scope in ["project", "framework"] {
+        for scope in ["project", "framework"] where sources.settings.hasWorkflowStepSettings {
             for step in stepNames {
                 let key = "\(scope).plugin.WorkflowStep.\(step).\(property.name)"
                 if let setting = sources.settings.setting(key), !setting.value.isEmpty {
@@ -126,7 +126,7 @@ public enum ConfigResolver {
         // The settings' own defaults (`pagerduty.api_key_path` is `keys/pd/api`, Rundeck's
         // documented path), after every place a value could be set.
         for key in property.settingsKeys {
-            if let known = KnownSettings.all.first(where: { $0.key == key }), !known.defaultValue.isEmpty {
+            if let known = KnownSettings.byKey[key], !known.defaultValue.isEmpty {
                 return (known.defaultValue, "the default of \(key)")
             }
         }

@@ -11,6 +11,9 @@ extension StringProtocol {
 
     /// Without leading and trailing characters for which `drop` is true (by Unicode scalar).
     public func trimming(where drop: (Unicode.Scalar) -> Bool) -> String {
+        // Most values have nothing to trim: answer them without building anything.
+        guard let head = unicodeScalars.first, let tail = unicodeScalars.last else { return "" }
+        if !drop(head) && !drop(tail) { return String(self) }
         let scalars = String(self).unicodeScalars
         guard let first = scalars.firstIndex(where: { !drop($0) }) else { return "" }
         let last = scalars.lastIndex(where: { !drop($0) })!
