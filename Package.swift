@@ -44,9 +44,9 @@ let swiftSettings: [SwiftSetting] = [
 ]
 
 /// Modules off the hot path (the command line, the embedded sandbox and its server, the XML
-/// reader, and the steps themselves, which only map their settings to a request: resolving
-/// settings, the runner and the PagerDuty client stay optimized for speed) are optimized for
-/// size in release builds: the binary is what every user copies
+/// reader, and the steps and their shared kit, which map settings to a request: resolving
+/// settings, the runner, JSON and the PagerDuty client stay optimized for speed) are optimized
+/// for size in release builds: the binary is what every user copies
 /// and starts, and these are most of pdstep's own code (bench/README.md has the figures).
 let compactSettings: [SwiftSetting] = swiftSettings + [.unsafeFlags(["-Osize"], .when(configuration: .release))]
 
@@ -63,7 +63,7 @@ let coreTargets: [Target] = [
     // The HTTP/1.1 server the sandbox (and the coming webhook receiver) answer through.
     .target(name: "HTTPServer", dependencies: ["Values"], swiftSettings: compactSettings),
     .target(name: "Sandbox", dependencies: ["Values", "HTTPServer"], swiftSettings: compactSettings),
-    .target(name: "PagerDutyStepKit", dependencies: ["Values", "Settings", "StepKit", "PagerDuty"], swiftSettings: swiftSettings),
+    .target(name: "PagerDutyStepKit", dependencies: ["Values", "Settings", "StepKit", "PagerDuty"], swiftSettings: compactSettings),
     .target(name: "Runner", dependencies: ["Values", "YAML", "XML", "Settings", "StepKit"], swiftSettings: swiftSettings),
     // Every step this binary ships, as one catalog (the only list of step types).
     .target(name: "StepLibrary", dependencies: ["StepKit"] + stepModules.map { .target(name: $0) }, swiftSettings: swiftSettings),

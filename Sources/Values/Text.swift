@@ -4,28 +4,39 @@
 extension StringProtocol {
     /// Without leading and trailing whitespace (spaces, tabs and the other Unicode spaces, as
     /// Foundation's `.whitespaces`; line breaks are kept).
-    public func trimmingSpaces() -> String { trimming { $0.properties.isWhitespace && !Self.isLineBreak($0) } }
+    @inlinable public func trimmingSpaces() -> String { trimming { Self.isWhitespace($0) && !Self.isLineBreak($0) } }
 
     /// Without leading and trailing whitespace and line breaks (Foundation's `.whitespacesAndNewlines`).
-    public func trimmingSpacesAndLines() -> String { trimming { $0.properties.isWhitespace } }
+    @inlinable public func trimmingSpacesAndLines() -> String { trimming { Self.isWhitespace($0) } }
 
     /// Without leading and trailing characters for which `drop` is true (by Unicode scalar).
-    public func trimming(where drop: (Unicode.Scalar) -> Bool) -> String {
+    @inlinable public func trimming(where drop: (Unicode.Scalar) -> Bool) -> String {
         // Most values have nothing to trim: answer them without building anything.
         guard let head = unicodeScalars.first, let tail = unicodeScalars.last else { return "" }
         if !drop(head) && !drop(tail) { return String(self) }
-        let scalars = String(self).unicodeScalars
-        guard let first = scalars.firstIndex(where: { !drop($0) }) else { return "" }
-        let last = scalars.lastIndex(where: { !drop($0) })!
-        return String(String.UnicodeScalarView(scalars[first...last]))
+        return trimmedText(String(self), drop)
     }
 
-    static func isLineBreak(_ scalar: Unicode.Scalar) -> Bool {
+    /// Unicode's White_Space, answered without a table lookup for ASCII.
+    @usableFromInline static func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x80 ? scalar.value == 0x20 || (0x09...0x0D).contains(scalar.value) : scalar.properties.isWhitespace
+    }
+
+    @usableFromInline static func isLineBreak(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
         case 0x0A...0x0D, 0x85, 0x2028, 0x2029: return true
         default: return false
         }
     }
+}
+
+/// The rare case of `trimming(where:)`, kept out of line so that inlining the check is small.
+@usableFromInline func trimmedText(_ text: String, _ drop: (Unicode.Scalar) -> Bool) -> String {
+    let scalars = text.unicodeScalars
+    guard let first = scalars.firstIndex(where: { !drop($0) }) else { return "" }
+    let last = scalars.lastIndex(where: { !drop($0) })!
+    // A slice of the text itself (copying it scalar by scalar into a new view was slow).
+    return String(scalars[first...last])
 }
 
 /// File path text, as Foundation's `NSString` path methods treat it: `/`-separated, a trailing
