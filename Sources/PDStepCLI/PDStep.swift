@@ -25,6 +25,14 @@ public enum PDStep {
         return await run(Array(argv.dropFirst()), io: io, catalog: catalog)
     }
 
+    /// The output of a command line that needs nothing set up (`pdstep --version`), or nil.
+    public static func immediateAnswer(_ argv: [String]) -> String? {
+        guard argv.count == 2, argv[1] == "--version" || argv[1] == "version",
+            !Path.lastComponent(argv[0]).hasPrefix("pd-")
+        else { return nil }
+        return "pdstep \(pdstepVersion)\n"
+    }
+
     /// Runs `pdstep` with `arguments` (without the program name) and answers the exit code.
     public static func run(_ arguments: [String], io: CommandIO, catalog: StepCatalog = .builtIn) async -> Int32 {
         let invocation = Invocation(io: io, catalog: catalog, redactor: SecretRedactor())

@@ -9,6 +9,13 @@ import Glibc
 #endif
 import PDStepCLI
 import StepKit
+import Values
+
+// What needs no setup is answered before any: no signal thread, no task executor.
+if let answer = PDStep.immediateAnswer(CommandLine.arguments) {
+    StandardStreams.standardOutput(answer)
+    exit(0)
+}
 
 // SIGTERM, SIGINT and SIGHUP end running commands, remove temporary files and report any event
 // in flight (README, "Security").
