@@ -49,7 +49,7 @@ public struct CommandIO: Sendable {
                 }
                 return bytes
             },
-            environment: ProcessInfo.processInfo.environment,
+            environment: ProcessEnvironment.current,
             directory: FileManager.default.currentDirectoryPath, outputIsTerminal: isatty(1) == 1)
     }
 

@@ -5,6 +5,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Dispatch
+import Values
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,7 +24,7 @@ public final class CurlTransport: HTTPTransport {
     private let idleHandles = Mutex<[Handle]>([])
 
     /// A libcurl transport trusting the system's CAs or `caBundle`, with proxies from `environment`.
-    public init(caBundle: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(caBundle: String? = nil, environment: [String: String] = ProcessEnvironment.current) {
         self.caBundle = caBundle
         proxies = ProxyVariables(environment)
     }

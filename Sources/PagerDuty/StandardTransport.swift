@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Dispatch
+import Values
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,7 +20,7 @@ public final class StandardTransport: HTTPTransport {
     private let curl: CurlTransport
 
     /// `environment` holds the proxy variables (see `ProxyVariables`).
-    public init(caBundle: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(caBundle: String? = nil, environment: [String: String] = ProcessEnvironment.current) {
         curl = CurlTransport(caBundle: caBundle, environment: environment)
     }
 

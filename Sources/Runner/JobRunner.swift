@@ -39,7 +39,7 @@ public struct RunRequest: Sendable {
     public init(
         options: [String: String] = [:], dryRun: Bool = false, ignoreNodeFilter: Bool = false,
         directory: String = FileManager.default.currentDirectoryPath,
-        environment: [String: String] = ProcessInfo.processInfo.environment, user: String? = nil, userEmail: String? = nil
+        environment: [String: String] = ProcessEnvironment.current, user: String? = nil, userEmail: String? = nil
     ) {
         self.options = options
         self.dryRun = dryRun

@@ -5,7 +5,8 @@ public struct StepCatalog: Sendable {
 
     /// A catalog of these steps.
     public init(_ steps: [any JobStep.Type]) {
-        self.steps = steps.sorted { $0.descriptor.name < $1.descriptor.name }
+        // Each `descriptor` is built when asked for: ask once per step, not per comparison.
+        self.steps = steps.map { ($0.descriptor.name, $0) }.sorted { $0.0 < $1.0 }.map(\.1)
     }
 
     /// The step whose name, alias or command name (`send-event`) is `name`.
