@@ -114,6 +114,16 @@ struct Invocation: Sendable {
         return services
     }
 
+    /// A runner for `jobs` (and the jobs they reference) with this command's settings, key
+    /// storage and services (given, to share one PagerDuty client and its pacing between runs).
+    func jobRunner(_ arguments: ParsedArguments, settings: Settings, jobs: [Job], log: ExecutionLog, services: StepServices? = nil) -> JobRunner {
+        var runner = JobRunner(
+            catalog: catalog, settings: settings, keyStorage: keyStorage(arguments, settings: settings), log: log, jobs: jobs,
+            services: services ?? self.services(arguments, settings: settings))
+        runner.allowUnknownConfig = arguments.has("allow-unknown-config")
+        return runner
+    }
+
     /// Key storage at `--storage`, else the setting `pdstep.storage.dir`, else `./storage`.
     /// Warnings go to stderr.
     func keyStorage(_ arguments: ParsedArguments, settings: Settings) -> KeyStorage {

@@ -120,11 +120,8 @@ extension PDStep {
             // `pdstep serve`'s routes: the file, and every job it names, as serve will run them.
             let routes = try WebhookRoutes.load(routesFile, directory: invocation.io.directory)
             let settings = try invocation.settings(arguments)
-            var runner = JobRunner(
-                catalog: invocation.catalog, settings: settings, keyStorage: invocation.keyStorage(arguments, settings: settings),
-                log: ExecutionLog(renderer: TextRenderer(write: invocation.io.out), redactor: invocation.redactor), jobs: routes.jobs,
-                services: invocation.services(arguments, settings: settings))
-            runner.allowUnknownConfig = arguments.has("allow-unknown-config")
+            let runner = invocation.jobRunner(
+                arguments, settings: settings, jobs: routes.jobs, log: ExecutionLog(renderer: TextRenderer(write: invocation.io.out), redactor: invocation.redactor))
             try checkSettings(runner)
             var failed = false
             for route in routes.routes {
@@ -141,11 +138,8 @@ extension PDStep {
         let selected = try arguments.value("job").map { [try JobFile.select(loaded.jobs, $0, file: file)] } ?? loaded.jobs
         // In a project folder every job file must read; each that does not is an error.
         for problem in loaded.unreadable { invocation.io.printError("error: " + problem) }
-        var runner = JobRunner(
-            catalog: invocation.catalog, settings: settings, keyStorage: invocation.keyStorage(arguments, settings: settings),
-            log: ExecutionLog(renderer: TextRenderer(write: invocation.io.out), redactor: invocation.redactor), jobs: loaded.all,
-            services: invocation.services(arguments, settings: settings))
-        runner.allowUnknownConfig = arguments.has("allow-unknown-config")
+        let runner = invocation.jobRunner(
+            arguments, settings: settings, jobs: loaded.all, log: ExecutionLog(renderer: TextRenderer(write: invocation.io.out), redactor: invocation.redactor))
         try checkSettings(runner)
         var failed = false
         var report: [Value] = []
@@ -197,11 +191,7 @@ extension PDStep {
         case "json": renderer = JSONLinesRenderer(write: invocation.io.out)
         case let other: throw UsageError("--log-format takes text or json, not '\(other)'")
         }
-        var runner = JobRunner(
-            catalog: invocation.catalog, settings: settings, keyStorage: invocation.keyStorage(arguments, settings: settings),
-            log: ExecutionLog(renderer: renderer, redactor: invocation.redactor), jobs: loaded.all,
-            services: invocation.services(arguments, settings: settings))
-        runner.allowUnknownConfig = arguments.has("allow-unknown-config")
+        let runner = invocation.jobRunner(arguments, settings: settings, jobs: loaded.all, log: ExecutionLog(renderer: renderer, redactor: invocation.redactor))
         try checkSettings(runner)
         return (job, runner)
     }

@@ -41,6 +41,9 @@ final class ServeDispatcher: Sendable {
     let arguments: ParsedArguments
     let settings: Settings
     let invocation: Invocation
+    /// What every run shares: one PagerDuty client, so that pacing per routing key holds across
+    /// jobs running at once.
+    let services: StepServices
     /// `${job.serverUrl}` when framework.server.url is unset: serve's own address (set once it listens).
     let serverURL = Mutex("")
 
@@ -61,6 +64,7 @@ final class ServeDispatcher: Sendable {
         self.arguments = arguments
         self.settings = settings
         self.invocation = invocation
+        services = invocation.services(arguments, settings: settings)
     }
 
     private func say(_ text: String) { invocation.io.printError(invocation.redactor.redact(text)) }
@@ -104,10 +108,7 @@ final class ServeDispatcher: Sendable {
             observers: [TextRenderer(write: { textLog?.append($0) }), JSONLinesRenderer(write: { jsonLog?.append($0) }),
                 RetryAliases(executions: executions, first: id)],
             redactor: invocation.redactor)
-        var runner = JobRunner(
-            catalog: invocation.catalog, settings: settings, keyStorage: invocation.keyStorage(arguments, settings: settings), log: log,
-            jobs: routes.jobs, services: invocation.services(arguments, settings: settings))
-        runner.allowUnknownConfig = false
+        let runner = invocation.jobRunner(arguments, settings: settings, jobs: routes.jobs, log: log, services: services)
         var request = RunRequest(options: WebhookRoutes.options(route, fields), directory: invocation.io.directory, environment: invocation.io.environment)
         request.executionID = id
         let base = serverURL.withLock { $0 }
