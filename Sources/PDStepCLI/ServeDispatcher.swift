@@ -72,7 +72,10 @@ final class ServeDispatcher: Sendable {
     /// Takes an accepted event (by its spool name): queues the runs its routes call for that
     /// have not run yet, or finishes it when there are none.
     func take(_ name: String, accepted: Date = Date()) {
-        guard let body = spool.body(name), let event = try? JSONParser.parse(bytes: body) else { return }
+        guard let body = spool.body(name), let event = try? JSONParser.parse(bytes: body) else {
+            say("event \(name): its spool file \(spool.folder)/events/\(name).json cannot be read as JSON; left there to be looked at")
+            return
+        }
         let fields = WebhookRoutes.fields(of: event)
         let matched = routes.matchingIndices(fields)
         if matched.isEmpty {
