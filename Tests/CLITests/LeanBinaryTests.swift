@@ -1,0 +1,37 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// pdstep links Foundation Essentials, never all of Foundation (whose ICU data was most of the
+/// binary and of its start-up): a file that imports Foundation outside the fallback branch would
+/// bring it back, and this says which.
+struct LeanBinaryTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test func noProductModuleImportsAllOfFoundation() throws {
+        var offenders: [String] = []
+        for folder in ["Sources", "steps"] {
+            let base = Self.root.appendingPathComponent(folder).path
+            for relative in try FileManager.default.subpathsOfDirectory(atPath: base) where relative.hasSuffix(".swift") {
+                let lines = try String(contentsOfFile: base + "/" + relative, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+                for (index, line) in lines.enumerated() {
+                    let text = line.trimmingCharacters(in: .whitespaces)
+                    guard ["import Foundation", "import FoundationNetworking", "import FoundationXML", "import FoundationInternationalization"].contains(text) else { continue }
+                    // Allowed only as the fallback: `#else` right above, after `#if canImport(FoundationEssentials)`.
+                    let fallback = index >= 3 && lines[index - 1].trimmingCharacters(in: .whitespaces) == "#else"
+                        && lines[index - 3].trimmingCharacters(in: .whitespaces) == "#if canImport(FoundationEssentials)"
+                    if !fallback || text != "import Foundation" { offenders.append("\(folder)/\(relative):\(index + 1): \(text)") }
+                }
+            }
+        }
+        #expect(offenders.isEmpty, "import FoundationEssentials instead:\n\(offenders.joined(separator: "\n"))")
+    }
+
+    /// The built binary itself: no libFoundation (nor its ICU) among what it loads.
+    @Test func theBinaryLoadsNoFoundation() async throws {
+        guard (try? await runTool(["ldd", "--version"]))?.status == 0 else { return }
+        let (_, output) = try await runTool(["ldd", pdstepBinary.path])
+        let libraries = String(decoding: output, as: UTF8.self)
+        #expect(!libraries.contains("libFoundation.so") && !libraries.contains("libFoundationInternationalization") && !libraries.contains("icu"), "\(libraries)")
+    }
+}
