@@ -43,10 +43,11 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
-/// Modules off the hot path (the command line, the embedded sandbox and its server, the XML
-/// reader, and the steps and their shared kit, which map settings to a request: resolving
-/// settings, the runner, JSON and the PagerDuty client stay optimized for speed) are optimized
-/// for size in release builds: the binary is what every user copies
+/// Modules where size matters more than speed (the command line, the embedded sandbox and its
+/// server, the XML reader, the steps, their kit and catalog, and the PagerDuty client, whose time
+/// is the network's) are optimized for size in release builds; the runner, settings, key storage,
+/// JSON and YAML stay optimized for speed. (Not the library product's modules: a package that
+/// depends on PDStepKit may not inherit unsafe flags.) the binary is what every user copies
 /// and starts, and these are most of pdstep's own code (bench/README.md has the figures).
 let compactSettings: [SwiftSetting] = swiftSettings + [.unsafeFlags(["-Osize"], .when(configuration: .release))]
 
@@ -59,14 +60,14 @@ let coreTargets: [Target] = [
     .target(name: "StepKit", dependencies: ["Values", "Settings"], swiftSettings: swiftSettings),
     // libcurl's easy interface, loaded on first use (see Sources/CCurl/include/CCurl.h).
     .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
-    .target(name: "PagerDuty", dependencies: ["Values", "CCurl"], swiftSettings: swiftSettings),
+    .target(name: "PagerDuty", dependencies: ["Values", "CCurl"], swiftSettings: compactSettings),
     // The HTTP/1.1 server the sandbox (and the coming webhook receiver) answer through.
     .target(name: "HTTPServer", dependencies: ["Values"], swiftSettings: compactSettings),
     .target(name: "Sandbox", dependencies: ["Values", "HTTPServer"], swiftSettings: compactSettings),
     .target(name: "PagerDutyStepKit", dependencies: ["Values", "Settings", "StepKit", "PagerDuty"], swiftSettings: compactSettings),
     .target(name: "Runner", dependencies: ["Values", "YAML", "XML", "Settings", "StepKit"], swiftSettings: swiftSettings),
     // Every step this binary ships, as one catalog (the only list of step types).
-    .target(name: "StepLibrary", dependencies: ["StepKit"] + stepModules.map { .target(name: $0) }, swiftSettings: swiftSettings),
+    .target(name: "StepLibrary", dependencies: ["StepKit"] + stepModules.map { .target(name: $0) }, swiftSettings: compactSettings),
     .target(
         name: "PDStepCLI",
         dependencies: ["Values", "YAML", "Settings", "StepKit", "Runner", "Sandbox", "HTTPServer", "PagerDuty", "PagerDutyStepKit", "StepLibrary"],

@@ -15,6 +15,22 @@ import Testing
         return manifest[start.upperBound..<end.lowerBound].split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }.filter { !$0.isEmpty }
     }
 
+    /// The built-in catalog lists each step under a name (to find one without building every
+    /// descriptor): each must find its own step, by type name and by command name.
+    @Test func everyStepIsFoundUnderItsOwnName() {
+        let catalog = StepCatalog.builtIn
+        var wrong: [String] = []
+        for step in catalog.steps {
+            let d = step.descriptor
+            let found: [String?] = [catalog.step(type: d.name)?.descriptor.name, catalog.step(named: d.commandName)?.descriptor.name]
+                + d.aliases.map { catalog.step(type: $0)?.descriptor.name }
+            for name in found where name != d.name { wrong.append("\(d.name) found as \(name ?? "nothing")") }
+        }
+        #expect(wrong.isEmpty, "\(wrong)")
+        let names = catalog.steps.map { $0.descriptor.name }
+        #expect(names == names.sorted())
+    }
+
     @Test func packageCatalogAndFoldersAgree() throws {
         let modules = Set(try Self.packageStepModules())
         var catalogModules = Set<String>()
