@@ -303,7 +303,7 @@ enum RequestParser {
             guard let colon = line.firstIndex(of: ":"), colon != line.startIndex,
                 !line[..<colon].contains(where: { $0 == " " || $0 == "\t" }), !(line.first == " " || line.first == "\t")
             else { return .bad(400, "malformed header line") }
-            headers.append((String(line[..<colon]), trimmingBlanks(line[line.index(after: colon)...])))
+            headers.append((String(line[..<colon]), line[line.index(after: colon)...].trimmingBlanks()))
         }
         func header(_ name: String) -> [String] { headers.filter { $0.name.lowercased() == name }.map(\.value) }
         if !header("transfer-encoding").isEmpty { return .bad(501, "Transfer-Encoding is not supported; send Content-Length") }
@@ -366,11 +366,6 @@ enum RequestParser {
         }
         return (path, query)
     }
-}
-
-/// Text without the spaces and tabs around it.
-func trimmingBlanks(_ text: Substring) -> String {
-    String(text.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
 }
 
 /// `%XX` sequences decoded (and `+` as a space, in query strings); a malformed sequence or

@@ -37,6 +37,45 @@ enum LocalCommand {
         _ arguments: [String], environment: [String: String], directory: String,
         onStdout: @escaping @Sendable (String) -> Void, onStderr: @escaping @Sendable (String) -> Void
     ) async throws -> Outcome {
+        let (pid, stdout, stderr) = try spawn(arguments, environment: environment, directory: directory)
+        let held = ProcessTermination.holdProcessGroup(pid)
+        defer { ProcessTermination.release(held) }
+        let readers = DispatchGroup()
+        for (fd, handler) in [(stdout, onStdout), (stderr, onStderr)] {
+            readers.enter()
+            startThread {
+                streamLines(fd, handler)
+                close(fd)
+                readers.leave()
+            }
+        }
+        let child = pid
+        let waited: Int32 = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                startThread {
+                    var status: Int32 = 0
+                    while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+                    continuation.resume(returning: status)
+                }
+            }
+        } onCancel: {
+            kill(-child, SIGTERM)
+            DispatchQueue.global().asyncAfter(deadline: .now() + 2) { kill(-child, SIGKILL) }
+        }
+        // Output can still be in flight; a background grandchild that keeps the pipes open does
+        // not hold the step up for long.
+        let drained = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: readers.wait(timeout: .now() + 2)) }
+        }
+        if drained == .timedOut { kill(-child, SIGKILL) }
+        let signalled = waited & 0x7F != 0
+        let code = signalled ? waited & 0x7F : (waited >> 8) & 0xFF
+        return Outcome(exitCode: code, signalled: signalled)
+    }
+
+    /// Starts `arguments` in a process group of its own, with standard input from /dev/null, its
+    /// signals at their defaults, and its output into two pipes: the child and the read ends.
+    private static func spawn(_ arguments: [String], environment: [String: String], directory: String) throws -> (pid_t, Int32, Int32) {
         var outPipe: [Int32] = [0, 0]
         var errPipe: [Int32] = [0, 0]
         guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw SpawnError(description: "cannot create pipes: \(String(cString: strerror(errno)))") }
@@ -79,40 +118,7 @@ enum LocalCommand {
             close(errPipe[0])
             throw SpawnError(description: "cannot start \(arguments[0]): \(String(cString: strerror(status)))")
         }
-
-        let held = ProcessTermination.holdProcessGroup(pid)
-        defer { ProcessTermination.release(held) }
-        let readers = DispatchGroup()
-        for (fd, handler) in [(outPipe[0], onStdout), (errPipe[0], onStderr)] {
-            readers.enter()
-            startThread {
-                streamLines(fd, handler)
-                close(fd)
-                readers.leave()
-            }
-        }
-        let child = pid
-        let waited: Int32 = await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                startThread {
-                    var status: Int32 = 0
-                    while waitpid(child, &status, 0) < 0 && errno == EINTR {}
-                    continuation.resume(returning: status)
-                }
-            }
-        } onCancel: {
-            kill(-child, SIGTERM)
-            DispatchQueue.global().asyncAfter(deadline: .now() + 2) { kill(-child, SIGKILL) }
-        }
-        // Output can still be in flight; a background grandchild that keeps the pipes open does
-        // not hold the step up for long.
-        let drained = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: readers.wait(timeout: .now() + 2)) }
-        }
-        if drained == .timedOut { kill(-child, SIGKILL) }
-        let signalled = waited & 0x7F != 0
-        let code = signalled ? waited & 0x7F : (waited >> 8) & 0xFF
-        return Outcome(exitCode: code, signalled: signalled)
+        return (pid, outPipe[0], errPipe[0])
     }
 
     private typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32

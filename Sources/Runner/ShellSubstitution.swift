@@ -205,7 +205,7 @@ struct ShellSubstitution {
 
     /// An optionally signed decimal integer, with blanks around it.
     static func isInteger(_ value: String) -> Bool {
-        var digits = value.trimmingBlanks[...]
+        var digits = value.trimmingBlanks()[...]
         if digits.first == "-" || digits.first == "+" { digits = digits.dropFirst() }
         return !digits.isEmpty && digits.allSatisfy { $0.isASCII && $0.isNumber }
     }
@@ -216,12 +216,6 @@ struct ShellSubstitution {
     static func shellWord(_ value: String) -> String {
         let safe = !value.isEmpty && isInertWords(value) && !value.contains(" ")
         return safe ? value : "'" + value.replacing("'", with: "'\\''") + "'"
-    }
-}
-
-extension String {
-    fileprivate var trimmingBlanks: String {
-        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
     }
 }
 

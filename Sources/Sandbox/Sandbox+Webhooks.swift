@@ -82,7 +82,7 @@ extension Sandbox {
                 }
                 guard let url = entry.subscription["delivery_method"]?["url"]?.stringValue else { continue }
                 let body = Array(JSONWriter.write(payload).utf8)
-                let signature = "v1=" + SHA256.hmac(key: Array(entry.secret.utf8), message: body).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+                let signature = "v1=" + Text.hex(bytes: SHA256.hmac(key: Array(entry.secret.utf8), message: body))
                 DispatchQueue.global().async { Self.post(url, body: body, signature: signature) }
             }
         }

@@ -2,34 +2,22 @@
 public struct StepCatalog: Sendable {
     /// The step types, in the order `pdstep list` shows them.
     public let steps: [any JobStep.Type]
-    /// Their type names, in the same order: a step is found by name without building every
-    /// step's descriptor (a cold `pdstep send-event` needs one).
-    let names: [String]
 
     /// A catalog of these steps.
     public init(_ steps: [any JobStep.Type]) {
-        self.init(named: steps.map { ($0.descriptor.name, $0) })
-    }
-
-    /// A catalog of steps given with their type names (which must be their descriptors'
-    /// names; checked in debug builds and by the tests).
-    public init(named entries: [(String, any JobStep.Type)]) {
-        assert(entries.allSatisfy { $0.0 == $0.1.descriptor.name }, "a step listed under another name than its descriptor's")
-        let sorted = entries.sorted { $0.0 < $1.0 }
-        names = sorted.map(\.0)
-        steps = sorted.map(\.1)
+        // Each `descriptor` is built when asked for: ask once per step, not per comparison.
+        self.steps = steps.map { ($0.descriptor.name, $0) }.sorted { $0.0 < $1.0 }.map(\.1)
     }
 
     /// The step whose name, alias or command name (`send-event`) is `name`.
     public func step(named name: String) -> (any JobStep.Type)? {
-        if let index = names.firstIndex(where: { $0 == name || StepDescriptor.commandName(of: $0) == name }) { return steps[index] }
-        return steps.first { $0.descriptor.aliases.contains(name) }
+        steps.first { $0.descriptor.name == name || $0.descriptor.commandName == name }
+            ?? steps.first { $0.descriptor.aliases.contains(name) }
     }
 
     /// The step whose type name or alias is `type` (what a job's `type:` names).
     public func step(type: String) -> (any JobStep.Type)? {
-        if let index = names.firstIndex(of: type) { return steps[index] }
-        return steps.first { $0.descriptor.aliases.contains(type) }
+        steps.first { $0.descriptor.name == type } ?? steps.first { $0.descriptor.aliases.contains(type) }
     }
 
     /// This catalog with more steps added.

@@ -175,10 +175,7 @@ public struct StepDescriptor: Sendable, Hashable {
 
     /// The name the step binary answers to: the type name without its `pagerduty-` prefix
     /// (`pdstep send-event`).
-    public var commandName: String { Self.commandName(of: name) }
-
-    /// The command name of a step type name (`pagerduty-send-event` → `send-event`).
-    public static func commandName(of name: String) -> String {
+    public var commandName: String {
         name.hasPrefix("pagerduty-") ? String(name.dropFirst("pagerduty-".count)) : name
     }
 }

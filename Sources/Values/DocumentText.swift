@@ -48,8 +48,7 @@ public enum DocumentText {
     }
 
     private static func name(_ scalar: UInt32) -> String {
-        let hex = String(scalar, radix: 16, uppercase: true)
-        let code = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+        let code = "U+" + Text.hex(scalar, width: 4)
         return scalar == 0 ? "NUL (\(code))" : code
     }
 

@@ -52,10 +52,7 @@ public enum SHA256 {
     }
 
     /// The digest of `bytes` as 64 lowercase hex digits.
-    public static func hex(bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef")
-        return String(digest(bytes).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
-    }
+    public static func hex(bytes: [UInt8]) -> String { Text.hex(bytes: digest(bytes)) }
 
     /// HMAC-SHA256 (RFC 2104) of `message` under `key`: how PagerDuty signs a webhook.
     public static func hmac(key: [UInt8], message: [UInt8]) -> [UInt8] {

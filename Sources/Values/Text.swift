@@ -9,6 +9,10 @@ extension StringProtocol {
     /// Without leading and trailing whitespace and line breaks (Foundation's `.whitespacesAndNewlines`).
     @inlinable public func trimmingSpacesAndLines() -> String { trimming { Self.isWhitespace($0) } }
 
+    /// Without leading and trailing spaces and tabs only (HTTP's optional whitespace, a shell's
+    /// blanks).
+    @inlinable public func trimmingBlanks() -> String { trimming { $0 == " " || $0 == "\t" } }
+
     /// Without leading and trailing characters for which `drop` is true (by Unicode scalar).
     @inlinable public func trimming(where drop: (Unicode.Scalar) -> Bool) -> String {
         // Most values have nothing to trim: answer them without building anything.
@@ -120,6 +124,15 @@ public enum Text {
     public static func hex<T: BinaryInteger>(_ value: T, width: Int, uppercase: Bool = true) -> String {
         let digits = String(value, radix: 16, uppercase: uppercase)
         return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+
+    /// `bytes` as lowercase hexadecimal, two digits each (a digest, a signature).
+    public static func hex(bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 2)
+        for byte in bytes { out += [digits[Int(byte >> 4)], digits[Int(byte & 15)]] }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// `text` with every byte but ASCII letters, digits and `-._~` percent-encoded (RFC 3986's

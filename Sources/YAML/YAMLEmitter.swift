@@ -111,8 +111,7 @@ public enum YAMLEmitter {
             case "\t": out += "\\t"
             case "\r": out += "\\r"
             case "\u{00}"..."\u{1F}", "\u{7F}"..."\u{9F}", "\u{2028}", "\u{2029}", "\u{FEFF}":
-                let hex = String(scalar.value, radix: 16, uppercase: true)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                out += "\\u" + Text.hex(scalar.value, width: 4)
             default: out.unicodeScalars.append(scalar)
             }
         }

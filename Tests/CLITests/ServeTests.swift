@@ -64,7 +64,7 @@ struct ServeTests {
     }
 
     static func sign(_ body: [UInt8], _ secret: String = secret) -> String {
-        "v1=" + SHA256.hmac(key: Array(secret.utf8), message: body).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        "v1=" + Text.hex(bytes: SHA256.hmac(key: Array(secret.utf8), message: body))
     }
 
     /// Lines of the job's output file, once there are `count` (waits up to 15 s).

@@ -9,27 +9,11 @@ Prints one line per problem and exits 1 when there are any.
 
 Usage: python3 validate-requests.py REQUESTS.json SPEC_FOLDER
 """
-import json
-import re
 import sys
 
 import jsonschema
 
-
-def load(path):
-    with open(path) as f:
-        return json.load(f)
-
-
-def operations(spec, prefix=""):
-    found = []
-    for template, item in spec["paths"].items():
-        pattern = "^" + re.escape(prefix + template).replace(r"\{", "{").replace(r"\}", "}")
-        pattern = re.sub(r"\{[^}]+\}", "[^/]+", pattern) + "$"
-        for method, operation in item.items():
-            if method in ("get", "put", "post", "delete", "patch"):
-                found.append((re.compile(pattern), method.upper(), prefix + template, operation, item.get("parameters", [])))
-    return found
+from openapi import load, operations
 
 
 def resolve(spec, node):

@@ -11,11 +11,13 @@ SPEC_ERRATA below with the reason. Prints one line per problem; exits 1 when the
 Usage: python3 validate-responses.py LOG.json SPEC_FOLDER
 """
 import copy
-import json
 import re
 import sys
 
 import jsonschema
+
+from openapi import load, operations
+
 
 # Places where PagerDuty's spec does not describe what PagerDuty sends, each with why.
 # (operation, JSON path prefix of the instance, list indexes left out) -> reason
@@ -33,23 +35,6 @@ SPEC_ERRATA = {
 def excused(operation, where):
     plain = re.sub(r"\[\d+\]", "", where)
     return any(operation == t and plain.startswith(p) for (t, p) in SPEC_ERRATA)
-
-
-def load(path):
-    with open(path) as f:
-        return json.load(f)
-
-
-def operations(spec, prefix=""):
-    found = []
-    for template, item in spec["paths"].items():
-        pattern = "^" + re.escape(prefix + template).replace(r"\{", "{").replace(r"\}", "}")
-        pattern = re.sub(r"\{[^}]+\}", "[^/]+", pattern) + "$"
-        for method, operation in item.items():
-            if method in ("get", "put", "post", "delete", "patch"):
-                found.append((re.compile(pattern), method.upper(), prefix + template, operation))
-    return found
-
 
 def resolve(spec, node):
     while isinstance(node, dict) and "$ref" in node:
@@ -159,7 +144,7 @@ def main():
         matches = sorted([(spec, op) for spec, op in table if op[1] == method and op[0].match(path)], key=lambda m: m[1][2].count("{"))
         if not matches:
             continue  # the request test reports unknown operations
-        spec, (_, _, template, operation) = matches[0]
+        spec, (_, _, template, operation, _) = matches[0]
         responses = operation.get("responses", {})
         answer = responses.get(status) or responses.get(status[0] + "XX") or responses.get("default")
         if answer is None:

@@ -127,7 +127,7 @@ import Values
         let events = requests.compactMap { try? JSONParser.parse(bytes: $0.body)["event"] }
         #expect(Set(events.compactMap { $0["event_type"]?.stringValue }) == Set(expected), "\(events.map { $0["event_type"] ?? .null })")
         for (request, event) in zip(requests, events) {
-            let signature = "v1=" + SHA256.hmac(key: Array(secret.utf8), message: request.body).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+            let signature = "v1=" + Text.hex(bytes: SHA256.hmac(key: Array(secret.utf8), message: request.body))
             #expect(request.header("X-PagerDuty-Signature") == signature)
             #expect(event["data"]?["id"]?.stringValue == id && event["resource_type"] == "incident" && event["data"]?["type"] == "incident")
         }
