@@ -84,7 +84,7 @@ enum StepCommand {
         var text = "  \(flag)\(traits.isEmpty ? "" : " (" + traits.joined(separator: "; ") + ")")\n      \(property.description)\n"
         if !property.aliases.isEmpty { text += "      also: \(property.aliases.map { "--" + $0.replacingUnderscores() }.joined(separator: ", "))\n" }
         if !property.settingsKeys.isEmpty {
-            let fallback = property.settingsKeys.lazy.compactMap { key in KnownSettings.all.first { $0.key == key && !$0.defaultValue.isEmpty } }.first
+            let fallback = property.settingsKeys.lazy.compactMap { KnownSettings.byKey[$0] }.first { !$0.defaultValue.isEmpty }
             text += "      else the setting \(property.settingsKeys.joined(separator: ", then "))\(fallback.map { ", else \($0.defaultValue)" } ?? "")\n"
         }
         return text
