@@ -125,6 +125,7 @@ func parseArguments(_ arguments: [String], options: [OptionSpec], maxPositionals
 extension String {
     /// `incident_id` → `incident-id`: flags accept both spellings.
     func replacingUnderscores() -> String {
-        String(map { $0 == "_" ? "-" : $0 })
+        guard utf8.contains(UInt8(ascii: "_")) else { return self }
+        return String(decoding: utf8.map { $0 == UInt8(ascii: "_") ? UInt8(ascii: "-") : $0 }, as: UTF8.self)
     }
 }

@@ -17,12 +17,29 @@ import Values
 public enum PDStep {
     /// Runs the process: as `pd-STEP` (a link made by `install-links`) it runs that step.
     public static func main(_ argv: [String], io: CommandIO, catalog: StepCatalog = .builtIn) async -> Int32 {
-        let program = (argv.first.map { Path.lastComponent($0) }) ?? "pdstep"
-        if program.hasPrefix("pd-"), let step = catalog.step(named: String(program.dropFirst(3))) {
+        if let (step, arguments) = stepCommand(argv, catalog: catalog) {
             let invocation = Invocation(io: io, catalog: catalog, redactor: SecretRedactor())
-            return await StepCommand.run(step, Array(argv.dropFirst()), invocation)
+            return await StepCommand.run(step, arguments, invocation)
         }
         return await run(Array(argv.dropFirst()), io: io, catalog: catalog)
+    }
+
+    /// The step a command line runs on its own, `pd-STEP ARGS` or `pdstep STEP ARGS`, with its
+    /// arguments; nil for every other command.
+    public static func stepCommand(_ argv: [String], catalog: StepCatalog = .builtIn) -> (any JobStep.Type, [String])? {
+        let program = (argv.first.map { Path.lastComponent($0) }) ?? "pdstep"
+        if program.hasPrefix("pd-"), let step = catalog.step(named: String(program.dropFirst(3))) {
+            return (step, Array(argv.dropFirst()))
+        }
+        if argv.count > 1, let step = step(named: argv[1], catalog) {
+            return (step, Array(argv.dropFirst(2)))
+        }
+        return nil
+    }
+
+    /// The step `name` names, unless a command has that name.
+    private static func step(named name: String, _ catalog: StepCatalog) -> (any JobStep.Type)? {
+        commands.contains(where: { $0.name == name }) ? nil : catalog.step(named: name)
     }
 
     /// The output of a command line that needs nothing set up (`pdstep --version`), or nil.
@@ -56,7 +73,7 @@ public enum PDStep {
         default:
             break
         }
-        if commands.first(where: { $0.name == first }) == nil, let step = catalog.step(named: first) {
+        if let step = step(named: first, catalog) {
             return await StepCommand.run(step, Array(arguments.dropFirst()), invocation)
         }
         guard let command = commands.first(where: { $0.name == first }) else {

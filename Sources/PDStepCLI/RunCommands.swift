@@ -206,6 +206,6 @@ extension PDStep {
     /// checked before a job is run or said to be valid: a wrong one is exit 2 naming it, not a
     /// failure at the first PagerDuty step after others have run.
     static func checkSettings(_ runner: JobRunner) throws {
-        try runner.services.get(PagerDutyClientFactory.self)?.configuration()
+        _ = try runner.services.get(PagerDutyClientFactory.self)?.configuration()
     }
 }

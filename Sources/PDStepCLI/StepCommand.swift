@@ -31,9 +31,12 @@ enum StepCommand {
 
     static func options(for descriptor: StepDescriptor) -> [OptionSpec] {
         var specs = commonOptions
+        var taken = Set(specs.map(\.name))
         for property in descriptor.properties {
-            for name in property.allNames where !specs.contains(where: { $0.name == name.replacingUnderscores() }) {
-                specs.append(.value(name.replacingUnderscores(), property.kind == .boolean ? "true|false" : "VALUE", name == property.name ? property.title : "same as --\(property.name.replacingUnderscores())"))
+            for name in property.allNames {
+                let flag = name.replacingUnderscores()
+                guard taken.insert(flag).inserted else { continue }
+                specs.append(.value(flag, property.kind == .boolean ? "true|false" : "VALUE", name == property.name ? property.title : "same as --\(property.name.replacingUnderscores())"))
             }
         }
         return specs
@@ -196,13 +199,16 @@ enum StepCommand {
                 if !sources.contains(label) { sources.append(label) }
             }
         }
-        take("RD_CONFIG_*") { invocation.io.environment[DataContext.environmentName("config_" + $0)] }
-        // Rundeck sets RD_CONFIG_* only for the plugin's own properties: one that matches none
-        // is a typo, and would otherwise be dropped without a word.
-        let known = descriptor.properties.flatMap(\.allNames).map { DataContext.environmentName("config_" + $0) }
-        for name in invocation.io.environment.keys.sorted() where name.hasPrefix("RD_CONFIG_") && !known.contains(name) {
-            let hint = nearest(to: name, in: known).map { "; did you mean \($0)?" } ?? ""
-            invocation.io.printError("warning: \(name) is not a property of \(descriptor.name) and is ignored\(hint)")
+        let environment = invocation.io.environment.filter { $0.key.hasPrefix("RD_CONFIG_") }
+        if !environment.isEmpty {
+            take("RD_CONFIG_*") { environment[DataContext.environmentName("config_" + $0)] }
+            // Rundeck sets RD_CONFIG_* only for the plugin's own properties: one that matches
+            // none is a typo, and would otherwise be dropped without a word.
+            let known = descriptor.properties.flatMap(\.allNames).map { DataContext.environmentName("config_" + $0) }
+            for name in environment.keys.sorted() where !known.contains(name) {
+                let hint = nearest(to: name, in: known).map { "; did you mean \($0)?" } ?? ""
+                invocation.io.printError("warning: \(name) is not a property of \(descriptor.name) and is ignored\(hint)")
+            }
         }
         if let source = parsed.value("config") {
             let bytes: [UInt8]

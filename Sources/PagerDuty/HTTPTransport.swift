@@ -7,6 +7,7 @@ import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
+import Values
 
 /// One HTTP exchange, as the client sees it.
 public struct TransportRequest: Sendable {
@@ -83,11 +84,13 @@ public protocol HTTPTransport: Sendable {
 }
 
 /// Runs a transport's blocking socket or libcurl calls on a Dispatch thread, never on the
-/// cooperative pool that the steps' async code shares; `onCancel` runs if the calling task is
-/// cancelled meanwhile.
+/// cooperative pool that the steps' async code shares, or right here where the task has a thread
+/// of its own (`BlockingCalls.inline`: one step from the command line); `onCancel` runs if the
+/// calling task is cancelled meanwhile.
 func runBlocking<T: Sendable>(_ body: @escaping @Sendable () -> T, onCancel: @escaping @Sendable () -> Void) async -> T {
     await withTaskCancellationHandler {
-        await withCheckedContinuation { continuation in
+        if BlockingCalls.inline { return body() }
+        return await withCheckedContinuation { continuation in
             DispatchQueue.global().async { continuation.resume(returning: body()) }
         }
     } onCancel: {

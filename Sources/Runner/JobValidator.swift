@@ -168,7 +168,7 @@ struct JobValidator {
                 problems += keyProblems(config, descriptor: stepType.descriptor, written: configuration).map { "\(label) (\(type)): \($0)" }
             } catch {
                 problems.append("\(label) (\(type)): \(error.description)")
-                if let details = (error as? StepError)?.details, !details.isEmpty { problems += details.map { "\(label) (\(type)):   \($0)" } }
+                if !error.details.isEmpty { problems += error.details.map { "\(label) (\(type)):   \($0)" } }
             }
         case .exec, .script, .scriptFile:
             break

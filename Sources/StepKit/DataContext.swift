@@ -65,6 +65,27 @@ public struct DataContext: Sendable, Hashable {
 
     /// `RD_` + the name uppercased with characters outside `[A-Za-z0-9_]` as `_`.
     public static func environmentName(_ name: String) -> String {
-        "RD_" + String(name.uppercased().map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") ? $0 : "_" })
+        var bytes = Array("RD_".utf8)
+        bytes.reserveCapacity(name.utf8.count + 3)
+        for byte in name.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): bytes.append(byte - 32)
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"): bytes.append(byte)
+            case 0x80...: return nonASCIIEnvironmentName(name)
+            default: bytes.append(UInt8(ascii: "_"))
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Java's `toUpperCase()` (ß is SS), then each code point outside `[A-Za-z0-9_]` as `_`
+    /// (`DataContextUtils.generateEnvVarName`).
+    private static func nonASCIIEnvironmentName(_ name: String) -> String {
+        var scalars = String.UnicodeScalarView()
+        for scalar in name.uppercased().unicodeScalars {
+            let kept = scalar.isASCII && (("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar) || scalar == "_")
+            scalars.append(kept ? scalar : "_")
+        }
+        return "RD_" + String(scalars)
     }
 }

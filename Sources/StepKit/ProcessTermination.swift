@@ -126,6 +126,13 @@ public enum ProcessTermination {
         pipeWrite = fds[1]
         readEnd = fds[0]
         graceSeconds = grace
+        // A parent may start pdstep with these signals blocked (a Dispatch thread of the parent
+        // blocks nearly all, and a spawned process inherits its spawner's mask): unblocked here,
+        // before any thread starts, so every thread takes them.
+        var handled = sigset_t()
+        sigemptyset(&handled)
+        for signal in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&handled, signal) }
+        pthread_sigmask(SIG_UNBLOCK, &handled, nil)
         var thread = pthread_t()
         pthread_create(&thread, nil, { _ in
             var number: Int32 = 0

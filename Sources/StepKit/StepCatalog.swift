@@ -1,38 +1,45 @@
 /// The steps a pdstep binary knows, looked up by type name, alias or command name.
 public struct StepCatalog: Sendable {
-    /// The step types, in the order `pdstep list` shows them.
-    public let steps: [any JobStep.Type]
+    /// The step types in the order given. A step's `descriptor` is built the first time it is
+    /// asked for; a lookup asks the steps in this order, so the one-step command line builds
+    /// few (the first steps of `builtIn` are the most used).
+    private let types: [any JobStep.Type]
 
     /// A catalog of these steps.
     public init(_ steps: [any JobStep.Type]) {
-        // Each `descriptor` is built when asked for: ask once per step, not per comparison.
-        self.steps = steps.map { ($0.descriptor.name, $0) }.sorted { $0.0 < $1.0 }.map(\.1)
+        types = steps
+    }
+
+    /// The step types, in the order `pdstep list` shows them (by name).
+    public var steps: [any JobStep.Type] {
+        // Ask each descriptor once, not once per comparison.
+        types.map { ($0.descriptor.name, $0) }.sorted { $0.0 < $1.0 }.map(\.1)
     }
 
     /// The step whose name, alias or command name (`send-event`) is `name`.
     public func step(named name: String) -> (any JobStep.Type)? {
-        steps.first { $0.descriptor.name == name || $0.descriptor.commandName == name }
-            ?? steps.first { $0.descriptor.aliases.contains(name) }
+        types.first { $0.descriptor.name == name || $0.descriptor.commandName == name }
+            ?? types.first { $0.descriptor.aliases.contains(name) }
     }
 
     /// The step whose type name or alias is `type` (what a job's `type:` names).
     public func step(type: String) -> (any JobStep.Type)? {
-        steps.first { $0.descriptor.name == type } ?? steps.first { $0.descriptor.aliases.contains(type) }
+        types.first { $0.descriptor.name == type } ?? types.first { $0.descriptor.aliases.contains(type) }
     }
 
     /// This catalog with more steps added.
     public func adding(_ more: [any JobStep.Type]) -> StepCatalog {
-        StepCatalog(steps + more.filter { extra in !steps.contains { $0.descriptor.name == extra.descriptor.name } })
+        StepCatalog(types + more.filter { extra in !types.contains { $0.descriptor.name == extra.descriptor.name } })
     }
 
     /// Every type name and alias (what a job may name).
     public var typeNames: [String] {
-        steps.flatMap { [$0.descriptor.name] + $0.descriptor.aliases }
+        types.flatMap { [$0.descriptor.name] + $0.descriptor.aliases }
     }
 
     /// Every name a step answers to.
     public var allNames: [String] {
-        steps.flatMap { [$0.descriptor.name, $0.descriptor.commandName] + $0.descriptor.aliases }
+        types.flatMap { [$0.descriptor.name, $0.descriptor.commandName] + $0.descriptor.aliases }
     }
 
     /// The closest known name to a misspelled one, if any is close enough to be a likely typo.

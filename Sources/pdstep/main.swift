@@ -21,7 +21,15 @@ if let answer = PDStep.immediateAnswer(CommandLine.arguments) {
 // in flight (README, "Security").
 ProcessTermination.install()
 
-let code = await PDStep.main(CommandLine.arguments, io: .process)
-// Stopped by a signal meanwhile: the signal's handler reports and exits.
-ProcessTermination.waitIfStopping()
-exit(code)
+/// Exits with `code`, unless a signal stopped pdstep meanwhile: its handler reports and exits.
+func finish(_ code: Int32) -> Never {
+    ProcessTermination.waitIfStopping()
+    exit(code)
+}
+
+if PDStep.stepCommand(CommandLine.arguments) != nil {
+    // One step does one thing at a time: it runs on this thread, which starts no other.
+    finish(CallingThreadExecutor.run { await PDStep.main(CommandLine.arguments, io: .process) })
+}
+Task { finish(await PDStep.main(CommandLine.arguments, io: .process)) }
+dispatchMain()

@@ -15,9 +15,17 @@ import Values
         let stdout = Pipe()
         let stderr = Pipe()
 
-        init(_ arguments: [String], directory: String, environment: [String: String] = [:]) throws {
-            process.executableURL = pdstepBinary
-            process.arguments = arguments
+        /// `blocked`: started with SIGTERM, SIGINT and SIGHUP blocked, as a parent's Dispatch
+        /// thread (or a careless orchestrator) starts it.
+        init(_ arguments: [String], directory: String, environment: [String: String] = [:], blocked: Bool = false) throws {
+            if blocked {
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                let block = "import os, signal, sys; signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT, signal.SIGHUP}); os.execv(sys.argv[1], sys.argv[1:])"
+                process.arguments = ["python3", "-c", block, pdstepBinary.path] + arguments
+            } else {
+                process.executableURL = pdstepBinary
+                process.arguments = arguments
+            }
             process.currentDirectoryURL = URL(fileURLWithPath: directory)
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
             process.standardInput = FileHandle.nullDevice
@@ -73,12 +81,13 @@ import Values
     }
 
     /// Without an outbox the same signal reports the event as not delivered, with the signal's
-    /// exit code, never as sent.
-    @Test func aSignalWithoutAnOutboxSaysNotDelivered() async throws {
+    /// exit code, never as sent; also when pdstep was started with the signal blocked.
+    @Test(arguments: [false, true])
+    func aSignalWithoutAnOutboxSaysNotDelivered(blocked: Bool) async throws {
         let f = try BinaryFixture(extra: "pagerduty.retry.max_attempts=100\npagerduty.retry.initial_delay=0.2")
         defer { f.sandbox.stop() }
         f.fault(#"{"path": "/v2/enqueue", "count": 1000, "status": 503}"#)
-        let started = try Started(["send-event", "--summary", "db down", "--source", "db1"], directory: f.directory)
+        let started = try Started(["send-event", "--summary", "db down", "--source", "db1"], directory: f.directory, blocked: blocked)
         try await Self.waitUntil { f.sandbox.shared.withLock { $0.log.count } >= 2 }
         let outcome = try await started.stop(with: SIGTERM)
         #expect(outcome.code == 128 + SIGTERM)

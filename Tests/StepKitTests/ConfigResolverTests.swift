@@ -196,6 +196,13 @@ func resolve(job: [String: String] = [:], invocation: [String: String] = [:], se
     @Test func environmentNamesFollowRundeck() {
         #expect(DataContext.environmentName("job_user.name") == "RD_JOB_USER_NAME")
         #expect(DataContext.environmentName("option_my-opt") == "RD_OPTION_MY_OPT")
+        #expect(DataContext.environmentName("option_Web 2/ok?") == "RD_OPTION_WEB_2_OK_")
+        // Java's toUpperCase first (ß is SS), then anything outside [A-Z0-9_] is '_', one per
+        // code point (DataContextUtils.generateEnvVarName).
+        #expect(DataContext.environmentName("option_straße") == "RD_OPTION_STRASSE")
+        #expect(DataContext.environmentName("option_caf\u{E9}") == "RD_OPTION_CAF_")
+        #expect(DataContext.environmentName("option_cafe\u{301}") == "RD_OPTION_CAFE_")
+        #expect(DataContext.environmentName("option_\u{1F600}x") == "RD_OPTION__X")
         var data = DataContext()
         data.set("option", "host", "web1")
         data.set("data", "k", "v")
