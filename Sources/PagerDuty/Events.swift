@@ -104,10 +104,12 @@ public enum EventLimits {
 
     /// Problems with a routing key's shape (nil when it looks right).
     public static func routingKeyProblem(_ key: String) -> String? {
+        let lettersAndDigits = key.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }
+        if lettersAndDigits && key.utf8.count == routingKeyCharacters { return nil }
         if key.count != routingKeyCharacters {
             return "must be \(routingKeyCharacters) characters (an Events API v2 integration key), got \(key.count)"
         }
-        if !key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
+        if !lettersAndDigits {
             return "must hold only letters and digits"
         }
         return nil

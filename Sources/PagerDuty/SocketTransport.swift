@@ -386,10 +386,10 @@ private struct Reader {
 
             let http10 = parts[0] == "HTTP/1.0"
             let connectionTokens = (headers["connection"] ?? "").lowercased()
-            var keepAlive = http10 ? connectionTokens.contains("keep-alive") : !connectionTokens.contains("close")
+            var keepAlive = http10 ? connectionTokens.includes("keep-alive") : !connectionTokens.includes("close")
             var body: [UInt8] = []
             if method == "HEAD" || status == 204 || status == 304 {
-            } else if (headers["transfer-encoding"] ?? "").lowercased().contains("chunked") {
+            } else if (headers["transfer-encoding"] ?? "").lowercased().includes("chunked") {
                 body = try chunked()
             } else if let lengthText = headers["content-length"] {
                 guard let length = Int(lengthText.split(separator: ",").first.map { $0.trimmingSpaces() } ?? ""), length >= 0 else {

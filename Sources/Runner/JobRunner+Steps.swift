@@ -26,7 +26,7 @@ extension JobRunner {
                 : state.data.expand(value, unresolved: .blank)
             // A required property that is set, to references that came out empty, says so (not
             // "is required; set it").
-            if expanded[key]?.isEmpty == true, value.contains("${"), stepType.descriptor.property(key)?.required == true {
+            if expanded[key]?.isEmpty == true, value.includes("${"), stepType.descriptor.property(key)?.required == true {
                 throw StepError(.invalidInput, "\(stepType.descriptor.name): property '\(key)' is empty: \(value) expanded to nothing\(emptyReason(value, data: state.data))", property: key)
             }
         }

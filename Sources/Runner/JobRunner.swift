@@ -252,7 +252,7 @@ public struct JobRunner: Sendable {
                 default: return nil
                 }
             }
-            if url.contains("${") {
+            if url.includes("${") {
                 return .failure(.init("option '\(options[index].name)': its valuesUrl \(OutboundHTTP.shown(url)) refers to a value this run does not have"))
             }
             switch await RemoteOptionValues.values(at: url, http: http) {

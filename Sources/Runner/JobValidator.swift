@@ -22,7 +22,7 @@ struct JobValidator {
     func warnings(in job: Job) -> [String] {
         var warnings: [String] = []
         for (field, text) in [("timeout", job.timeout), ("retry delay", job.retry?.delay)] {
-            if let text, !text.isEmpty, !text.contains("${"), let surprise = RundeckDuration.surprise(text) {
+            if let text, !text.isEmpty, !text.includes("${"), let surprise = RundeckDuration.surprise(text) {
                 warnings.append("job \(job.fullName): \(field) \(surprise)")
             }
         }
@@ -66,14 +66,14 @@ struct JobValidator {
                 problems.append("\(label): option '\(option.name)' has a regex that \(JavaRegex.invalid(regex)): \(regex)")
             }
         }
-        if let timeout = job.timeout, !timeout.isEmpty, !timeout.contains("${"), let problem = RundeckDuration.problem(timeout) {
+        if let timeout = job.timeout, !timeout.isEmpty, !timeout.includes("${"), let problem = RundeckDuration.problem(timeout) {
             problems.append("\(label): timeout '\(timeout)' \(problem)")
         }
         if let retry = job.retry {
-            if !retry.count.contains("${"), let problem = RundeckDuration.retryCountProblem(retry.count) {
+            if !retry.count.includes("${"), let problem = RundeckDuration.retryCountProblem(retry.count) {
                 problems.append("\(label): retry '\(retry.count)' \(problem)")
             }
-            if !retry.delay.isEmpty, !retry.delay.contains("${"), let problem = RundeckDuration.problem(retry.delay) {
+            if !retry.delay.isEmpty, !retry.delay.includes("${"), let problem = RundeckDuration.problem(retry.delay) {
                 problems.append("\(label): retry delay '\(retry.delay)' \(problem)")
             }
         }
@@ -146,7 +146,7 @@ struct JobValidator {
             var unresolved = false
             for (key, raw) in configuration {
                 let value = known.expand(raw, unresolved: .keep)
-                guard value.contains("${") else { sample[key] = value; continue }
+                guard value.includes("${") else { sample[key] = value; continue }
                 unresolved = true
                 if stepType.descriptor.property(key)?.identifier != nil {
                     sample[key] = "PSTANDIN"
@@ -164,7 +164,8 @@ struct JobValidator {
             do {
                 let sources = ConfigSources(job: sample, settings: runner.settings, allowUnknownKeys: runner.allowUnknownConfig)
                 let config = try ConfigResolver.resolve(stepType.descriptor, sources: sources)
-                if !unresolved { _ = try StepRunner.prepare(stepType, sources: sources, redactor: nil) }
+                // The step's own checks (building it) on the configuration just resolved.
+                if !unresolved { _ = try stepType.init(config: config) }
                 problems += keyProblems(config, descriptor: stepType.descriptor, written: configuration).map { "\(label) (\(type)): \($0)" }
             } catch {
                 problems.append("\(label) (\(type)): \(error.description)")
@@ -188,7 +189,7 @@ struct JobValidator {
         let paths = descriptor.properties.filter { $0.kind == .storagePath && config.values[$0.name] != nil }
         var problems: [String] = []
         for property in paths {
-            guard let path = config.values[property.name], !path.contains("${") else { continue }
+            guard let path = config.values[property.name], !path.includes("${") else { continue }
             let fromJob = config.origins[property.name]?.hasPrefix("job configuration") == true
             // A path from the settings (or their default) is read only when it is the step's
             // one credential path; with another (OAuth client paths) it may not be used.

@@ -69,6 +69,7 @@ public struct KeyStorage: Sendable {
     /// A normalized storage path: leading, trailing and repeated slashes removed, starting with
     /// `keys/`, no `.` or `..` parts. Anything else is refused.
     public static func normalize(_ path: String) throws(KeyStorageError) -> String {
+        if isNormal(path) { return path }
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
         if parts.contains(where: { $0 == ".." || $0 == "." }) {
             throw KeyStorageError(.invalidPath, "invalid key path '\(path)': '.' and '..' are not allowed")
@@ -80,6 +81,28 @@ public struct KeyStorage: Sendable {
             throw KeyStorageError(.invalidPath, "invalid key path '\(path)': key paths start with keys/ (for example keys/pd/api)")
         }
         return parts.joined(separator: "/")
+    }
+
+    /// Whether `path` is already what `normalize` makes of it (as a job's paths are): `keys/`,
+    /// then non-empty segments, none `.` or `..`, no control character. Checked byte by byte,
+    /// as each step's key path is normalized.
+    private static func isNormal(_ path: String) -> Bool {
+        let bytes = path.utf8
+        guard bytes.starts(with: "keys/".utf8), bytes.last != UInt8(ascii: "/") else { return false }
+        var length = 0
+        var dotsOnly = true
+        for byte in bytes {
+            if byte < 0x20 || byte == 0x7F { return false }
+            if byte == UInt8(ascii: "/") {
+                if length == 0 || (dotsOnly && length <= 2) { return false }
+                length = 0
+                dotsOnly = true
+            } else {
+                length += 1
+                dotsOnly = dotsOnly && byte == UInt8(ascii: ".")
+            }
+        }
+        return !(dotsOnly && length <= 2)
     }
 
     private func contentURL(_ normalized: String) -> URL { base.appendingPathComponent("content/" + normalized) }

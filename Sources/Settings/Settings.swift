@@ -178,7 +178,7 @@ public struct Settings: Sendable {
 /// Replaces each `${name}` in `text` with `lookup(name)`, leaving it as written when the lookup
 /// answers nil.
 func replaceReferences(in text: String, _ lookup: (String) -> String?) -> String {
-    guard text.contains("${") else { return text }
+    guard text.includes("${") else { return text }
     var out = ""
     var rest = Substring(text)
     while let open = rest.firstRange(of: "${") {

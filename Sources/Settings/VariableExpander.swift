@@ -1,3 +1,5 @@
+import Values
+
 /// One `${...}` (or `@...@`) reference: `[STEP:]GROUP.KEY[@NODE | *[DELIM]]`.
 public struct VariableReference: Sendable, Hashable {
     /// `2` in `${2:data.k}`: read that step's scope.
@@ -75,7 +77,7 @@ public struct VariableExpander: Sendable {
     public static func expand(
         _ text: String, unresolved: Unresolved, resolve: Resolver, transform: ((VariableReference, String, Int) -> String)? = nil
     ) -> String {
-        guard text.contains("${") else { return text }
+        guard text.includes("${") else { return text }
         var out = ""
         out.reserveCapacity(text.count)
         var rest = Substring(text)

@@ -55,6 +55,18 @@ import TestSupport
         #expect(read > 0 && read + refused == 400)
     }
 
+    @Test func keyPathsAreNormalized() throws {
+        for (path, normal) in [
+            ("keys/pd/api", "keys/pd/api"), ("/keys/pd/api", "keys/pd/api"), ("keys//pd/api/", "keys/pd/api"),
+            ("keys/.../x", "keys/.../x"), ("keys/.a/b.", "keys/.a/b."), ("keys/pd/ключ", "keys/pd/ключ"),
+        ] {
+            #expect(try KeyStorage.normalize(path) == normal, "\(path)")
+        }
+        for path in ["keys/./x", "keys/pd/..", "keys/../x", "keys", "keys/", "pd/api", "/", ""] {
+            #expect(throws: KeyStorageError.self, "\(path)") { try KeyStorage.normalize(path) }
+        }
+    }
+
     @Test(arguments: ["keys/pd/a\u{01}b", "keys/pd/a\nb", "keys/\u{7F}"])
     func keyPathsWithControlCharactersAreRefused(_ path: String) {
         #expect { try KeyStorage.normalize(path) } throws: { ($0 as? KeyStorageError)?.description.contains("control character") == true }

@@ -19,6 +19,22 @@ struct TextTests {
         #expect(Substring("  x ").trimmingSpaces() == "x")
     }
 
+    /// `includes` finds text code unit for code unit, as Foundation's literal search (and Java's
+    /// `String.contains`) do, in strings and slices of them.
+    @Test func includesAgreesWithLiteralSearch() {
+        let texts = ["", "$", "${", "a${b}", "x$ {", "$$${", "keep-alive, close", "caf\u{E9}", "cafe\u{301}", "👍🏽${x}"]
+        let needles = ["", "$", "${", "close", "keep-alive", "e", "\u{301}", "\u{E9}", "👍", "${x}}"]
+        for text in texts {
+            for needle in needles {
+                let literal = needle.isEmpty || text.range(of: needle, options: .literal) != nil
+                #expect(text.includes(needle) == literal, "\(text.debugDescription) includes \(needle.debugDescription)")
+                #expect(Substring("<" + text + ">").dropFirst().includes(needle) == literal)
+            }
+        }
+        // Unlike Swift's character-wise `contains`: the accent is a code point of its own.
+        #expect("cafe\u{301}".includes("cafe") && !"cafe\u{301}".contains("cafe"))
+    }
+
     @Test func pathsAgreeWithNSString() {
         for path in ["/a/b.txt", "a/b", "/", "/a", "/a/b/", "a/b.tar.gz", ".hidden", "/x/.hidden", "a//b"] {
             let ns = path as NSString
