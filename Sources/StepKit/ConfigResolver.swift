@@ -57,7 +57,7 @@ public enum ConfigResolver {
         // A key that is no property would be silently dropped: a typo (`sumary`) would change
         // what is sent. It is an error, reported with the others, unless the step lists it as a
         // harmless Enterprise key or the run allows unknown keys.
-        for key in sources.job.keys.sorted() where descriptor.property(key) == nil {
+        for key in sources.job.keys.filter({ descriptor.property($0) == nil }).sorted() {
             if descriptor.ignoredKeys.contains(key) {
                 warnings.append("\(descriptor.name): configuration key '\(key)' is one Rundeck Enterprise writes and this step does not use; ignored")
             } else if sources.allowUnknownKeys {
@@ -69,12 +69,7 @@ public enum ConfigResolver {
             }
         }
 
-        let propertyNames = Set(descriptor.properties.map(\.name))
-        for property in descriptor.properties {
-            // An alias never captures a key that is another property's own name (`email` is the
-            // From user in the pd-* steps, but the user's email in the user steps).
-            var property = property
-            property.aliases.removeAll { propertyNames.contains($0) }
+        for property in descriptor.table.resolvable {
             guard let (value, origin) = find(property, stepNames: stepNames, sources: sources) else {
                 if property.required {
                     problems.append("property '\(property.name)' is required (\(property.title)); set it in the step's configuration\(property.settingsKeys.isEmpty ? "" : " or in the setting \(property.settingsKeys.joined(separator: " / "))")")

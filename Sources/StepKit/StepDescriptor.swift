@@ -141,7 +141,12 @@ public struct StepDescriptor: Sendable, Hashable {
     /// Longer text for `describe`.
     public var details: String
     /// Every configuration property, in the order `describe` lists them.
-    public var properties: [StepProperty]
+    public var properties: [StepProperty] {
+        didSet { table = PropertyTable(properties) }
+    }
+    /// The properties by name and alias, built once per descriptor: each step of a job is
+    /// resolved against it.
+    private(set) var table: PropertyTable
     /// What the step returns as `${data.*}`.
     public var outputs: [StepOutput]
     /// Configuration keys that jobs exported from Rundeck Enterprise carry for this step and that
@@ -166,11 +171,12 @@ public struct StepDescriptor: Sendable, Hashable {
         self.details = details
         self.properties = properties
         self.outputs = outputs
+        table = PropertyTable(properties)
     }
 
     /// The property with this name or alias (a name wins over another property's alias).
     public func property(_ key: String) -> StepProperty? {
-        properties.first { $0.name == key } ?? properties.first { $0.aliases.contains(key) }
+        table.index[key].map { properties[$0] }
     }
 
     /// The name the step binary answers to: the type name without its `pagerduty-` prefix
@@ -178,4 +184,36 @@ public struct StepDescriptor: Sendable, Hashable {
     public var commandName: String {
         name.hasPrefix("pagerduty-") ? String(name.dropFirst("pagerduty-".count)) : name
     }
+}
+
+/// What resolving a configuration looks up in a descriptor, derived from its properties.
+struct PropertyTable: Sendable, Hashable {
+    /// Property positions by name, then by alias (a name wins over another property's alias;
+    /// the first property wins among equals).
+    let index: [String: Int]
+    /// The properties as configuration is resolved: an alias never captures a key that is
+    /// another property's own name (`email` is the From user in the pd-* steps, but the user's
+    /// email in the user steps).
+    let resolvable: [StepProperty]
+
+    init(_ properties: [StepProperty]) {
+        var index: [String: Int] = [:]
+        for (position, property) in properties.enumerated() where index[property.name] == nil {
+            index[property.name] = position
+        }
+        let names = Set(properties.map(\.name))
+        for (position, property) in properties.enumerated() {
+            for alias in property.aliases where index[alias] == nil { index[alias] = position }
+        }
+        self.index = index
+        resolvable = properties.map { property in
+            var property = property
+            property.aliases.removeAll { names.contains($0) }
+            return property
+        }
+    }
+
+    // Derived from the properties, which a descriptor's equality already compares.
+    static func == (_: PropertyTable, _: PropertyTable) -> Bool { true }
+    func hash(into hasher: inout Hasher) {}
 }
