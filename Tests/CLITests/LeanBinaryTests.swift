@@ -1,4 +1,6 @@
 import Foundation
+@testable import HTTPServer
+@testable import Sandbox
 import Testing
 import TestSupport
 
@@ -25,6 +27,29 @@ struct LeanBinaryTests {
             }
         }
         #expect(offenders.isEmpty, "import FoundationEssentials instead:\n\(offenders.joined(separator: "\n"))")
+    }
+
+    /// A step from the command line runs on its own thread, its socket calls inline: while it
+    /// waits for PagerDuty's answer the process has that thread and the signal thread, no
+    /// concurrency or Dispatch threads (starting and waking them was a fifth of a cold step).
+    @Test func aStepWaitsForItsAnswerOnItsOwnThread() async throws {
+        let f = try BinaryFixture()
+        defer { f.sandbox.stop() }
+        f.fault(#"{"path": "/v2/enqueue", "count": 1, "delay_ms": 1500}"#)
+        let started = try SignalTests.Started(["send-event", "--summary", "slow", "--source", "db1"], directory: f.directory)
+        let pid = started.process.processIdentifier
+        // The most threads it had at once, looked at every 20 ms until it exits.
+        let most = try await offload {
+            var most = 0
+            while let threads = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") {
+                most = max(most, threads.count)
+                usleep(20_000)
+            }
+            return most
+        }
+        let outcome = try await started.outcome()
+        #expect(outcome.code == 0, "\(outcome.stderr)")
+        #expect(most == 2, "\(most) threads at once")
     }
 
     /// The built binary itself: no libFoundation (nor its ICU) among what it loads.

@@ -37,7 +37,12 @@ import Values
         /// Sends `signal` and waits for the exit: code, stdout, stderr.
         func stop(with signal: Int32) async throws -> Outcome {
             kill(process.processIdentifier, signal)
-            return try await offload { [self] in
+            return try await outcome()
+        }
+
+        /// Waits for the exit: code, stdout, stderr.
+        func outcome() async throws -> Outcome {
+            try await offload { [self] in
                 let out = stdout.fileHandleForReading.readDataToEndOfFile()
                 let err = stderr.fileHandleForReading.readDataToEndOfFile()
                 process.waitUntilExit()
