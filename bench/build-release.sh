@@ -29,3 +29,5 @@ fi
 cp .build/release/pdstep .build/release/pdstep.unstripped
 strip .build/release/pdstep
 python3 bench/binary-size.py .build/release/pdstep.unstripped .build/release/pdstep
+# What it loads at start (libc and libm; a libstdc++ here means the static C++ runtime was lost).
+echo "loads: $(readelf -d .build/release/pdstep | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | tr '\n' ' ')"
