@@ -32,14 +32,14 @@ public struct StepCatalog: Sendable {
         StepCatalog(types + more.filter { extra in !types.contains { $0.descriptor.name == extra.descriptor.name } })
     }
 
-    /// Every type name and alias (what a job may name).
+    /// Every type name and alias (what a job may name), in `pdstep list` order.
     public var typeNames: [String] {
-        types.flatMap { [$0.descriptor.name] + $0.descriptor.aliases }
+        steps.flatMap { [$0.descriptor.name] + $0.descriptor.aliases }
     }
 
-    /// Every name a step answers to.
+    /// Every name a step answers to, in `pdstep list` order.
     public var allNames: [String] {
-        types.flatMap { [$0.descriptor.name, $0.descriptor.commandName] + $0.descriptor.aliases }
+        steps.flatMap { [$0.descriptor.name, $0.descriptor.commandName] + $0.descriptor.aliases }
     }
 
     /// The closest known name to a misspelled one, if any is close enough to be a likely typo.
