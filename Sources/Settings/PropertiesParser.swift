@@ -112,6 +112,9 @@ public enum PropertiesParser {
                 }
             }
         }
+        // Most settings are ASCII: built as UTF-8 directly (the generic UTF-16 decoding was 2%
+        // of a step binary's samples); anything else as Java's UTF-16, a lone surrogate U+FFFD.
+        if out.allSatisfy({ $0 < 0x80 }) { return String(decoding: out.map { UInt8($0) }, as: UTF8.self) }
         return String(decoding: out, as: UTF16.self)
     }
 

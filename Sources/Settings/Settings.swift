@@ -79,7 +79,7 @@ public struct Settings: Sendable {
             merged[key]?.value = expansion.value(of: key, depth: 0)
         }
         problems = expansion.problems.sorted()
-        hasWorkflowStepSettings = merged.keys.contains { $0.contains(".plugin.WorkflowStep.") }
+        hasWorkflowStepSettings = merged.keys.contains { $0.includes(".plugin.WorkflowStep.") }
     }
 
     /// Settings whose `${...}` expansion went past a bound (each names the key and where it was
