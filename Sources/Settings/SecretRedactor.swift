@@ -142,8 +142,10 @@ public final class SecretRedactor: Sendable {
         forms.append(asciiJSON)
         let percent = Text.percentEncoded(secret)
         forms.append(percent)
-        forms.append(percent.replacing("%20", with: "+"))
-        forms.append(Data(secret.utf8).base64EncodedString())
+        // The form encoding of the same (spaces as `+`).
+        forms.append(secret.utf8.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
+            .map { Text.percentEncoded(String(decoding: $0, as: UTF8.self)) }.joined(separator: "+"))
+        forms.append(Data(Array(secret.utf8)).base64EncodedString())
         var unique: [String] = []
         for form in forms where !unique.contains(form) && form.count >= minimumPatternLength { unique.append(form) }
         return unique

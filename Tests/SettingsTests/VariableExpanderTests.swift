@@ -97,6 +97,18 @@ func resolve(_ reference: VariableReference) -> String? {
         }
     }
 
+    /// A secret with spaces is also masked form-encoded (`+` for a space) and percent-encoded.
+    @Test func formEncodedSecretsAreMasked() {
+        let redactor = SecretRedactor()
+        let secret = "pass word é+1!"
+        redactor.register(secret)
+        let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+        let percent = secret.addingPercentEncoding(withAllowedCharacters: unreserved)!
+        for text in ["q=" + percent, "q=" + percent.replacingOccurrences(of: "%20", with: "+") + "&x=1", Data(secret.utf8).base64EncodedString()] {
+            #expect(redactor.redact(text).contains("****") && !redactor.redact(text).contains("word"), "\(text)")
+        }
+    }
+
     @Test func emptySecretsAreIgnored() {
         let redactor = SecretRedactor()
         redactor.register("")
