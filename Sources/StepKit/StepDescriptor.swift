@@ -197,18 +197,21 @@ struct PropertyTable: Sendable, Hashable {
     let resolvable: [StepProperty]
 
     init(_ properties: [StepProperty]) {
+        // One dictionary type and plain loops: in a step binary this runs once, where each
+        // further generic type costs the runtime more to set up than the work itself.
         var index: [String: Int] = [:]
-        for (position, property) in properties.enumerated() where index[property.name] == nil {
-            index[property.name] = position
+        index.reserveCapacity(properties.count * 2)
+        for position in properties.indices where index[properties[position].name] == nil {
+            index[properties[position].name] = position
         }
-        let names = Set(properties.map(\.name))
-        for (position, property) in properties.enumerated() {
-            for alias in property.aliases where index[alias] == nil { index[alias] = position }
+        let names = index
+        for position in properties.indices {
+            for alias in properties[position].aliases where index[alias] == nil { index[alias] = position }
         }
         self.index = index
         resolvable = properties.map { property in
             var property = property
-            property.aliases.removeAll { names.contains($0) }
+            property.aliases.removeAll { names[$0] != nil }
             return property
         }
     }
