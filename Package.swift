@@ -60,7 +60,9 @@ let coreTargets: [Target] = [
     .target(name: "StepKit", dependencies: ["Values", "Settings"], swiftSettings: swiftSettings),
     // libcurl's easy interface, loaded on first use (see Sources/CCurl/include/CCurl.h).
     .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
-    .target(name: "PagerDuty", dependencies: ["Values", "CCurl"], swiftSettings: compactSettings),
+    // OpenSSL's TLS client for pdstep's own HTTP client, loaded on first use (Sources/CTLS/include/CTLS.h).
+    .target(name: "CTLS", linkerSettings: [.linkedLibrary("dl")]),
+    .target(name: "PagerDuty", dependencies: ["Values", "CCurl", "CTLS"], swiftSettings: compactSettings),
     // The HTTP/1.1 server the sandbox (and the coming webhook receiver) answer through.
     .target(name: "HTTPServer", dependencies: ["Values"], swiftSettings: compactSettings),
     .target(name: "Sandbox", dependencies: ["Values", "HTTPServer"], swiftSettings: compactSettings),

@@ -7,6 +7,7 @@ import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
+import CTLS
 import Synchronization
 import Values
 
@@ -16,24 +17,32 @@ import Values
     import Musl
 #endif
 
-/// HTTP/1.1 over a plain TCP socket, for `http://` URLs: the sandbox and other local servers.
+/// HTTP/1.1 over a TCP socket: `http://` URLs (the sandbox and other local servers), and
+/// `https://` through OpenSSL's libssl where it can be loaded (`TLS.available`).
 ///
-/// It exists for start-up time: it loads nothing, where libcurl (and so URLSession) costs a
-/// process about 10 ms to load and set up. It keeps idle connections for reuse, sends each
-/// request in one write, reads `Content-Length`, chunked and close-delimited answers, and
-/// enforces the deadline itself. A request on a reused connection that the server had already
-/// closed (nothing came back) is sent once more on a fresh connection, as curl does.
+/// It exists for start-up time: plain http loads nothing and https loads libssl alone, where
+/// libcurl costs a process 5-6 ms to load with its thirty libraries. It keeps idle connections
+/// for reuse, sends each request in one write, reads `Content-Length`, chunked and
+/// close-delimited answers, and enforces the deadline itself. A request on a reused connection
+/// that the server had already closed (nothing came back) is sent once more on a fresh
+/// connection, as curl does.
 public final class SocketTransport: HTTPTransport {
-    /// Idle connections per "host port", most recent last.
-    private let idle = Mutex<[String: [Int32]]>([:])
+    /// Idle connections per "scheme host port", most recent last.
+    private let idle = Mutex<[String: [Idle]]>([:])
     /// The most idle connections kept per server.
     private let keepPerServer = 4
+    /// The CA file https trusts (PEM); OpenSSL's default paths when nil.
+    private let caBundle: String?
+    /// The TLS context, made on the first https request.
+    private let tlsContext = Mutex<Result<TLS.Context, TransportFailure>?>(nil)
 
-    /// A transport with no connections yet.
-    public init() {}
+    /// A transport with no connections yet; https trusts `caBundle` or the system's CAs.
+    public init(caBundle: String? = nil) {
+        self.caBundle = caBundle
+    }
 
     deinit {
-        for fds in idle.withLock({ $0 }).values { for fd in fds { close(fd) } }
+        for connections in idle.withLock({ $0 }).values { for connection in connections { close(connection.fd) } }
     }
 
     /// Sends one request and reads the answer, within `timeout` seconds in all.
@@ -49,27 +58,34 @@ public final class SocketTransport: HTTPTransport {
 
     private func exchange(_ request: TransportRequest, deadline: Deadline, cancel: CancelFlag) -> Result<TransportResponse, TransportFailure> {
         guard let target = Target(request.url) else {
-            return .failure(TransportFailure(kind: .notSent, message: "cannot send to \(request.url.absoluteString): not an http://host/path URL"))
+            return .failure(TransportFailure(kind: .notSent, message: "cannot send to \(request.url.absoluteString): not an http(s)://host/path URL"))
         }
         if let failure = request.unsendableHeader { return .failure(failure) }
+        var context: TLS.Context?
+        if target.secure {
+            switch self.context() {
+            case .success(let made): context = made
+            case .failure(let failure): return .failure(failure)
+            }
+        }
         let bytes = target.requestBytes(request)
         // Only a request that is safe to repeat may ride a kept connection: if the server drops
         // it having read the request, the request is sent once more on a new one.
         var reused = request.idempotent
         while true {
             let connection: Connection
-            if reused, let fd = takeIdle(target.key) {
-                connection = Connection(fd: fd, host: target.host, deadline: deadline, cancel: cancel)
+            if reused, let kept = takeIdle(target.key) {
+                connection = Connection(fd: kept.fd, host: target.host, deadline: deadline, cancel: cancel, tls: kept.tls)
             } else {
                 reused = false
-                switch Connection.open(target, deadline: deadline, cancel: cancel) {
+                switch Connection.open(target, deadline: deadline, cancel: cancel, tls: context) {
                 case .success(let opened): connection = opened
                 case .failure(let failure): return .failure(failure)
                 }
             }
             switch connection.exchange(bytes, method: request.method) {
             case .success(let (response, keepAlive)):
-                if keepAlive { putIdle(target.key, connection.fd) } else { close(connection.fd) }
+                if keepAlive { putIdle(target.key, Idle(fd: connection.fd, tls: connection.tls)) } else { close(connection.fd) }
                 return .success(response)
             case .failure(let failure):
                 close(connection.fd)
@@ -92,24 +108,41 @@ public final class SocketTransport: HTTPTransport {
         }
     }
 
-    private func takeIdle(_ key: String) -> Int32? {
-        while let fd = idle.withLock({ $0[key]?.popLast() }) {
+    /// The TLS context for https, made once (a CA file that cannot be read is reported on every
+    /// request, as nothing can be sent).
+    private func context() -> Result<TLS.Context, TransportFailure> {
+        tlsContext.withLock { made in
+            if let made { return made }
+            let result = TLS.Context.make(caBundle: caBundle)
+            made = result
+            return result
+        }
+    }
+
+    private func takeIdle(_ key: String) -> Idle? {
+        while let kept = idle.withLock({ $0[key]?.popLast() }) {
             // An idle connection with something to read has been closed by the server (or sent
             // something unasked): either way it cannot carry a request.
-            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            if poll(&poller, 1, 0) == 0 { return fd }
-            close(fd)
+            var poller = pollfd(fd: kept.fd, events: Int16(POLLIN), revents: 0)
+            if poll(&poller, 1, 0) == 0 { return kept }
+            close(kept.fd)
         }
         return nil
     }
 
-    private func putIdle(_ key: String, _ fd: Int32) {
-        let extra: Int32? = idle.withLock { pool in
-            pool[key, default: []].append(fd)
+    private func putIdle(_ key: String, _ kept: Idle) {
+        let extra: Idle? = idle.withLock { pool in
+            pool[key, default: []].append(kept)
             return pool[key]!.count > keepPerServer ? pool[key]!.removeFirst() : nil
         }
-        if let extra { close(extra) }
+        if let extra { close(extra.fd) }
     }
+}
+
+/// A kept connection: its socket, and its TLS state over https.
+private struct Idle {
+    let fd: Int32
+    let tls: TLS.Session?
 }
 
 /// Set from the task's cancellation handler, read by the blocking loop between polls.
@@ -148,18 +181,22 @@ private struct Target {
     let host: String
     let port: Int
     let path: String
+    /// https: TLS over the connection.
+    let secure: Bool
     /// The Host header: the port only when the URL names one.
     let hostHeader: String
-    var key: String { "\(host) \(port)" }
+    var key: String { "\(secure ? "https" : "http") \(host) \(port)" }
 
     init?(_ url: URL) {
         // URLComponents keeps an IPv6 literal's brackets ("[::1]"): right for the Host header,
         // not for getaddrinfo.
-        guard url.scheme?.lowercased() == "http", let components = URLComponents(url: url, resolvingAgainstBaseURL: false),
+        let scheme = url.scheme?.lowercased()
+        guard scheme == "http" || scheme == "https", let components = URLComponents(url: url, resolvingAgainstBaseURL: false),
             let written = components.host, !written.isEmpty
         else { return nil }
+        secure = scheme == "https"
         host = written.hasPrefix("[") && written.hasSuffix("]") ? String(written.dropFirst().dropLast()) : written
-        port = components.port ?? 80
+        port = components.port ?? (secure ? 443 : 80)
         let path = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
         self.path = components.percentEncodedQuery.map { "\(path)?\($0)" } ?? path
         hostHeader = components.port.map { "\(written):\($0)" } ?? written
@@ -183,16 +220,53 @@ private struct ExchangeFailure: Error {
     var staleConnection = false
 }
 
-/// One TCP connection, blocking calls bounded by the deadline.
+/// One TCP connection (with TLS over https), blocking calls bounded by the deadline.
 private struct Connection {
     let fd: Int32
     let host: String
     let deadline: Deadline
     let cancel: CancelFlag
+    var tls: TLS.Session? = nil
 
-    /// Resolves the host and connects to the first address that answers. Every failure here
-    /// means the request surely was not sent.
-    static func open(_ target: Target, deadline: Deadline, cancel: CancelFlag) -> Result<Connection, TransportFailure> {
+    /// Resolves the host, connects to the first address that answers and, with `tls`, makes the
+    /// TLS handshake. Every failure here means the request surely was not sent.
+    static func open(_ target: Target, deadline: Deadline, cancel: CancelFlag, tls: TLS.Context?) -> Result<Connection, TransportFailure> {
+        let opened = openTCP(target, deadline: deadline, cancel: cancel)
+        guard let context = tls, case .success(var connection) = opened else { return opened }
+        switch connection.handshake(context) {
+        case .success(let session):
+            connection.tls = session
+            return .success(connection)
+        case .failure(let failure):
+            close(connection.fd)
+            return .failure(failure)
+        }
+    }
+
+    /// The TLS handshake: the certificate and the host name checked by OpenSSL.
+    private func handshake(_ context: TLS.Context) -> Result<TLS.Session, TransportFailure> {
+        func refused(_ why: String) -> Result<TLS.Session, TransportFailure> {
+            .failure(TransportFailure(kind: .notSent, message: "cannot connect securely to \(host): \(why)"))
+        }
+        guard let session = TLS.Session(context, fd: fd, host: host) else { return refused("OpenSSL cannot start a connection") }
+        while true {
+            let status = ctls_handshake(session.pointer)
+            switch status {
+            case Int32(CTLS_DONE):
+                return .success(session)
+            case Int32(CTLS_WANT_READ), Int32(CTLS_WANT_WRITE):
+                switch wait(for: Int16(status == Int32(CTLS_WANT_READ) ? POLLIN : POLLOUT)) {
+                case .ready: continue
+                case .timedOut: return refused("no TLS handshake within \(Int(deadline.seconds)) s (pagerduty.timeout)")
+                case .cancelled: return .failure(TransportFailure(kind: .notSent, message: "the request to \(host) was cancelled"))
+                }
+            default:
+                return refused(session.failure())
+            }
+        }
+    }
+
+    private static func openTCP(_ target: Target, deadline: Deadline, cancel: CancelFlag) -> Result<Connection, TransportFailure> {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -264,6 +338,22 @@ private struct Connection {
     func exchange(_ bytes: [UInt8], method: String) -> Result<(TransportResponse, Bool), ExchangeFailure> {
         var sent = 0
         while sent < bytes.count {
+            if let tls {
+                var count: Int32 = 0
+                let status = bytes.withUnsafeBytes { ctls_write(tls.pointer, $0.baseAddress! + sent, Int32(clamping: $0.count - sent), &count) }
+                switch status {
+                case Int32(CTLS_DONE):
+                    sent += Int(count)
+                case Int32(CTLS_WANT_READ), Int32(CTLS_WANT_WRITE):
+                    let wait = wait(for: Int16(status == Int32(CTLS_WANT_READ) ? POLLIN : POLLOUT))
+                    if wait != .ready { return .failure(waitFailure(wait)) }
+                default:
+                    var failure = uncertain("the connection to \(host) broke while sending: \(tls.failure())")
+                    failure.staleConnection = true
+                    return .failure(failure)
+                }
+                continue
+            }
             let count = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
             if count > 0 { sent += count; continue }
             if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
@@ -299,7 +389,25 @@ private struct Reader {
         if start > 65536 { buffer.removeFirst(start); start = 0 }
         var chunk = [UInt8](repeating: 0, count: 16384)
         while true {
-            let count = chunk.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress!, $0.count, 0) }
+            let count: Int
+            if let tls = connection.tls {
+                // OpenSSL may hold decrypted bytes the socket no longer shows: it is asked first,
+                // and the socket waited for only when it wants more.
+                var read: Int32 = 0
+                let status = chunk.withUnsafeMutableBytes { ctls_read(tls.pointer, $0.baseAddress!, Int32($0.count), &read) }
+                switch status {
+                case Int32(CTLS_DONE): count = Int(read)
+                case Int32(CTLS_CLOSED): return false
+                case Int32(CTLS_WANT_READ), Int32(CTLS_WANT_WRITE):
+                    let wait = connection.wait(for: Int16(status == Int32(CTLS_WANT_READ) ? POLLIN : POLLOUT))
+                    if wait != .ready { throw connection.waitFailure(wait) }
+                    continue
+                default:
+                    throw closed(tls.failure())
+                }
+            } else {
+                count = chunk.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress!, $0.count, 0) }
+            }
             if count > 0 {
                 // A server that keeps sending never makes the socket wait, so the deadline is
                 // checked here too.

@@ -92,6 +92,27 @@ struct BinaryFixture {
         #expect(missing.stderr.contains("pagerduty.tls.ca_bundle: cannot read the CA file"), "\(missing.stderr)")
     }
 
+    /// A TLS server that closes the connection while the event is being written: the step
+    /// fails as temporary (exit 3), naming the host; it is not reported as sent.
+    @Test(.enabled(if: tlsServerAvailable)) func aTLSServerClosingMidEventIsReported() async throws {
+        let pair = try await selfSignedCertificate()
+        let server = try await ScriptedServer([[]], tls: pair)
+        let directory = makeTemporaryDirectory()
+        try KeyStorage(base: directory + "/storage").putPassword("keys/pd/routing_key", secret: Array(Sandbox.demo.routingKey.utf8))
+        try """
+            framework.pagerduty.service.url=https://localhost:\(server.port)
+            pagerduty.routing_key_path=keys/pd/routing_key
+            pagerduty.tls.ca_bundle=\(pair.certificate)
+            pagerduty.retry.max_attempts=1
+            """.write(toFile: directory + "/framework.properties", atomically: true, encoding: .utf8)
+        let config = #"{"summary": "disk full", "source": "web1", "custom_details": {"blob": "\#(String(repeating: "x", count: 400_000))"}}"#
+        let outcome = try await runBinary(["send-event", "--config", "-"], stdin: config, directory: directory)
+        #expect(outcome.code == ExitCode.temporary.rawValue, "exit \(outcome.code): \(outcome.stderr)")
+        let result = try JSONParser.parse(outcome.stdout)
+        #expect(result["status"] == "failed" && result["error"]?["kind"] == "temporary", "\(outcome.stdout)")
+        #expect(result["error"]?["message"]?.stringValue?.contains("localhost") == true, "\(outcome.stdout)")
+    }
+
     /// As a CI system runs it: JSON on stdin.
     @Test func ciStyleJSONOnStdin() async throws {
         let f = try BinaryFixture()

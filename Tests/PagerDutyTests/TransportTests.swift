@@ -269,9 +269,87 @@ struct TransportTests {
     }
 }
 
-/// https goes through libcurl, which checks the certificate against the trusted CAs.
+/// https goes through pdstep's own client over libssl (libcurl where libssl 3 is missing, or
+/// through a proxy); either checks the certificate against the trusted CAs and the host name.
 @Suite(.enabled(if: tlsServerAvailable))
 struct TLSTests {
+    /// Over TLS, pdstep's own client reads every framing as over plain http, on one kept
+    /// connection.
+    @Test(.enabled(if: TLS.available)) func httpsKeepsOneConnectionForEveryFraming() async throws {
+        let pair = try await selfSignedCertificate()
+        let answers = [
+            "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{\"status\":1}\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok",
+            "HTTP/1.1 204 No Content\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: 70000\r\n\r\n" + String(repeating: "x", count: 70000),
+        ]
+        let server = try await ScriptedServer([answers.map { ["answer": $0] }], tls: pair)
+        let transport = SocketTransport(caBundle: pair.certificate)
+        var got: [String] = []
+        for _ in answers {
+            let response = try await transport.send(post(server.url(scheme: "https", host: "localhost")), timeout: 5)
+            got.append("\(response.status) \(response.body.count)")
+        }
+        #expect(got == ["202 13", "200 11", "201 2", "204 0", "200 70000"])
+        #expect(server.requests.count == 5 && server.requests.allSatisfy { $0.hasPrefix("1 POST /v2/enqueue HTTP/1.1 {\"a\":1}") }, "\(server.requests)")
+    }
+
+    /// A certificate the CA vouches for, but for another name, is refused before anything is
+    /// sent, whether the URL names the host or its address.
+    @Test(.enabled(if: TLS.available)) func aCertificateForAnotherNameIsRefused() async throws {
+        let pair = try await selfSignedCertificate(for: "example.invalid")
+        let ok: [String: Any] = ["answer": "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"]
+        let server = try await ScriptedServer([[ok], [ok]], tls: pair)
+        for host in ["localhost", "127.0.0.1"] {
+            do {
+                _ = try await SocketTransport(caBundle: pair.certificate).send(post(server.url(scheme: "https", host: host)), timeout: 5)
+                Issue.record("a certificate for example.invalid was accepted for \(host)")
+            } catch {
+                #expect(error.kind == .notSent)
+                #expect(error.message.hasPrefix("cannot connect securely to \(host): the certificate is not trusted") && error.message.contains("mismatch"), "\(error.message)")
+            }
+        }
+        #expect(!server.requests.contains { $0.contains("POST") })
+    }
+
+    /// A server that closes the connection while a large request is being written: an
+    /// uncertain failure naming the host (the request may have been read).
+    @Test(.enabled(if: TLS.available)) func aServerClosingMidRequestIsAnUncertainFailure() async throws {
+        let pair = try await selfSignedCertificate()
+        let server = try await ScriptedServer([[]], tls: pair)
+        let large = String(repeating: "x", count: 8 << 20)
+        do {
+            _ = try await SocketTransport(caBundle: pair.certificate).send(post(server.url(scheme: "https", host: "localhost"), large), timeout: 10)
+            Issue.record("a request to a closed connection succeeded")
+        } catch {
+            #expect(error.kind == .uncertain && error.message.contains("localhost"), "\(error.message)")
+        }
+    }
+
+    /// A server that does not speak TLS at an https URL: refused, nothing sent.
+    @Test(.enabled(if: TLS.available)) func aPlainServerAtAnHTTPSURLIsRefused() async throws {
+        let server = try await ScriptedServer([[["answer": "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"]]])
+        do {
+            _ = try await SocketTransport().send(post(server.url(scheme: "https")), timeout: 5)
+            Issue.record("a plain http answer was taken for TLS")
+        } catch {
+            #expect(error.kind == .notSent && error.message.hasPrefix("cannot connect securely to 127.0.0.1"), "\(error.message)")
+        }
+    }
+
+    /// A CA file that cannot be read: nothing is sent, and the message names the file.
+    @Test(.enabled(if: TLS.available)) func anUnreadableCAFileIsNamed() async throws {
+        let pair = try await selfSignedCertificate()
+        let server = try await ScriptedServer([[["answer": "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"]]], tls: pair)
+        do {
+            _ = try await SocketTransport(caBundle: "/nonexistent/ca.pem").send(post(server.url(scheme: "https", host: "localhost")), timeout: 5)
+            Issue.record("sent without a CA file")
+        } catch {
+            #expect(error.kind == .notSent && error.message.contains("/nonexistent/ca.pem"), "\(error.message)")
+        }
+    }
+
     @Test func httpsWithATrustedCertificate() async throws {
         let pair = try await selfSignedCertificate()
         let ok = ["answer": "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 20\r\n\r\n{\"status\":\"success\"}"]

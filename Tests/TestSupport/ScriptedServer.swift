@@ -129,12 +129,13 @@ public final class SMTPCatcher: @unchecked Sendable {
 /// True when a TLS test server can run: Python's ssl module and the openssl command.
 public let tlsServerAvailable = pythonHas("ssl") && onPath("openssl")
 
-/// A self-signed certificate for 127.0.0.1 and localhost, and its key (PEM files).
-public func selfSignedCertificate() async throws -> (certificate: String, key: String) {
+/// A self-signed certificate for 127.0.0.1 and localhost (or for `name` alone), and its key
+/// (PEM files).
+public func selfSignedCertificate(for name: String? = nil) async throws -> (certificate: String, key: String) {
     let folder = makeTemporaryDirectory()
     let (status, _) = try await runTool([
-        "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-        "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", folder + "/key.pem", "-out", folder + "/cert.pem",
+        "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=\(name ?? "localhost")",
+        "-addext", "subjectAltName=\(name.map { "DNS:\($0)" } ?? "DNS:localhost,IP:127.0.0.1")", "-keyout", folder + "/key.pem", "-out", folder + "/cert.pem",
     ])
     guard status == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "openssl req failed"]) }
     return (folder + "/cert.pem", folder + "/key.pem")
