@@ -22,7 +22,7 @@ sources() {
     properties) echo Sources/Values/*.swift Sources/Settings/*.swift fuzz/PropertiesFuzz.swift ;;
     jobs) echo Sources/Values/*.swift Sources/XML/*.swift Sources/YAML/*.swift Sources/Settings/*.swift Sources/StepKit/*.swift Sources/Runner/*.swift fuzz/JobFuzz.swift ;;
     http) echo Sources/Values/*.swift Sources/HTTPServer/*.swift Sources/Sandbox/*.swift fuzz/HTTPRequestFuzz.swift fuzz/FuzzSupport.swift ;;
-    response) echo Sources/Values/Bounded.swift Sources/PagerDuty/HTTPTransport.swift Sources/PagerDuty/SocketTransport.swift fuzz/HTTPResponseFuzz.swift fuzz/FuzzSupport.swift ;;
+    response) echo Sources/Values/Bounded.swift Sources/Values/Text.swift Sources/Values/CallingThreadExecutor.swift Sources/PagerDuty/HTTPTransport.swift Sources/PagerDuty/SocketTransport.swift Sources/PagerDuty/TLS.swift fuzz/HTTPResponseFuzz.swift fuzz/FuzzSupport.swift ;;
   esac
 }
 
@@ -46,7 +46,15 @@ for target in "${targets[@]}"; do
     sed -E '/^import (Values|YAML|XML|Settings|StepKit|Runner|HTTPServer|Sandbox|PagerDuty)$/d' "$file" > "$work/$(echo "$file" | tr '/' '_')"
   done
   echo "building $target"
-  swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name "Fuzz_$target" "$work"/*.swift -o "$out/$target" 2>&1 | grep -v "Cannot export local symbol" || true
+  # The transport's TLS calls (Sources/CTLS) are C: compiled beside, imported through a module map.
+  c=()
+  if [ "$target" = response ]; then
+    mkdir -p "$work/CTLS"
+    printf 'module CTLS {\n  header "%s"\n  export *\n}\n' "$PWD/Sources/CTLS/include/CTLS.h" > "$work/CTLS/module.modulemap"
+    clang -c -O1 -I Sources/CTLS/include Sources/CTLS/CTLS.c -o "$work/CTLS/CTLS.o"
+    c=(-I "$work/CTLS" "$work/CTLS/CTLS.o" -ldl)
+  fi
+  swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name "Fuzz_$target" "$work"/*.swift "${c[@]}" -o "$out/$target" 2>&1 | grep -v "Cannot export local symbol" || true
   mkdir -p "fuzz/findings/$target" "$out/corpus-$target"
   case "$target" in
     yaml) cp Tests/YAMLTests/Corpus/valid/*.yaml examples/jobs/*.yaml "$out/corpus-$target/" ;;
