@@ -329,13 +329,29 @@ struct TLSTests {
 
     /// A server that does not speak TLS at an https URL: refused, nothing sent.
     @Test(.enabled(if: TLS.available)) func aPlainServerAtAnHTTPSURLIsRefused() async throws {
+        // It waits for the end of a request that never comes: the handshake's deadline ends it.
         let server = try await ScriptedServer([[["answer": "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"]]])
         do {
-            _ = try await SocketTransport().send(post(server.url(scheme: "https")), timeout: 5)
+            _ = try await SocketTransport().send(post(server.url(scheme: "https")), timeout: 1)
             Issue.record("a plain http answer was taken for TLS")
         } catch {
-            #expect(error.kind == .notSent && error.message.hasPrefix("cannot connect securely to 127.0.0.1"), "\(error.message)")
+            #expect(error.kind == .notSent && error.message.hasPrefix("cannot connect securely to 127.0.0.1: no TLS handshake within 1 s"), "\(error.message)")
         }
+    }
+
+    /// A TLS server that reads the request and never answers: the deadline holds over TLS too,
+    /// and the request may have been read (uncertain).
+    @Test(.enabled(if: TLS.available)) func aSilentTLSServerTimesOut() async throws {
+        let pair = try await selfSignedCertificate()
+        let server = try await ScriptedServer([[["hang": 5]]], tls: pair)
+        let started = Date()
+        do {
+            _ = try await SocketTransport(caBundle: pair.certificate).send(post(server.url(scheme: "https", host: "localhost")), timeout: 1)
+            Issue.record("no answer was taken for one")
+        } catch {
+            #expect(error.kind == .uncertain && error.message.contains("no answer from localhost within 1 s"), "\(error.message)")
+        }
+        #expect(Date().timeIntervalSince(started) < 3)
     }
 
     /// A CA file that cannot be read: nothing is sent, and the message names the file.
