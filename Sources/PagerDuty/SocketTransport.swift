@@ -34,7 +34,7 @@ public final class SocketTransport: HTTPTransport {
     /// The CA file https trusts (PEM); OpenSSL's default paths when nil.
     private let caBundle: String?
     /// The TLS context, made on the first https request.
-    private let tlsContext = Mutex<Result<TLS.Context, TransportFailure>?>(nil)
+    private let tlsContext = Mutex<TLS.Context?>(nil)
 
     /// A transport with no connections yet; https trusts `caBundle` or the system's CAs.
     public init(caBundle: String? = nil) {
@@ -108,13 +108,13 @@ public final class SocketTransport: HTTPTransport {
         }
     }
 
-    /// The TLS context for https, made once (a CA file that cannot be read is reported on every
-    /// request, as nothing can be sent).
+    /// The TLS context for https, made once it can be: a CA file that cannot be read fails the
+    /// request (nothing sent) and is tried again on the next one.
     private func context() -> Result<TLS.Context, TransportFailure> {
         tlsContext.withLock { made in
-            if let made { return made }
+            if let made { return .success(made) }
             let result = TLS.Context.make(caBundle: caBundle)
-            made = result
+            if case .success(let context) = result { made = context }
             return result
         }
     }
