@@ -22,7 +22,7 @@ sources() {
     properties) echo Sources/Values/*.swift Sources/Settings/*.swift fuzz/PropertiesFuzz.swift ;;
     jobs) echo Sources/Values/*.swift Sources/XML/*.swift Sources/YAML/*.swift Sources/Settings/*.swift Sources/StepKit/*.swift Sources/Runner/*.swift fuzz/JobFuzz.swift ;;
     http) echo Sources/Values/*.swift Sources/HTTPServer/*.swift Sources/Sandbox/*.swift fuzz/HTTPRequestFuzz.swift fuzz/FuzzSupport.swift ;;
-    response) echo Sources/Values/Bounded.swift Sources/Values/Text.swift Sources/Values/CallingThreadExecutor.swift Sources/PagerDuty/HTTPTransport.swift Sources/PagerDuty/SocketTransport.swift Sources/PagerDuty/TLS.swift fuzz/HTTPResponseFuzz.swift fuzz/FuzzSupport.swift ;;
+    response) echo Sources/Values/Bounded.swift Sources/Values/Text.swift Sources/Values/CallingThreadExecutor.swift Sources/PagerDuty/HTTPTransport.swift Sources/PagerDuty/SocketTransport.swift Sources/PagerDuty/SocketConnection.swift Sources/PagerDuty/TLS.swift fuzz/HTTPResponseFuzz.swift fuzz/FuzzSupport.swift ;;
   esac
 }
 
@@ -54,7 +54,10 @@ for target in "${targets[@]}"; do
     clang -c -O1 -I Sources/CTLS/include Sources/CTLS/CTLS.c -o "$work/CTLS/CTLS.o"
     c=(-I "$work/CTLS" "$work/CTLS/CTLS.o" -ldl)
   fi
+  # A build that fails must not leave an older binary to be run in its place.
+  rm -f "$out/$target"
   swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name "Fuzz_$target" "$work"/*.swift "${c[@]}" -o "$out/$target" 2>&1 | grep -v "Cannot export local symbol" || true
+  [ -x "$out/$target" ] || { echo "building $target failed" >&2; exit 1; }
   mkdir -p "fuzz/findings/$target" "$out/corpus-$target"
   case "$target" in
     yaml) cp Tests/YAMLTests/Corpus/valid/*.yaml examples/jobs/*.yaml "$out/corpus-$target/" ;;

@@ -206,39 +206,31 @@ static int status(void *connection, int result) {
     }
 }
 
-int ctls_handshake(void *connection) {
+enum operation { HANDSHAKE, READ, WRITE };
+
+// One OpenSSL call, SIGPIPE guarded, with its outcome; `count` gets the bytes read or written.
+static int call(void *connection, enum operation operation, void *buffer, int size, int *count) {
     pipe_guard guard;
     guard_begin(&guard);
     ssl.err_clear_error();
     errno = 0;
-    int result = ssl.connect(connection);
-    int outcome = result == 1 ? CTLS_DONE : status(connection, result);
+    int result = operation == HANDSHAKE ? ssl.connect(connection)
+                 : operation == READ    ? ssl.read(connection, buffer, size)
+                                        : ssl.write(connection, buffer, size);
+    int outcome = result > 0 ? CTLS_DONE : status(connection, result);
     guard_end(&guard, outcome);
+    if (count != NULL) *count = result > 0 ? result : 0;
     return outcome;
 }
 
+int ctls_handshake(void *connection) { return call(connection, HANDSHAKE, NULL, 0, NULL); }
+
 int ctls_read(void *connection, void *buffer, int size, int *count) {
-    pipe_guard guard;
-    guard_begin(&guard);
-    ssl.err_clear_error();
-    errno = 0;
-    int result = ssl.read(connection, buffer, size);
-    int outcome = result > 0 ? CTLS_DONE : status(connection, result);
-    guard_end(&guard, outcome);
-    *count = result > 0 ? result : 0;
-    return outcome;
+    return call(connection, READ, buffer, size, count);
 }
 
 int ctls_write(void *connection, const void *buffer, int size, int *count) {
-    pipe_guard guard;
-    guard_begin(&guard);
-    ssl.err_clear_error();
-    errno = 0;
-    int result = ssl.write(connection, buffer, size);
-    int outcome = result > 0 ? CTLS_DONE : status(connection, result);
-    guard_end(&guard, outcome);
-    *count = result > 0 ? result : 0;
-    return outcome;
+    return call(connection, WRITE, (void *)buffer, size, count);
 }
 
 const char *ctls_failure(void *connection, char *buffer, size_t size) {

@@ -64,12 +64,17 @@ enum StepCommand {
         }
         text += """
 
-            Each property is also read from RD_CONFIG_<PROPERTY> (RD_CONFIG_\((descriptor.properties.first { !isCredential($0) } ?? descriptor.properties.first).map { $0.name.uppercased() } ?? "X")) and from --config JSON; flags win over --config, which wins over the environment.
+            Each property is also read from RD_CONFIG_<PROPERTY> (\((descriptor.properties.first { !isCredential($0) } ?? descriptor.properties.first).map { environmentName($0.name) } ?? "RD_CONFIG_X")) and from --config JSON; flags win over --config, which wins over the environment.
             The result is one JSON object on stdout: {"step", "status", "outputs", "response", "error"}; the log goes to stderr.
             Exit codes: 0 done; 1 refused (PagerDuty said no, not found); 2 invalid input, nothing sent; 3 temporary failure after retries, or queued in the outbox; 128+n stopped by signal n.
 
             """
         return text
+    }
+
+    /// The variable Rundeck sets for a property named `name` (`RD_CONFIG_INCIDENT_ID`).
+    static func environmentName(_ name: String) -> String {
+        DataContext.environmentName("config_" + name)
     }
 
     /// Keys, tokens and the key-storage paths they come from: listed apart from what the step does.
@@ -127,7 +132,7 @@ enum StepCommand {
         return [
             "\(command) \(flags) --sandbox        # against the embedded sandbox",
             "\(command) \(flags) --dry-run        # show the request, send nothing",
-            chosen.map { "RD_CONFIG_\($0.name.uppercased())=\(value($0))" }.joined(separator: " ") + " \(command)",
+            chosen.map { "\(environmentName($0.name))=\(value($0))" }.joined(separator: " ") + " \(command)",
             "echo '\(json)' | \(command) --config -",
         ]
     }
@@ -153,7 +158,7 @@ enum StepCommand {
             let (values, label) = try configuration(descriptor, parsed, invocation)
             for property in descriptor.properties where property.secret {
                 if property.allNames.contains(where: { parsed.values[$0.replacingUnderscores()] != nil }) {
-                    io.printError("warning: --\(property.name.replacingUnderscores()) puts a secret on the command line, where other processes can see it; use RD_CONFIG_\(property.name.uppercased()), --config - or a key-storage path instead")
+                    io.printError("warning: --\(property.name.replacingUnderscores()) puts a secret on the command line, where other processes can see it; use \(environmentName(property.name)), --config - or a key-storage path instead")
                 }
             }
             ProcessTermination.onStop { report in
@@ -201,10 +206,10 @@ enum StepCommand {
         }
         let environment = invocation.io.environment.filter { $0.key.hasPrefix("RD_CONFIG_") }
         if !environment.isEmpty {
-            take("RD_CONFIG_*") { environment[DataContext.environmentName("config_" + $0)] }
+            take("RD_CONFIG_*") { environment[environmentName($0)] }
             // Rundeck sets RD_CONFIG_* only for the plugin's own properties: one that matches
             // none is a typo, and would otherwise be dropped without a word.
-            let known = descriptor.properties.flatMap(\.allNames).map { DataContext.environmentName("config_" + $0) }
+            let known = descriptor.properties.flatMap(\.allNames).map(environmentName)
             for name in environment.keys.sorted() where !known.contains(name) {
                 let hint = nearest(to: name, in: known).map { "; did you mean \($0)?" } ?? ""
                 invocation.io.printError("warning: \(name) is not a property of \(descriptor.name) and is ignored\(hint)")

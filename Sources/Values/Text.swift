@@ -29,8 +29,8 @@ extension StringProtocol {
         return needle.withUTF8 { pattern in
             guard let first = pattern.first else { return true }
             return utf8.withContiguousStorageIfAvailable { text in
-                Values.includes(text, pattern, first)
-            } ?? Values.includes(Array(utf8), pattern, first)
+                occurs(pattern, in: text, first: first)
+            } ?? occurs(pattern, in: Array(utf8), first: first)
         }
     }
 
@@ -47,7 +47,8 @@ extension StringProtocol {
     }
 }
 
-@usableFromInline func includes<Text: RandomAccessCollection<UInt8>>(_ text: Text, _ pattern: UnsafeBufferPointer<UInt8>, _ first: UInt8) -> Bool
+/// Whether `pattern` (whose first byte is `first`) occurs in `text`: `includes`, on bytes.
+@usableFromInline func occurs<Text: RandomAccessCollection<UInt8>>(_ pattern: UnsafeBufferPointer<UInt8>, in text: Text, first: UInt8) -> Bool
 where Text.Index == Int {
     guard pattern.count <= text.count else { return false }
     var i = text.startIndex
