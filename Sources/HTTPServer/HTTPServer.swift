@@ -375,7 +375,7 @@ func percentDecoded(_ text: Substring, plusIsSpace: Bool = false) -> String {
     var utf8 = Array(text.utf8)[...]
     while let byte = utf8.popFirst() {
         if byte == UInt8(ascii: "%") {
-            guard utf8.count >= 2, let high = hexValue(utf8[utf8.startIndex]), let low = hexValue(utf8[utf8.startIndex + 1]) else { return String(text) }
+            guard utf8.count >= 2, let high = hexDigit(utf8[utf8.startIndex]), let low = hexDigit(utf8[utf8.startIndex + 1]) else { return String(text) }
             bytes.append(high << 4 | low)
             utf8 = utf8.dropFirst(2)
         } else {
@@ -385,11 +385,3 @@ func percentDecoded(_ text: Substring, plusIsSpace: Bool = false) -> String {
     return String(validating: bytes, as: UTF8.self) ?? String(text)
 }
 
-private func hexValue(_ byte: UInt8) -> UInt8? {
-    switch byte {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-    case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-    case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-    default: return nil
-    }
-}

@@ -18,10 +18,14 @@ public enum PDStep {
     /// Runs the process: as `pd-STEP` (a link made by `install-links`) it runs that step.
     public static func main(_ argv: [String], io: CommandIO, catalog: StepCatalog = .builtIn) async -> Int32 {
         if let (step, arguments) = stepCommand(argv, catalog: catalog) {
-            let invocation = Invocation(io: io, catalog: catalog, redactor: SecretRedactor())
-            return await StepCommand.run(step, arguments, invocation)
+            return await runStep(step, arguments, io: io, catalog: catalog)
         }
         return await run(Array(argv.dropFirst()), io: io, catalog: catalog)
+    }
+
+    /// Runs one step from the command line (what `stepCommand` found).
+    public static func runStep(_ step: any JobStep.Type, _ arguments: [String], io: CommandIO, catalog: StepCatalog = .builtIn) async -> Int32 {
+        await StepCommand.run(step, arguments, Invocation(io: io, catalog: catalog, redactor: SecretRedactor()))
     }
 
     /// The step a command line runs on its own, `pd-STEP ARGS` or `pdstep STEP ARGS`, with its

@@ -76,7 +76,7 @@ struct WebhookReceiver: Sendable {
         let signatures = header.split(separator: ",").compactMap { part -> [UInt8]? in
             let trimmed = part.trimmingSpaces()
             guard trimmed.hasPrefix("v1="), trimmed.count == 67 else { return nil }
-            return Self.bytes(hex: trimmed.dropFirst(3))
+            return Text.bytes(hex: trimmed.dropFirst(3))
         }
         guard !signatures.isEmpty else {
             return refuse(.malformedSignature, 400, "malformed X-PagerDuty-Signature", "a malformed X-PagerDuty-Signature header")
@@ -103,18 +103,6 @@ struct WebhookReceiver: Sendable {
         metrics.accepted()
         take(WebhookSpool.name(id))
         return .text(202, "accepted\n")
-    }
-
-    static func bytes<S: StringProtocol>(hex: S) -> [UInt8]? {
-        var bytes: [UInt8] = []
-        var index = hex.startIndex
-        while index < hex.endIndex {
-            let next = hex.index(index, offsetBy: 2, limitedBy: hex.endIndex) ?? hex.endIndex
-            guard let byte = UInt8(hex[index..<next], radix: 16) else { return nil }
-            bytes.append(byte)
-            index = next
-        }
-        return bytes
     }
 
     // MARK: Executions

@@ -165,6 +165,21 @@ public enum Text {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// The bytes `hex(bytes:)` wrote (either case, two digits each), or nil for anything else.
+    public static func bytes<S: StringProtocol>(hex: S) -> [UInt8]? {
+        let digits = Array(hex.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(digits.count / 2)
+        var i = 0
+        while i < digits.count {
+            guard let high = hexDigit(digits[i]), let low = hexDigit(digits[i + 1]) else { return nil }
+            out.append(high << 4 | low)
+            i += 2
+        }
+        return out
+    }
+
     /// `text` with every byte but ASCII letters, digits and `-._~` percent-encoded (RFC 3986's
     /// unreserved characters), as a URL path segment or query value needs.
     public static func percentEncoded(_ text: String) -> String {

@@ -27,9 +27,9 @@ func finish(_ code: Int32) -> Never {
     exit(code)
 }
 
-if PDStep.stepCommand(CommandLine.arguments) != nil {
+if let (step, arguments) = PDStep.stepCommand(CommandLine.arguments) {
     // One step does one thing at a time: it runs on this thread, which starts no other.
-    finish(CallingThreadExecutor.run { await PDStep.main(CommandLine.arguments, io: .process) })
+    finish(CallingThreadExecutor.run { await PDStep.runStep(step, arguments, io: .process) })
 }
 Task { finish(await PDStep.main(CommandLine.arguments, io: .process)) }
 dispatchMain()

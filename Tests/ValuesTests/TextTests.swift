@@ -35,6 +35,15 @@ struct TextTests {
         #expect("cafe\u{301}".includes("cafe") && !"cafe\u{301}".contains("cafe"))
     }
 
+    /// Hexadecimal read back: what `hex(bytes:)` wrote, either case; nothing else (no signs, odd
+    /// lengths or other letters, which `UInt8(_:radix:)` would partly take).
+    @Test func hexReadsBack() {
+        let bytes: [UInt8] = [0, 1, 0x7F, 0x80, 0xAB, 0xFF]
+        #expect(Text.bytes(hex: Text.hex(bytes: bytes)) == bytes)
+        #expect(Text.bytes(hex: "00017F80ABFF") == bytes && Text.bytes(hex: "") == [])
+        for bad in ["0", "+f", "0g", "-1", " a", "abc"] { #expect(Text.bytes(hex: bad) == nil, "\(bad)") }
+    }
+
     @Test func pathsAgreeWithNSString() {
         for path in ["/a/b.txt", "a/b", "/", "/a", "/a/b/", "a/b.tar.gz", ".hidden", "/x/.hidden", "a//b"] {
             let ns = path as NSString
