@@ -73,11 +73,11 @@ struct EmailNotificationTests {
             #expect(!ran.stdout.contains(secret) && !ran.stderr.contains(secret))
         }
         #expect(ran.stdout.contains("notification onfailure: email sent to dba@example.com"))
-        try expectParsedByPython(messages[1].data)
+        try await expectParsedByPython(messages[1].data)
     }
 
     /// Python's `email` package, the outside oracle, reads the message as pdstep meant it.
-    func expectParsedByPython(_ message: String) throws {
+    func expectParsedByPython(_ message: String) async throws {
         let script = """
             import sys, email, email.policy
             m = email.message_from_bytes(sys.stdin.buffer.read(), policy=email.policy.default)
@@ -85,17 +85,8 @@ struct EmailNotificationTests {
             print(m["Subject"]); print(m["To"]); print(len(parts)); print(parts[-1].get_filename())
             print(parts[-1].get_content().count("backing up with ****"))
             """
-        let python = Process()
-        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        python.arguments = ["python3", "-c", script]
-        let input = Pipe(), output = Pipe()
-        python.standardInput = input
-        python.standardOutput = output
-        try python.run()
-        input.fileHandleForWriting.write(Data(message.utf8))
-        try input.fileHandleForWriting.close()
-        let lines = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n").map(String.init)
-        python.waitUntilExit()
+        let (_, output) = try await runTool(["python3", "-c", script], stdin: message)
+        let lines = String(decoding: output, as: UTF8.self).split(separator: "\n").map(String.init)
         #expect(lines.count == 5 && lines[0].hasPrefix("FAILURE [pdstep] db/nightly") && lines[1] == "oncall@example.com", "\(lines)")
         #expect(lines.count == 5 && lines[2] == "2" && lines[3].hasPrefix("nightly-") && lines[3].hasSuffix(".log") && lines[4] == "1", "\(lines)")
     }

@@ -242,15 +242,18 @@ import TestSupport
                     : try? substitution.expandCommand(template, inline: inline, resolve: resolve)
                 else { continue }
                 for shell in shells {
-                    let process = Process()
-                    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                    process.arguments = [shell, "-c", script]
-                    process.environment = substitution.variables.merging(["PATH": "/usr/bin:/bin"]) { $1 }
-                    process.standardOutput = FileHandle.nullDevice
-                    process.standardError = FileHandle.nullDevice
-                    process.standardInput = FileHandle.nullDevice
-                    try process.run()
-                    process.waitUntilExit()
+                    let environment = substitution.variables.merging(["PATH": "/usr/bin:/bin"]) { $1 }
+                    try await offload {
+                        let process = Process()
+                        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                        process.arguments = [shell, "-c", script]
+                        process.environment = environment
+                        process.standardOutput = FileHandle.nullDevice
+                        process.standardError = FileHandle.nullDevice
+                        process.standardInput = FileHandle.nullDevice
+                        try process.run()
+                        process.waitUntilExit()
+                    }
                     let ran = FileManager.default.fileExists(atPath: marker)
                     #expect(!ran, "run \(run) (PDSTEP_SHELL_PROPERTY_SEED=\(seed)), \(shell), \(mode): value \(String(reflecting: value)) in \(String(reflecting: template)) ran as code: \(String(reflecting: script))")
                     if ran { return }

@@ -49,19 +49,10 @@ struct XMLParserTests {
         var line: Int?
     }
 
-    static func expat(_ documents: [String]) throws -> [Oracle] {
-        let python = Process()
-        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        python.arguments = ["python3", here.appendingPathComponent("expat-tree.py").path]
-        let input = Pipe(), output = Pipe()
-        python.standardInput = input
-        python.standardOutput = output
-        try python.run()
-        input.fileHandleForWriting.write(Data(JSONWriter.write(.array(documents.map { .string($0) })).utf8))
-        try input.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        python.waitUntilExit()
-        return try text.split(separator: "\n").map { line in
+    static func expat(_ documents: [String]) async throws -> [Oracle] {
+        let (_, output) = try await runTool(
+            ["python3", here.appendingPathComponent("expat-tree.py").path], stdin: JSONWriter.write(.array(documents.map { .string($0) })))
+        return try String(decoding: output, as: UTF8.self).split(separator: "\n").map { line in
             let answer = try JSONParser.parse(String(line))
             return Oracle(tree: answer["tree"], line: answer["line"]?.intValue)
         }
@@ -80,9 +71,9 @@ struct XMLParserTests {
         ])
     }
 
-    @Test func readsWhatExpatReads() throws {
+    @Test func readsWhatExpatReads() async throws {
         let documents = Self.wellFormed + (try Self.rundeckJobFiles())
-        let answers = try Self.expat(documents)
+        let answers = try await Self.expat(documents)
         #expect(answers.count == documents.count)
         for (document, answer) in zip(documents, answers) {
             #expect(answer.tree != nil, "expat refused: \(document.prefix(80))")
@@ -95,8 +86,8 @@ struct XMLParserTests {
         }
     }
 
-    @Test func refusesWhatExpatRefuses() throws {
-        let answers = try Self.expat(Self.malformed)
+    @Test func refusesWhatExpatRefuses() async throws {
+        let answers = try await Self.expat(Self.malformed)
         for (document, answer) in zip(Self.malformed, answers) {
             #expect(answer.tree == nil, "expat read \(document.debugDescription)")
             #expect(throws: SyntaxError.self, "pdstep read \(document.debugDescription)") { try XMLParser.parse(bytes: Array(document.utf8), file: "x.xml") }
@@ -140,11 +131,11 @@ struct XMLParserTests {
     /// What expat reads and pdstep refuses on purpose: any DOCTYPE (above), XML versions that
     /// are not 1.x, and encodings other than UTF-8 (Rundeck writes UTF-8; a file in another
     /// encoding would be read wrong, so it is refused with the fix).
-    @Test func deliberateDifferencesFromExpat() throws {
+    @Test func deliberateDifferencesFromExpat() async throws {
         let documents = [
             "<!DOCTYPE a><a/>", "<?xml version=\"2.0\"?><a/>", "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a/>",
         ]
-        let answers = try Self.expat(documents)
+        let answers = try await Self.expat(documents)
         for (document, answer) in zip(documents, answers) {
             #expect(answer.tree != nil, "expat refused \(document)")
             #expect(throws: SyntaxError.self) { try XMLParser.parse(bytes: Array(document.utf8)) }
