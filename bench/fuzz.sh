@@ -22,7 +22,7 @@ sources() {
     properties) echo Sources/Values/*.swift Sources/Settings/*.swift fuzz/PropertiesFuzz.swift ;;
     jobs) echo Sources/Values/*.swift Sources/XML/*.swift Sources/YAML/*.swift Sources/Settings/*.swift Sources/StepKit/*.swift Sources/Runner/*.swift fuzz/JobFuzz.swift ;;
     http) echo Sources/Values/*.swift Sources/HTTPServer/*.swift Sources/Sandbox/*.swift fuzz/HTTPRequestFuzz.swift fuzz/FuzzSupport.swift ;;
-    response) echo Sources/Values/Bounded.swift Sources/Values/Text.swift Sources/Values/CallingThreadExecutor.swift Sources/PagerDuty/HTTPTransport.swift Sources/PagerDuty/SocketTransport.swift Sources/PagerDuty/SocketConnection.swift Sources/PagerDuty/TLS.swift fuzz/HTTPResponseFuzz.swift fuzz/FuzzSupport.swift ;;
+    response) echo Sources/Values/Bounded.swift Sources/Values/Text.swift Sources/Values/CallingThreadExecutor.swift Sources/Values/CancelFlag.swift Sources/PagerDuty/HTTPTransport.swift Sources/PagerDuty/SocketTransport.swift Sources/PagerDuty/SocketConnection.swift Sources/PagerDuty/TLS.swift fuzz/HTTPResponseFuzz.swift fuzz/FuzzSupport.swift ;;
   esac
 }
 

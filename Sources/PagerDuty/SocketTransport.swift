@@ -139,13 +139,6 @@ struct Idle {
     let tls: TLS.Session?
 }
 
-/// Set from the task's cancellation handler, read by the blocking loop between polls.
-final class CancelFlag: Sendable {
-    private let flag = Atomic(false)
-    func set() { flag.store(true, ordering: .relaxed) }
-    var isSet: Bool { flag.load(ordering: .relaxed) }
-}
-
 /// A monotonic deadline.
 struct Deadline {
     let seconds: Double

@@ -35,7 +35,7 @@ extension JobRunner {
 
     func runScript(
         _ body: String, expandTokens: Bool, args: String, interpreter: String?, quoted: Bool, ext: String?, number: String,
-        filters: inout OutputFilters, state: RunState
+        filters: OutputFilters, state: RunState
     ) async throws -> StepOutcome {
         let shebang = Self.shebang(body)
         var values = ShellSubstitution()
@@ -86,7 +86,7 @@ extension JobRunner {
         } else {
             command = "/bin/sh \(quotedFile) \(expandedArgs)"
         }
-        return try await runCommand(["/bin/sh", "-c", command], display: display, values: values.variables, number: number, filters: &filters, state: state)
+        return try await runCommand(["/bin/sh", "-c", command], display: display, values: values.variables, number: number, filters: filters, state: state)
     }
 
     /// Whether a POSIX shell reads the script: no interpreter and no `#!` line (`/bin/sh`), or
@@ -135,7 +135,7 @@ extension JobRunner {
 
     /// Runs a command; `values` are the out-of-band values its text refers to.
     func runCommand(
-        _ argv: [String], display: String, values: [String: String], number: String, filters: inout OutputFilters, state: RunState
+        _ argv: [String], display: String, values: [String: String], number: String, filters: OutputFilters, state: RunState
     ) async throws -> StepOutcome {
         if state.request.dryRun {
             return StepOutcome(summary: "would run: \(display)")
@@ -143,23 +143,53 @@ extension JobRunner {
         var environment = state.request.environment
         environment.merge(state.data.environment()) { $1 }
         environment.merge(values) { $1 }
-        let box = FilterBox(filters)
         let log = self.log
-        let result = try await LocalCommand.run(
-            argv, environment: environment, directory: state.request.directory,
-            onStdout: { line in
-                if box.process(line) { log.emit(.log(context: number, level: .normal, message: line)) }
-            },
-            onStderr: { line in log.emit(.log(context: number, level: .error, message: line)) })
-        filters = box.filters
+        let show: @Sendable (String) -> Void = { line in log.emit(.log(context: number, level: .normal, message: line)) }
+        // Capture filters match on a thread of their own, within a time budget (FilterWorker).
+        let worker = filters.capturesData ? FilterWorker(filters, emit: show) : nil
+        let result: LocalCommand.Outcome
+        do {
+            result = try await LocalCommand.run(
+                argv, environment: environment, directory: state.request.directory,
+                onStdout: { line in if let worker { worker.take(line) } else { show(line) } },
+                onStderr: { line in log.emit(.log(context: number, level: .error, message: line)) })
+        } catch {
+            if let worker { _ = await Self.finish(worker) }
+            throw error
+        }
+        var data: [(key: String, value: String)] = []
+        if let worker {
+            let notes: [String]
+            switch await Self.finish(worker) {
+            case .finished(let captured, let said): (data, notes) = (captured, said)
+            case .stopped(let note): notes = [note]
+            }
+            for note in notes { log.emit(.log(context: number, level: .normal, message: note)) }
+        }
         if Task.isCancelled { throw StepError(.timedOut, "interrupted: the job ran out of time") }
-        guard result.exitCode == 0 else {
+        var outcome: StepOutcome
+        if result.exitCode == 0 {
+            outcome = StepOutcome(summary: "exit 0")
+        } else {
             var error = StepError(.failed, result.signalled ? "the command was killed by signal \(result.exitCode)" : "the command exited with code \(result.exitCode)")
             error.reason = "NonZeroResultCode"
-            var outcome = StepOutcome(error: error)
+            outcome = StepOutcome(error: error)
             outcome.resultCode = result.exitCode
-            return outcome
         }
-        return StepOutcome(summary: "exit 0")
+        outcome.data = data
+        return outcome
+    }
+
+    /// Waits off the cooperative threads for `worker` to finish, giving up early when the job
+    /// is cancelled (its timeout).
+    static func finish(_ worker: FilterWorker) async -> FilterWorker.Result {
+        let cancelled = CancelFlag()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                startThread { continuation.resume(returning: worker.finish(cancelled: { cancelled.isSet })) }
+            }
+        } onCancel: {
+            cancelled.set()
+        }
     }
 }

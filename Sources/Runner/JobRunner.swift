@@ -270,7 +270,7 @@ public struct JobRunner: Sendable {
     func execute(_ step: WorkflowStep, number: String, workflow: Workflow, state: inout RunState) async -> StepOutcome {
         var outcome: StepOutcome
         do {
-            var filters = try OutputFilters(step.logFilters + workflow.logFilters)
+            let filters = try OutputFilters(step.logFilters + workflow.logFilters)
             if !filters.ignoredTypes.isEmpty {
                 log.emit(.log(context: number, level: .verbose, message: "display-only log filters ignored: \(filters.ignoredTypes.joined(separator: ", "))"))
             }
@@ -280,10 +280,10 @@ public struct JobRunner: Sendable {
                 let line = values.expandExecLine(command, resolve: state.data.resolve)
                 outcome = try await runCommand(
                     ["/bin/sh", "-c", line], display: displayCommand(command, state.data), values: values.variables, number: number,
-                    filters: &filters, state: state)
+                    filters: filters, state: state)
             case .script(let body, let args, let interpreter, let quoted, let ext):
                 outcome = try await runScript(
-                    body, expandTokens: true, args: args, interpreter: interpreter, quoted: quoted, ext: ext, number: number, filters: &filters, state: state)
+                    body, expandTokens: true, args: args, interpreter: interpreter, quoted: quoted, ext: ext, number: number, filters: filters, state: state)
             case .scriptFile(let path, let args, let interpreter, let quoted, let expandTokens):
                 let expandedPath = state.data.expand(path, unresolved: .keep)
                 let full = Path.resolve(expandedPath, in: state.request.directory)
@@ -292,7 +292,7 @@ public struct JobRunner: Sendable {
                 }
                 outcome = try await runScript(
                     String(decoding: data, as: UTF8.self), expandTokens: expandTokens, args: args, interpreter: interpreter, quoted: quoted,
-                    ext: nil, number: number, filters: &filters, state: state)
+                    ext: nil, number: number, filters: filters, state: state)
             case .scriptURL(let url):
                 throw StepError.invalid("scripturl steps are not supported (\(url)); download the script and use scriptfile")
             case .jobRef(let reference):
@@ -300,8 +300,6 @@ public struct JobRunner: Sendable {
             case .plugin(let type, let configuration, _):
                 outcome = try await runPlugin(type, configuration: configuration, number: number, state: state)
             }
-            for note in filters.finish() { log.emit(.log(context: number, level: .normal, message: note)) }
-            outcome.data.append(contentsOf: filters.data)
         } catch let error as StepError {
             outcome = StepOutcome(error: error)
         } catch {
@@ -384,15 +382,6 @@ struct AttemptResult: Sendable {
     var runOutcome: RunOutcome {
         RunOutcome(state: state, status: status, exitCode: exitCode, failedSteps: failedSteps, data: data)
     }
-}
-
-/// The output filters, shared with the thread that reads a command's standard output.
-final class FilterBox: Sendable {
-    private let state: Mutex<OutputFilters>
-    init(_ filters: OutputFilters) { state = Mutex(filters) }
-    /// Runs a line through the filters; false when it should be hidden.
-    func process(_ line: String) -> Bool { state.withLock { $0.process(line) } }
-    var filters: OutputFilters { state.withLock { $0 } }
 }
 
 /// The attempt a runner is running, kept where a signal handler can read it.

@@ -56,7 +56,7 @@ struct OutputFilters {
         var buffer = ""
         /// The output went past `maximumBuffer`; the rest was not matched.
         var overflowed = false
-        var found: [(key: String, value: String)] = []
+        var found = CapturedData()
     }
 
     /// The most output the multi-line filter holds to match at the end.
@@ -66,8 +66,13 @@ struct OutputFilters {
     private var outputCaptures: [OutputCapture] = []
     /// Display-only filter types present, for one note.
     private(set) var ignoredTypes: [String] = []
-    /// What was captured, in order (a later value for a key replaces the earlier one).
-    private(set) var data: [(key: String, value: String)] = []
+    /// What was captured so far.
+    private var captured = CapturedData()
+    /// What was captured, in order (a later value for a key replaces the earlier one and moves
+    /// last).
+    var data: [(key: String, value: String)] { captured.entries }
+    /// Whether any filter captures data (otherwise output needs no matching at all).
+    var capturesData: Bool { !lineCaptures.isEmpty || !outputCaptures.isEmpty }
 
     init(_ configs: [LogFilterConfig]) throws(StepError) {
         for config in configs {
@@ -137,11 +142,15 @@ struct OutputFilters {
         for i in outputCaptures.indices {
             let buffer = outputCaptures[i].buffer
             if !buffer.isEmpty { outputCaptures[i].take(buffer) }
-            for (key, value) in outputCaptures[i].found { store(key, value) }
+            for (key, value) in outputCaptures[i].found.entries { store(key, value) }
+            if outputCaptures[i].found.full { captured.full = true }
         }
         var notes: [String] = []
         if outputCaptures.contains(where: \.overflowed) {
             notes.append("key-value-data-multilines: the output past \(Self.maximumBuffer >> 20) MB was not matched")
+        }
+        if captured.full {
+            notes.append("log filters: captured data past \(CapturedData.maximumKeys) keys or \(CapturedData.maximumBytes >> 20) MB was not kept")
         }
         let logData = lineCaptures.contains(where: \.logData) || outputCaptures.contains(where: \.logData)
         if logData && !data.isEmpty {
@@ -170,8 +179,7 @@ struct OutputFilters {
     }
 
     private mutating func store(_ key: String, _ value: String) {
-        data.removeAll { $0.key == key }
-        data.append((key, value))
+        captured.set(key, value)
     }
 }
 
@@ -182,11 +190,7 @@ extension OutputFilters.OutputCapture {
         guard let groups = pattern.wholeMatch(text), let (key, value) = pattern.keyAndValue(groups, name: name),
             !key.isEmpty, let value, !value.isEmpty
         else { return }
-        if let index = found.firstIndex(where: { $0.key == key }) {
-            found[index].value += "\n" + value
-        } else {
-            found.append((key, value))
-        }
+        found.append(key, value)
     }
 }
 
@@ -197,5 +201,54 @@ extension JavaRegex {
         if groupCount == 1, let name { return (name, groups[1]) }
         guard groupCount >= 2, let key = groups[1] else { return nil }
         return (key, groups[2])
+    }
+}
+
+/// Keys and values captured from a step's output, in the order Rundeck's filters leave them,
+/// each set or appended in constant time, and bounded: past `maximumKeys` keys or
+/// `maximumBytes` of keys and values, nothing more is kept and `full` says so (a command's
+/// output is not bounded, and neither would its data be).
+struct CapturedData {
+    static let maximumKeys = 10_000
+    static let maximumBytes = 8 << 20
+
+    /// Key → its value and its place in the order.
+    private var values: [String: (order: Int, value: String)] = [:]
+    private var next = 0
+    private var bytes = 0
+    /// Something was not kept because a bound was reached.
+    var full = false
+
+    /// The keys and values in order.
+    var entries: [(key: String, value: String)] {
+        values.sorted { $0.value.order < $1.value.order }.map { ($0.key, $0.value.value) }
+    }
+
+    var isEmpty: Bool { values.isEmpty }
+
+    /// Sets `key` to `value`; the key moves last (a key captured again replaces the value).
+    mutating func set(_ key: String, _ value: String) {
+        keep(key, value, order: nil)
+    }
+
+    /// Adds `value` to `key`'s value on a new line; a new key goes last.
+    mutating func append(_ key: String, _ value: String) {
+        if let old = values[key] {
+            keep(key, old.value + "\n" + value, order: old.order)
+        } else {
+            keep(key, value, order: nil)
+        }
+    }
+
+    private mutating func keep(_ key: String, _ value: String, order: Int?) {
+        let old = values[key]
+        let growth = value.utf8.count - (old?.value.utf8.count ?? -key.utf8.count)
+        guard (old != nil || values.count < Self.maximumKeys), bytes + growth <= Self.maximumBytes else {
+            full = true
+            return
+        }
+        bytes += growth
+        values[key] = (order ?? next, value)
+        if order == nil { next += 1 }
     }
 }

@@ -1,0 +1,147 @@
+import Foundation
+import StepKit
+import Synchronization
+import Testing
+
+@testable import Runner
+
+/// A step's capture filters match off the pipe's reader and within a budget of matching time:
+/// a regex that backtracks on some output costs the step at most the budget instead of hanging
+/// it, and no line of output is lost or reordered either way.
+struct FilterWorkerTests {
+    final class Logged: Sendable {
+        private let lines = Mutex<[String]>([])
+        func add(_ line: String) { lines.withLock { $0.append(line) } }
+        var all: [String] { lines.withLock { $0 } }
+    }
+
+    func filters(_ type: String = "key-value-data", _ config: [String: String] = [:]) throws -> OutputFilters {
+        try OutputFilters([LogFilterConfig(type: type, config: config)])
+    }
+
+    /// Exponential for a backtracking engine: `(a+)+b` against a run of `a` with no `b`.
+    static let backtracking = ["regex": "(a+)+b", "name": "x"]
+    static let runOfA = String(repeating: "a", count: 40)
+
+    @Test func everyLineIsLoggedInOrderAndDataIsCaptured() throws {
+        let logged = Logged()
+        let worker = FilterWorker(try filters(), emit: logged.add)
+        // Well past the queue's bound, so the reader also waits for the matching thread.
+        let lines = (0..<60_000).map { $0 == 30_000 ? "RUNDECK:DATA:k=v" : "line \($0) of the output" }
+        for line in lines { worker.take(line) }
+        guard case .finished(let data, let notes) = worker.finish() else {
+            Issue.record("matching was stopped")
+            return
+        }
+        #expect(logged.all == lines)
+        #expect(data.map(\.key) == ["k"] && data.map(\.value) == ["v"] && notes.isEmpty)
+    }
+
+    @Test func hiddenLinesAreNotLogged() throws {
+        let logged = Logged()
+        let worker = FilterWorker(
+            try filters("key-value-data-multilines", ["regex": #"(\w+)=(\w+)"#, "captureMultipleKeysValues": "true", "hideOutput": "true"]),
+            emit: logged.add)
+        for line in ["a=1", "b=2", "a=3"] { worker.take(line) }
+        guard case .finished(let data, _) = worker.finish() else {
+            Issue.record("matching was stopped")
+            return
+        }
+        #expect(logged.all.isEmpty)
+        #expect(data.map(\.key) == ["a", "b"] && data.map(\.value) == ["1\n3", "2"])
+    }
+
+    /// The line being matched when the budget ran out and the ones queued behind it are
+    /// logged, in order; the step keeps no data and is told why.
+    @Test func aRegexThatBacktracksIsStoppedAtTheBudget() throws {
+        let logged = Logged()
+        let worker = FilterWorker(try filters("key-value-data", Self.backtracking), budget: 0.3, emit: logged.add)
+        let lines = ["before", "ab", Self.runOfA, "after", "aab"]
+        let started = Date()
+        for line in lines { worker.take(line) }
+        let result = worker.finish()
+        // The match itself would take hours; the step waited for the budget only.
+        #expect(Date().timeIntervalSince(started) < 20)
+        guard case .stopped(let note) = result else {
+            Issue.record("the backtracking match finished: \(result)")
+            return
+        }
+        #expect(note.contains("took more than 0.3 s") && note.contains("no data was captured"), "\(note)")
+        #expect(logged.all == lines)
+    }
+
+    /// The end-of-output (multi-line) match is held to the same budget.
+    @Test func theEndOfOutputMatchIsBoundedToo() throws {
+        let logged = Logged()
+        let worker = FilterWorker(try filters("key-value-data-multilines", ["regex": "((a+)+b)", "name": "x"]), budget: 0.3, emit: logged.add)
+        worker.take(Self.runOfA)
+        guard case .stopped = worker.finish() else {
+            Issue.record("the backtracking match finished")
+            return
+        }
+        #expect(logged.all == [Self.runOfA])
+    }
+
+    /// A job that ends (its timeout) does not wait for the budget.
+    @Test func aCancelledStepStopsWaiting() throws {
+        let worker = FilterWorker(try filters("key-value-data", Self.backtracking), budget: 600, emit: { _ in })
+        worker.take(Self.runOfA)
+        let started = Date()
+        guard case .stopped(let note) = worker.finish(cancelled: { Date().timeIntervalSince(started) > 0.2 }) else {
+            Issue.record("the backtracking match finished")
+            return
+        }
+        #expect(Date().timeIntervalSince(started) < 20)
+        #expect(note.contains("the step ended before matching its output did"), "\(note)")
+    }
+}
+
+/// Through the runner: a command whose output sets more keys than the bound.
+struct CaptureBoundTests {
+    @Test func aCommandCapturingTooManyKeysKeepsTheBoundAndSaysSo() async throws {
+        let h = Harness()
+        let outcome = try await h.run("""
+            - name: j
+              sequence:
+                commands:
+                - script: seq -f 'RUNDECK:DATA:k%g=v' 1 \(CapturedData.maximumKeys + 2000)
+                  plugins: {LogFilter: [{type: key-value-data}]}
+            """)
+        #expect(outcome.state == .succeeded)
+        let data = outcome.data.groups["data"] ?? [:]
+        #expect(data.count == CapturedData.maximumKeys && data["k1"] == "v" && data["k\(CapturedData.maximumKeys + 1)"] == nil)
+        #expect(h.recorder.lines.contains { $0.contains("captured data past \(CapturedData.maximumKeys) keys") })
+    }
+}
+
+/// Captured data keeps Rundeck's order and stays bounded, however much output matches.
+struct CapturedDataTests {
+    @Test func aKeySetAgainMovesLastAndAnAppendKeepsItsPlace() {
+        var data = CapturedData()
+        data.set("a", "1")
+        data.set("b", "2")
+        data.set("a", "3")
+        #expect(data.entries.map(\.key) == ["b", "a"] && data.entries.map(\.value) == ["2", "3"])
+        data.append("b", "4")
+        data.append("c", "5")
+        #expect(data.entries.map(\.key) == ["b", "a", "c"] && data.entries.map(\.value) == ["2\n4", "3", "5"])
+        #expect(!data.full)
+    }
+
+    @Test func keysPastTheBoundAreNotKept() {
+        var data = CapturedData()
+        for i in 0..<(CapturedData.maximumKeys + 5) { data.set("k\(i)", "v") }
+        #expect(data.entries.count == CapturedData.maximumKeys && data.full)
+        // A key already kept still takes a new value.
+        data.set("k0", "new")
+        #expect(data.entries.last?.key == "k0" && data.entries.last?.value == "new")
+    }
+
+    @Test func bytesPastTheBoundAreNotKept() {
+        var data = CapturedData()
+        let big = String(repeating: "x", count: 1 << 20)
+        for _ in 0..<20 { data.append("k", big) }
+        #expect(data.full)
+        #expect((data.entries.first?.value.utf8.count ?? 0) <= CapturedData.maximumBytes)
+    }
+}
