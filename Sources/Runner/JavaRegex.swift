@@ -1,3 +1,7 @@
+import Dispatch
+import Synchronization
+import Values
+
 /// A regular expression with Java's two ways of matching, for the job fields Rundeck matches
 /// with `java.util.regex` (option `regex`, log filter expressions): `matches()` / `==~` (the
 /// whole text, trying every alternative to get there) and `find()`.
@@ -75,6 +79,26 @@ struct JavaRegex: @unchecked Sendable {
 
     /// True when the whole of `text` matches (Java's `matches()`, Groovy's `==~`).
     func matchesWhole(_ text: String) -> Bool { wholeMatch(text) != nil }
+
+    /// Seconds a match of text from outside the job (an option's value, a webhook's title) may
+    /// take before it counts as undecided.
+    static let checkSeconds: Double = 5
+
+    /// Runs `match` on a thread of its own and waits at most `seconds`: nil when it took longer.
+    /// Swift's `Regex` cannot be interrupted, so a pattern that backtracks on the text
+    /// (`(a+)+b` against a run of `a`) is left to end on that thread instead of holding up the
+    /// caller; a log filter's many matches go through `FilterWorker` instead.
+    static func within<T: Sendable>(seconds: Double = checkSeconds, _ match: @escaping @Sendable () -> T) -> T? {
+        let answer = Mutex<T?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        startThread {
+            let value = match()
+            answer.withLock { $0 = value }
+            done.signal()
+        }
+        guard done.wait(timeout: .now() + seconds) == .success else { return nil }
+        return answer.withLock { $0 }
+    }
 
     /// The groups (0 is the whole match) of a match of the whole text, or nil.
     func wholeMatch(_ text: String) -> [String?]? {

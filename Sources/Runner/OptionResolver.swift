@@ -9,6 +9,7 @@ import Glibc
 #endif
 import Settings
 import StepKit
+import Values
 
 /// Applies defaults to a job's options and checks them by Rundeck's rules
 /// (`ExecutionService.validateOptionValues`): required, enforced values, regex (only when not
@@ -24,6 +25,8 @@ struct OptionResolver {
     let options: [JobOption]
     let keyStorage: KeyStorage
     let redactor: SecretRedactor
+    /// Seconds a value's match against an option's pattern may take before it is refused.
+    var checkSeconds = JavaRegex.checkSeconds
 
     /// Resolves `supplied` against the job's options. Every problem is reported at once. A name
     /// the job does not declare is an error from the command line (it catches typos), and is
@@ -102,8 +105,11 @@ struct OptionResolver {
                 guard let regex = JavaRegex(pattern) else {
                     return "option '\(option.name)': its regex \(pattern) \(JavaRegex.invalid(pattern))"
                 }
-                if !regex.matchesWhole(piece) {
-                    return "option '\(option.name)': '\(shown(piece))' does not match the pattern \(pattern)"
+                switch JavaRegex.within(seconds: checkSeconds, { regex.matchesWhole(piece) }) {
+                case true?: break
+                case false?: return "option '\(option.name)': '\(shown(piece))' does not match the pattern \(pattern)"
+                case nil:
+                    return "option '\(option.name)': '\(shown(piece))' could not be checked against the pattern \(pattern) within \(Text.fixed(checkSeconds, checkSeconds < 1 ? 1 : 0)) s (the pattern backtracks on it; a pattern without nested repetition such as (a+)+ avoids that)"
                 }
             }
         }

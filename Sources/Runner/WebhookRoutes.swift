@@ -134,21 +134,28 @@ public struct WebhookRoutes: Sendable {
         return fields
     }
 
-    /// The routes an event matches.
-    public func matching(_ fields: [String: String]) -> [Route] {
-        matchingIndices(fields).map { routes[$0] }
-    }
+    /// Seconds a route's title pattern may take on a title before the route counts as undecided.
+    public static var titleCheckSeconds: Double { JavaRegex.checkSeconds }
 
-    /// Where in `routes` the routes an event matches are.
-    public func matchingIndices(_ fields: [String: String]) -> [Int] {
-        routes.indices.filter { index in
-            let route = routes[index]
-            if !route.eventTypes.isEmpty && !route.eventTypes.contains(fields["event_type"] ?? "") { return false }
-            if let service = route.service, fields["data.service.id"] != service && fields["data.service.summary"] != service { return false }
-            if let urgency = route.urgency, fields["data.urgency"] != urgency { return false }
-            if let title = route.title, title.find(in: fields["data.title"] ?? "", every: false).isEmpty { return false }
-            return true
+    /// Where in `routes` the routes an event matches are, and the routes whose title pattern
+    /// could not be matched within `titleCheckSeconds` (not run, and to be reported).
+    public func matchingIndices(_ fields: [String: String], seconds: Double = titleCheckSeconds) -> (matched: [Int], undecided: [Int]) {
+        var matched: [Int] = [], undecided: [Int] = []
+        for (index, route) in routes.enumerated() {
+            if !route.eventTypes.isEmpty && !route.eventTypes.contains(fields["event_type"] ?? "") { continue }
+            if let service = route.service, fields["data.service.id"] != service && fields["data.service.summary"] != service { continue }
+            if let urgency = route.urgency, fields["data.urgency"] != urgency { continue }
+            if let title = route.title {
+                let text = fields["data.title"] ?? ""
+                switch JavaRegex.within(seconds: seconds, { !title.find(in: text, every: false).isEmpty }) {
+                case true?: break
+                case false?: continue
+                case nil: undecided.append(index); continue
+                }
+            }
+            matched.append(index)
         }
+        return (matched, undecided)
     }
 
     /// A route's options for an event, `${event.*}` expanded.

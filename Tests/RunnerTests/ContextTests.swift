@@ -148,6 +148,30 @@ import YAML
         #expect(!text.contains("s3cr3t-pw") && !text.contains("n0texposed") && !text.contains("tok-123456"))
     }
 
+    /// An option's pattern that backtracks on the value given cannot hold the run up: the
+    /// value is refused once its time (5 s) is spent.
+    @Test func aPatternThatBacktracksOnTheValueIsRefusedInTime() throws {
+        let job = try JobDecoder.decode(try YAMLParser.parse("""
+            - name: j
+              options:
+              - {name: code, regex: '(.+?)\\s*=.*'}
+              sequence:
+                commands:
+                - exec: 'true'
+            """), file: "test.yaml")[0]
+        let h = Harness()
+        var resolver = OptionResolver(options: job.options, keyStorage: KeyStorage(base: h.directory + "/storage"), redactor: h.redactor)
+        resolver.checkSeconds = 0.3
+        #expect(throws: Never.self) { try resolver.resolve(["code": "a = b"], globals: [:], job: [:]) }
+        do {
+            _ = try resolver.resolve(["code": FilterWorkerTests.slowLine], globals: [:], job: [:])
+            Issue.record("the value was taken")
+        } catch {
+            #expect(error.kind == .invalidInput)
+            #expect(error.message.contains("could not be checked against the pattern (.+?)\\s*=.* within 0.3 s"), "\(error.message)")
+        }
+    }
+
     @Test func optionRulesAreCheckedBeforeAnythingRuns() async throws {
         let job = """
             - name: j
