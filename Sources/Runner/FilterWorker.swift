@@ -71,8 +71,8 @@ final class FilterWorker: @unchecked Sendable {
         wake.deallocate()
     }
 
-    /// Hands on one line of output (from the pipe's reader). Waits while a megabyte is queued,
-    /// as a pipe would, but never past the budget.
+    /// Hands on one line of output (from the pipe's reader). Waits while `maximumQueuedBytes`
+    /// are queued, as a full pipe would, but never past the budget.
     func take(_ line: String) {
         pthread_mutex_lock(mutex)
         if queuedBytes >= Self.maximumQueuedBytes {
@@ -196,7 +196,7 @@ final class FilterWorker: @unchecked Sendable {
     }
 
     private var overBudgetReason: String {
-        "matching this step's output took more than \(Text.fixed(budget, budget == budget.rounded() ? 0 : 1)) s (a capture regex that backtracks on it), so it was stopped"
+        "the capture patterns spent more than \(Text.fixed(budget, budget == budget.rounded() ? 0 : 1)) s matching this step's output (a pattern that backtracks on it does that), so matching stopped"
     }
 
     /// Waits up to 50 ms for the other thread.
