@@ -5,6 +5,8 @@ Runs generated 1,000-step jobs through `pdstep run --log-format json` and prints
 - in-process steps (export-var): wall time per step, which is all runner overhead;
 - local exec steps (`true`): wall time per step, the time the steps themselves took (from the
   step events), and the runner's own overhead per step (wall minus step time, over N);
+- the same with a data-capture log filter on each step (`echo RUNDECK:DATA:k=v`, key-value-data),
+  whose matching runs on a thread of its own;
 - the fixed cost of one pdstep process (a job with one step).
 
 Usage: python3 bench/runner-overhead.py [--steps N] [--binary PATH]
@@ -26,8 +28,10 @@ def job(kind, steps):
     for i in range(steps):
         if kind == "export-var":
             lines += ["    - type: export-var", "      configuration: {export: v%d, value: 'x%d'}" % (i, i)]
-        else:
+        elif kind == "exec":
             lines += ["    - exec: 'true'"]
+        else:
+            lines += ["    - exec: echo RUNDECK:DATA:k=v", "      plugins: {LogFilter: [{type: key-value-data}]}"]
     return "\n".join(lines) + "\n"
 
 
@@ -52,12 +56,12 @@ def main():
     base_path = os.path.join(folder, "one.yaml")
     open(base_path, "w").write(job("export-var", 1))
     base, _ = run(args.binary, base_path, args.repeats)
-    for kind in ("export-var", "exec"):
+    for kind in ("export-var", "exec", "exec+capture"):
         path = os.path.join(folder, kind + ".yaml")
         open(path, "w").write(job(kind, args.steps))
         wall, steps = run(args.binary, path, args.repeats)
         per_step = (wall - base) / args.steps
-        overhead = (wall - base - (steps if kind == "exec" else 0)) / args.steps
+        overhead = (wall - base - (steps if kind.startswith("exec") else 0)) / args.steps
         rows.append((kind, wall, per_step, steps / args.steps, overhead))
     print(f"pdstep process with a 1-step job: {base:.1f} ms (median of {args.repeats})")
     print(f"{'steps (' + str(args.steps) + ')':<16}{'wall ms':>10}{'per step ms':>14}{'in step ms':>12}{'runner overhead ms/step':>26}")
