@@ -27,7 +27,7 @@ enum ResultTable {
         let widths = columns.indices.map { index in min(maxWidth, max(columns[index].count, rows.map { $0[index].count }.max() ?? 0)) }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { index, text in
-                let cut = text.count > widths[index] ? String(text.prefix(widths[index] - 1)) + "…" : text
+                let cut = Text.clipped(text, to: widths[index])
                 return index == cells.count - 1 ? cut : cut + String(repeating: " ", count: widths[index] - cut.count)
             }.joined(separator: "  ")
         }

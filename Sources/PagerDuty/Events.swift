@@ -150,7 +150,7 @@ extension PagerDutyClient {
             if source.isEmpty { problems.append(("source", "a trigger needs a source")) }
             if summary.count > EventLimits.summaryCharacters {
                 warnings.append("summary was \(summary.count) characters; cut to \(EventLimits.summaryCharacters), PagerDuty's limit")
-                summary = String(summary.prefix(EventLimits.summaryCharacters - 1)) + "…"
+                summary = Text.clipped(summary, to: EventLimits.summaryCharacters)
             }
             var payload = ValueObject()
             payload["summary"] = .string(summary)
@@ -201,7 +201,7 @@ extension PagerDutyClient {
         guard !summary.isEmpty else { throw PagerDutyError.invalid("summary", "a change event needs a summary") }
         if summary.count > EventLimits.summaryCharacters {
             warnings.append("summary was \(summary.count) characters; cut to \(EventLimits.summaryCharacters), PagerDuty's limit")
-            summary = String(summary.prefix(EventLimits.summaryCharacters - 1)) + "…"
+            summary = Text.clipped(summary, to: EventLimits.summaryCharacters)
         }
         var payload = ValueObject([("summary", .string(summary))])
         if let source = event.source, !source.isEmpty { payload["source"] = .string(source) }

@@ -163,7 +163,7 @@ public final class WorkflowStep: Sendable, Equatable {
 
 private func firstLine(_ text: String, limit: Int) -> String {
     let line = text.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? ""
-    return line.count > limit ? String(line.prefix(limit - 1)) + "…" : line
+    return Text.clipped(line, to: limit)
 }
 
 /// `jobref:`: which job, and the arguments passed to it.

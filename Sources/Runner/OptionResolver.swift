@@ -95,7 +95,7 @@ struct OptionResolver {
     /// Groovy's `==~` does (ExecutionService.groovy 3260-3281).
     private func check(_ value: String, _ option: JobOption) -> String? {
         let pieces = option.multivalued ? value.components(separatedBy: option.delimiter).filter { !$0.isEmpty } : [value]
-        let shown = { (piece: String) in option.secure ? SecretRedactor.mask : piece }
+        let shown = { (piece: String) in option.secure ? SecretRedactor.mask : Text.clipped(piece, to: 120) }
         for piece in pieces {
             if option.enforced {
                 if !option.values.contains(piece) {

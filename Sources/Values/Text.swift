@@ -128,6 +128,11 @@ public enum Path {
 
 /// Number and byte formatting without Foundation's `String(format:)`.
 public enum Text {
+    /// `text` cut to `limit` characters, the last of them `…`, when it is longer.
+    public static func clipped(_ text: String, to limit: Int) -> String {
+        text.count > limit ? String(text.prefix(max(0, limit - 1))) + "…" : text
+    }
+
     /// `value` with `digits` decimals, rounded half away from zero (`%.1f`).
     public static func fixed(_ value: Double, _ digits: Int) -> String {
         guard value.isFinite else { return value.isNaN ? "nan" : (value < 0 ? "-inf" : "inf") }
