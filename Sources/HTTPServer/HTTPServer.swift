@@ -91,16 +91,28 @@ public final class HTTPServer: Sendable {
     public static let maximumHeadBytes = 64 * 1024
     /// Largest request body.
     public static let maximumBodyBytes = 8 * 1024 * 1024
-    /// Seconds a connection may sit idle (or trickle a request) before it is closed.
+    /// Seconds a connection may sit idle, or wait for the next bytes of a request, before it
+    /// is closed.
     public static let idleSeconds = 30
 
+    /// How long a request may take to arrive, head and body, and how many connections are
+    /// served at once (each holds a thread and up to a request's size). A client that trickles
+    /// a request gets 408; a connection past the limit is answered 503 and closed.
+    public struct Limits: Sendable {
+        public var requestSeconds: Double = 60
+        public var connections = 512
+        public init() {}
+    }
+
     private let handler: Handler
+    private let limits: Limits
     private let state = Mutex<(listener: Int32, connections: Set<Int32>, stopped: Bool)>((-1, [], false))
     /// The port it listens on (after `start`).
     public let port: Mutex<UInt16> = Mutex(0)
 
     /// A server that answers every request with `handler` (after `start`).
-    public init(handler: @escaping Handler) {
+    public init(limits: Limits = Limits(), handler: @escaping Handler) {
+        self.limits = limits
         self.handler = handler
     }
 
@@ -181,12 +193,20 @@ public final class HTTPServer: Sendable {
                 if errno == EMFILE || errno == ENFILE { usleep(10_000); continue }
                 return
             }
-            let accepted = state.withLock { state -> Bool in
-                if state.stopped { return false }
+            let accepted = state.withLock { state -> Bool? in
+                if state.stopped { return nil }
+                guard state.connections.count < limits.connections else { return false }
                 state.connections.insert(fd)
                 return true
             }
-            guard accepted else { close(fd); return }
+            guard let accepted else { close(fd); return }
+            guard accepted else {
+                // Said without waiting (the socket's buffer takes it), then closed.
+                let busy = Array("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nRetry-After: 1\r\nConnection: close\r\n\r\n".utf8)
+                _ = busy.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
+                close(fd)
+                continue
+            }
             var timeout = timeval(tv_sec: HTTPServer.idleSeconds, tv_usec: 0)
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             var one: Int32 = 1
@@ -203,7 +223,7 @@ public final class HTTPServer: Sendable {
     private func serve(_ fd: Int32) {
         var buffer: [UInt8] = []
         while true {
-            let parsed = RequestParser.read(fd: fd, buffer: &buffer)
+            let parsed = RequestParser.read(fd: fd, buffer: &buffer, requestSeconds: limits.requestSeconds)
             switch parsed {
             case .closed:
                 return
@@ -272,17 +292,30 @@ enum RequestParser {
         case closed
     }
 
-    static func read(fd: Int32, buffer: inout [UInt8]) -> Result {
-        // The head: up to an empty line.
+    static func read(fd: Int32, buffer: inout [UInt8], requestSeconds: Double = HTTPServer.Limits().requestSeconds) -> Result {
+        // The whole request must arrive within `requestSeconds` of its first byte.
+        var deadline: UInt64? = buffer.isEmpty ? nil : monotonicNanoseconds() &+ boundedNanoseconds(requestSeconds)
+        func more() -> Receipt {
+            let received = receive(fd, into: &buffer, deadline: deadline)
+            if deadline == nil && !buffer.isEmpty { deadline = monotonicNanoseconds() &+ boundedNanoseconds(requestSeconds) }
+            return received
+        }
+        // The head: up to an empty line, searched for only in what is new.
         var end = 0
         var separatorLength = 0
+        var searched = 0
         while true {
-            if let found = findHeadEnd(buffer) {
+            if let found = findHeadEnd(buffer, from: max(0, searched - 2)) {
                 (end, separatorLength) = found
                 break
             }
+            searched = buffer.count
             if buffer.count > HTTPServer.maximumHeadBytes { return .bad(431, "request head too large") }
-            guard receive(fd, into: &buffer) else { return buffer.isEmpty ? .closed : .bad(400, "incomplete request") }
+            switch more() {
+            case .data: continue
+            case .late: return .bad(408, "the request took longer than \(Text.fixed(requestSeconds, 0)) s to arrive")
+            case .ended: return buffer.isEmpty ? .closed : .bad(400, "incomplete request")
+            }
         }
         // Lines are split on bytes: in Swift "\r\n" is one Character.
         var lines = buffer[0..<end].split(separator: 0x0A, omittingEmptySubsequences: false).map { line in
@@ -317,7 +350,11 @@ enum RequestParser {
         }
         guard length <= HTTPServer.maximumBodyBytes else { return .bad(413, "request body too large") }
         while buffer.count < length {
-            guard receive(fd, into: &buffer) else { return .bad(400, "incomplete body") }
+            switch more() {
+            case .data: continue
+            case .late: return .bad(408, "the request took longer than \(Text.fixed(requestSeconds, 0)) s to arrive")
+            case .ended: return .bad(400, "incomplete body")
+            }
         }
         let body = Array(buffer[0..<length])
         buffer.removeFirst(length)
@@ -328,10 +365,11 @@ enum RequestParser {
         return .request(HTTPRequest(method: String(parts[0]), target: target, path: path, query: query, headers: headers, body: body), keepAlive: keepAlive)
     }
 
-    /// Where the head ends: the offset of the blank line and the separator's length.
-    private static func findHeadEnd(_ buffer: [UInt8]) -> (Int, Int)? {
+    /// Where the head ends: the offset of the blank line and the separator's length. The
+    /// search starts at `from`, so a head that arrives a byte at a time is read in linear time.
+    private static func findHeadEnd(_ buffer: [UInt8], from: Int = 0) -> (Int, Int)? {
         guard buffer.count >= 2 else { return nil }
-        var i = 0
+        var i = from
         while i < buffer.count - 1 {
             if buffer[i] == 0x0A {
                 if buffer[i + 1] == 0x0A { return (i, 2) }
@@ -342,14 +380,27 @@ enum RequestParser {
         return nil
     }
 
-    private static func receive(_ fd: Int32, into buffer: inout [UInt8]) -> Bool {
+    enum Receipt { case data, ended, late }
+
+    /// Reads what has arrived into `buffer`: `late` when `deadline` passes first, `ended` when
+    /// the peer closed, erred or stayed idle past the socket's timeout.
+    private static func receive(_ fd: Int32, into buffer: inout [UInt8], deadline: UInt64?) -> Receipt {
         var chunk = [UInt8](repeating: 0, count: 16_384)
         while true {
+            if let deadline {
+                let now = monotonicNanoseconds()
+                guard now < deadline else { return .late }
+                var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                let milliseconds = Int32(min(Double(deadline - now) / 1e6 + 1, Double(HTTPServer.idleSeconds) * 1000))
+                let ready = poll(&poller, 1, milliseconds)
+                if ready < 0 && errno == EINTR { continue }
+                if ready == 0 { return monotonicNanoseconds() >= deadline ? .late : .ended }
+            }
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return false }
+            guard n > 0 else { return .ended }
             buffer.append(contentsOf: chunk[0..<n])
-            return true
+            return .data
         }
     }
 

@@ -150,11 +150,7 @@ struct Deadline {
         end = Deadline.now() &+ boundedNanoseconds(seconds)
     }
 
-    static func now() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
+    static func now() -> UInt64 { monotonicNanoseconds() }
 
     /// Milliseconds left, rounded up so that a poll never spins at zero before the end.
     var remainingMilliseconds: Int {

@@ -211,9 +211,5 @@ final class FilterWorker: @unchecked Sendable {
         pthread_cond_timedwait(wake, mutex, &deadline)
     }
 
-    private func now() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-    }
+    private func now() -> Double { Double(monotonicNanoseconds()) / 1e9 }
 }

@@ -147,4 +147,102 @@ func exchange(_ port: UInt16, _ payload: [UInt8], timeout: Double = 15, closeAft
         }
         #expect(await exchange(port, Array("GET /still-alive HTTP/1.1\r\nConnection: close\r\n\r\n".utf8)).contains("GET /still-alive"))
     }
+
+    /// A client that trickles its request (a byte every 100 ms, never idle long enough for the
+    /// idle timeout) gets 408 once the request's time is up, instead of holding its thread.
+    @Test func aTrickledRequestIsCutOffAtItsDeadline() async throws {
+        var limits = HTTPServer.Limits()
+        limits.requestSeconds = 1
+        let server = HTTPServer(limits: limits) { _ in .text(200, "served") }
+        defer { server.stop() }
+        let port = try server.start()
+        let started = Date()
+        let reply = try await offload { () -> String in
+            let fd = try connected(port)
+            defer { close(fd) }
+            for byte in Array("GET / HTTP/1.1\r\nX-Slow: ".utf8) + [UInt8](repeating: 65, count: 100) {
+                var one = byte
+                guard send(fd, &one, 1, Int32(MSG_NOSIGNAL)) == 1 else { break }
+                usleep(100_000)
+            }
+            return readAll(fd)
+        }
+        #expect(reply.hasPrefix("HTTP/1.1 408"), "\(reply.prefix(60))")
+        #expect(reply.contains("took longer than 1 s"))
+        // Cut near the deadline, not after the 10 s the client would have trickled for.
+        #expect(Date().timeIntervalSince(started) < 8)
+        #expect(await exchange(port, Array("GET / HTTP/1.1\r\nConnection: close\r\n\r\n".utf8)).contains("served"))
+    }
+
+    /// Past the connection limit a new connection is told 503 and closed; the ones held go on.
+    @Test func connectionsPastTheLimitAreRefused() async throws {
+        var limits = HTTPServer.Limits()
+        limits.connections = 2
+        let server = HTTPServer(limits: limits) { _ in .text(200, "served") }
+        defer { server.stop() }
+        let port = try server.start()
+        let held = try [connected(port), connected(port)]
+        defer { for fd in held { close(fd) } }
+        // Both are taken (answered) before the third arrives.
+        for fd in held { #expect(roundTrip(fd).contains("served")) }
+        let refused = await exchange(port, Array("GET / HTTP/1.1\r\n\r\n".utf8), timeout: 5)
+        #expect(refused.hasPrefix("HTTP/1.1 503"), "\(refused.prefix(60))")
+        close(held[0])
+        // A freed place is taken again.
+        var answered = ""
+        for _ in 0..<50 where !answered.contains("served") {
+            answered = await exchange(port, Array("GET / HTTP/1.1\r\nConnection: close\r\n\r\n".utf8), timeout: 5)
+            if !answered.contains("served") { try await Task.sleep(nanoseconds: 50_000_000) }
+        }
+        #expect(answered.contains("served"))
+    }
+}
+
+struct ConnectError: Error {}
+
+/// A blocking connection to 127.0.0.1:port.
+func connected(_ port: UInt16) throws -> Int32 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = port.bigEndian
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let result = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard result == 0 else {
+        close(fd)
+        throw ConnectError()
+    }
+    var tv = timeval(tv_sec: 15, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    return fd
+}
+
+/// What the peer sends until it closes (or 15 s pass).
+func readAll(_ fd: Int32) -> String {
+    var received: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { break }
+        received += chunk[0..<n]
+    }
+    return String(decoding: received, as: UTF8.self)
+}
+
+/// One keep-alive request and its answer (read until the body's end, by Content-Length).
+func roundTrip(_ fd: Int32) -> String {
+    let request = Array("GET / HTTP/1.1\r\n\r\n".utf8)
+    _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    var received: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while !String(decoding: received, as: UTF8.self).hasSuffix("served") {
+        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { break }
+        received += chunk[0..<n]
+    }
+    return String(decoding: received, as: UTF8.self)
 }
