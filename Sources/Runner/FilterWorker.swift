@@ -15,7 +15,8 @@ import Values
 /// backtracks on some output (`(.+?)\s*=` on a long run of spaces, `(a+)+b`) can take minutes
 /// or, for ever, and Swift's `Regex` cannot be interrupted. So the lines go through a queue to
 /// this thread, and the step waits for it at most `budget` seconds of matching in all. Past the
-/// budget, matching stops, every line is still logged (shown, as if unfiltered), the step
+/// budget, matching stops, every line is still logged as if unfiltered (unless `hideOutput`
+/// hides every line: those stay hidden, a value hidden on purpose is never shown), the step
 /// keeps no captured data (a partial capture could hold stale values) and a note says why; a
 /// match still running is left to end on its own thread. The reader of the pipe never
 /// matches, so the command is never held up by a pattern for longer than the budget.
@@ -35,6 +36,8 @@ final class FilterWorker: @unchecked Sendable {
 
     private let budget: Double
     private let emit: @Sendable (String) -> Void
+    /// Lines are logged once matching stops (false when `hideOutput` hides them all).
+    private let showsUnmatched: Bool
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
@@ -59,6 +62,7 @@ final class FilterWorker: @unchecked Sendable {
     init(_ filters: OutputFilters, budget: Double = FilterWorker.budget, emit: @escaping @Sendable (String) -> Void) {
         self.budget = budget
         self.emit = emit
+        self.showsUnmatched = !filters.hidesEveryLine
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(wake, nil)
         startThread { [self] in self.work(filters) }
@@ -85,7 +89,7 @@ final class FilterWorker: @unchecked Sendable {
         }
         if case .stopped = result {
             pthread_mutex_unlock(mutex)
-            emit(line)
+            if showsUnmatched { emit(line) }
             return
         }
         queue.append(line)
@@ -185,8 +189,9 @@ final class FilterWorker: @unchecked Sendable {
     /// Stops matching: the line being matched and the queued ones are logged now, in order,
     /// and the step gets no data.
     private func giveUp(_ why: String) {
-        result = .stopped(note: "log filters: \(why): the output is shown whole and no data was captured from it")
-        let lines = (current.map { [$0] } ?? []) + queue[head...]
+        let shown = showsUnmatched ? "the output is shown whole" : "the output stays hidden (hideOutput)"
+        result = .stopped(note: "log filters: \(why): \(shown) and no data was captured from it")
+        let lines = showsUnmatched ? (current.map { [$0] } ?? []) + queue[head...] : []
         current = nil
         queue.removeAll()
         head = 0

@@ -73,6 +73,8 @@ struct OutputFilters {
     var data: [(key: String, value: String)] { captured.entries }
     /// Whether any filter captures data (otherwise output needs no matching at all).
     var capturesData: Bool { !lineCaptures.isEmpty || !outputCaptures.isEmpty }
+    /// Whether every line is hidden, matched or not (`hideOutput`).
+    var hidesEveryLine: Bool { outputCaptures.contains(where: \.hideOutput) }
 
     init(_ configs: [LogFilterConfig]) throws(StepError) {
         for config in configs {

@@ -73,6 +73,22 @@ struct FilterWorkerTests {
         #expect(logged.all == lines)
     }
 
+    /// Lines `hideOutput` hides stay hidden when matching stops: a value a job hides on purpose
+    /// (a token it prints to capture) is never logged because a pattern was slow.
+    @Test func hiddenLinesStayHiddenWhenMatchingStops() throws {
+        let logged = Logged()
+        let worker = FilterWorker(
+            try filters("key-value-data-multilines", Self.backtracking.merging(["captureMultipleKeysValues": "true", "hideOutput": "true"]) { $1 }),
+            budget: 0.3, emit: logged.add)
+        for line in ["token=s3cr3t", Self.slowLine, "token=again"] { worker.take(line) }
+        guard case .stopped(let note) = worker.finish() else {
+            Issue.record("the backtracking match finished")
+            return
+        }
+        #expect(logged.all.isEmpty, "\(logged.all.map { $0.prefix(20) })")
+        #expect(note.contains("the output stays hidden"), "\(note)")
+    }
+
     /// The end-of-output (multi-line) match is held to the same budget.
     @Test func theEndOfOutputMatchIsBoundedToo() throws {
         let logged = Logged()
