@@ -313,7 +313,7 @@ enum RequestParser {
             if buffer.count > HTTPServer.maximumHeadBytes { return .bad(431, "request head too large") }
             switch more() {
             case .data: continue
-            case .late: return .bad(408, "the request took longer than \(Text.fixed(requestSeconds, 0)) s to arrive")
+            case .late: return .bad(408, "the request took longer than \(Text.seconds(requestSeconds)) s to arrive")
             case .ended: return buffer.isEmpty ? .closed : .bad(400, "incomplete request")
             }
         }
@@ -352,7 +352,7 @@ enum RequestParser {
         while buffer.count < length {
             switch more() {
             case .data: continue
-            case .late: return .bad(408, "the request took longer than \(Text.fixed(requestSeconds, 0)) s to arrive")
+            case .late: return .bad(408, "the request took longer than \(Text.seconds(requestSeconds)) s to arrive")
             case .ended: return .bad(400, "incomplete body")
             }
         }

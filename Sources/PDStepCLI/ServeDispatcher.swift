@@ -80,7 +80,7 @@ final class ServeDispatcher: Sendable {
         let (matched, undecided) = routes.matchingIndices(fields)
         for index in undecided {
             let route = routes.routes[index]
-            say("event \(fields["id"] ?? name) (\(fields["event_type"] ?? "?")): route \(route.name)'s title pattern \(route.titlePattern ?? "") could not be matched against the title within \(Int(WebhookRoutes.titleCheckSeconds)) s (it backtracks on it), so the route was not run; a pattern without nested repetition avoids that")
+            say("event \(fields["id"] ?? name) (\(fields["event_type"] ?? "?")): route \(route.name)'s title pattern \(route.titlePattern ?? "") could not be matched against the title within \(Text.seconds(WebhookRoutes.titleCheckSeconds)) s (it backtracks on it), so the route was not run; a pattern without nested repetition avoids that")
         }
         if matched.isEmpty {
             metrics.unrouted()

@@ -201,7 +201,7 @@ final class FilterWorker: @unchecked Sendable {
     }
 
     private var overBudgetReason: String {
-        "the capture patterns spent more than \(Text.fixed(budget, budget == budget.rounded() ? 0 : 1)) s matching this step's output (a pattern that backtracks on it does that), so matching stopped"
+        "the capture patterns spent more than \(Text.seconds(budget)) s matching this step's output (a pattern that backtracks on it does that), so matching stopped"
     }
 
     /// Waits up to 50 ms for the other thread.

@@ -109,7 +109,7 @@ struct OptionResolver {
                 case true?: break
                 case false?: return "option '\(option.name)': '\(shown(piece))' does not match the pattern \(pattern)"
                 case nil:
-                    return "option '\(option.name)': '\(shown(piece))' could not be checked against the pattern \(pattern) within \(Text.fixed(checkSeconds, checkSeconds < 1 ? 1 : 0)) s (the pattern backtracks on it; a pattern without nested repetition such as (a+)+ avoids that)"
+                    return "option '\(option.name)': '\(shown(piece))' could not be checked against the pattern \(pattern) within \(Text.seconds(checkSeconds)) s (the pattern backtracks on it; a pattern without nested repetition such as (a+)+ avoids that)"
                 }
             }
         }

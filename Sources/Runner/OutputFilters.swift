@@ -226,8 +226,6 @@ struct CapturedData {
         values.sorted { $0.value.order < $1.value.order }.map { ($0.key, $0.value.value) }
     }
 
-    var isEmpty: Bool { values.isEmpty }
-
     /// Sets `key` to `value`; the key moves last (a key captured again replaces the value).
     mutating func set(_ key: String, _ value: String) {
         keep(key, value, order: nil)

@@ -128,6 +128,11 @@ public enum Path {
 
 /// Number and byte formatting without Foundation's `String(format:)`.
 public enum Text {
+    /// A number of seconds as a message writes it: `5`, `0.3`.
+    public static func seconds(_ value: Double) -> String {
+        fixed(value, value == value.rounded() ? 0 : 1)
+    }
+
     /// `text` cut to `limit` characters, the last of them `…`, when it is longer.
     public static func clipped(_ text: String, to limit: Int) -> String {
         text.count > limit ? String(text.prefix(max(0, limit - 1))) + "…" : text
