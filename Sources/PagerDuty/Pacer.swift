@@ -17,8 +17,10 @@ public final class Pacer: Sendable {
     private struct State {
         /// Per key: each event's id and when it counts from. That is its send time until the
         /// answer comes, then the answer's time: PagerDuty counts arrivals, which happen
-        /// somewhere in between, so the later time is the safe one.
-        var sent: [String: [(id: UInt64, time: Double)]] = [:]
+        /// somewhere in between, so the later time is the safe one. An event still in flight
+        /// holds its place whatever its age (it may not have arrived yet), up to
+        /// `inFlightLimit` seconds, after which it was lost without an answer.
+        var sent: [String: [(id: UInt64, time: Double, answered: Bool)]] = [:]
         var nextID: UInt64 = 0
         var restPausedUntil: Double = 0
     }
@@ -38,6 +40,10 @@ public final class Pacer: Sendable {
 
     static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
+    /// Seconds an unanswered event may hold its place beyond the window (a request never
+    /// outlasts its retry budget by this much; a cancelled one may never report its answer).
+    static let inFlightLimit: Double = 600
+
     /// Waits until one more event for `key` fits in the window, and counts it. Call
     /// `completed(key:id:)` with the answer's id when the answer arrives.
     public func waitForEvent(key: String) async -> UInt64 {
@@ -45,15 +51,19 @@ public final class Pacer: Sendable {
             let (id, wait): (UInt64, Double) = state.withLock { state in
                 let now = Self.now()
                 var times = state.sent[key, default: []]
-                times.removeAll { $0.time <= now - window - margin }
+                times.removeAll { $0.time <= now - window - margin - ($0.answered ? 0 : Self.inFlightLimit) }
                 if times.count < limit {
                     state.nextID += 1
-                    times.append((state.nextID, now))
+                    times.append((state.nextID, now, false))
                     state.sent[key] = times
                     return (state.nextID, 0)
                 }
                 state.sent[key] = times
-                return (0, (times.map(\.time).min() ?? now) + window + margin - now)
+                // The first place to free: an answered event's, or failing that an unanswered
+                // one's at its limit (an answer, when it comes, frees a place sooner: checked again
+                // within a second).
+                let free = times.map { $0.time + ($0.answered ? 0 : Self.inFlightLimit) }.min() ?? now
+                return (0, min(free + window + margin - now, 1))
             }
             if wait <= 0 { return id }
             try? await Task.sleep(nanoseconds: boundedNanoseconds(wait) + 1_000_000)
@@ -65,6 +75,7 @@ public final class Pacer: Sendable {
         state.withLock { state in
             guard let index = state.sent[key]?.firstIndex(where: { $0.id == id }) else { return }
             state.sent[key]?[index].time = Self.now()
+            state.sent[key]?[index].answered = true
         }
     }
 

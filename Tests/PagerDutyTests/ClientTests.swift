@@ -316,3 +316,32 @@ final class NoteBox: Sendable {
         #expect(f.state["incidents"]?.arrayValue?.count == 15)
     }
 }
+
+/// The pacer's window counts each event from its answer: an event still in flight holds its
+/// place however long it takes, since it may not have reached PagerDuty yet (a slow request
+/// once let a burst's sixth event in beside it, and PagerDuty's count answered 429).
+struct PacerTests {
+    final class Flag: Sendable {
+        private let value = Mutex(false)
+        func set() { value.withLock { $0 = true } }
+        var isSet: Bool { value.withLock { $0 } }
+    }
+
+    @Test func anEventInFlightHoldsItsPlacePastTheWindow() async throws {
+        let pacer = Pacer(limit: 1, window: 0.2)
+        let first = await pacer.waitForEvent(key: "k")
+        let second = Flag()
+        let waiting = Task {
+            _ = await pacer.waitForEvent(key: "k")
+            second.set()
+        }
+        // Well past the window (and past a re-check), the first event has no answer yet: the
+        // second waits.
+        try await Task.sleep(nanoseconds: 1_600_000_000)
+        #expect(!second.isSet)
+        pacer.completed(key: "k", id: first)
+        // Once it is answered, the second goes a window (and at most a check) later.
+        await waiting.value
+        #expect(second.isSet)
+    }
+}
