@@ -78,6 +78,10 @@ extension PDStep {
         if let problem = RundeckDuration.problem(retentionText) { throw UsageError("\(KnownSettings.serveRetention.key): \(problem)") }
         let retention = RundeckDuration.seconds(retentionText)
         let (host, port) = try listenAddress(arguments.value("listen") ?? "127.0.0.1:0")
+        // A server outlives whoever reads its log: with stdout or stderr closed (a `| tee` that
+        // ended, a log collector restarted) a write fails quietly instead of ending the process
+        // and the jobs it runs. The commands it starts get SIGPIPE back at its default.
+        signal(SIGPIPE, SIG_IGN)
         let spoolFolder = arguments.value("spool").map { Path.resolve($0, in: invocation.io.directory) }
             ?? Path.appending(invocation.io.directory, "spool")
         let spool = try WebhookSpool(folder: spoolFolder)

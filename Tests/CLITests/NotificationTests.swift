@@ -150,8 +150,7 @@ struct NotificationTests {
         let input = Pipe()
         expat.standardInput = input
         try expat.run()
-        input.fileHandleForWriting.write(Data(requests[2].body))
-        try input.fileHandleForWriting.close()
+        feed(input, Data(requests[2].body))
         try await offload { expat.waitUntilExit() }
         #expect(expat.terminationStatus == 0)
     }

@@ -216,6 +216,20 @@ import YAML
         #expect(!FileManager.default.fileExists(atPath: directory + "/spool/events/DRAIN2.json"))
     }
 
+    /// serve outlives whoever read its output: with both pipes closed it still takes an event
+    /// and runs its job (a closed pipe once meant SIGPIPE at its next log line, and the end of
+    /// every run in it).
+    @Test func aClosedLogDoesNotEndServe() async throws {
+        let directory = try await Self.folder(extraJob: Self.slowJob(seconds: 0.1, notify: 9))
+        let (serve, info) = try await Self.serve(directory)
+        try serve.output.fileHandleForReading.close()
+        try serve.errors.fileHandleForReading.close()
+        #expect(try await Self.send(info["webhook_url"]?.stringValue ?? "", "PIPE1", urgency: "slow") == 202)
+        #expect(await Self.eventually { FileManager.default.fileExists(atPath: directory + "/finished") }, "the job did not run to its end")
+        #expect(serve.process.isRunning)
+        #expect(await serve.interrupt() == 0)
+    }
+
     /// SIGTERM with a job that outlasts the grace period: it is ended as aborted, its onfailure
     /// notification fires with status aborted, and its event stays in the spool to run again.
     @Test func sigtermAbortsWhatOutlastsTheGrace() async throws {

@@ -58,8 +58,7 @@ func runBinarySync(_ arguments: [String], stdin: String = "", directory: String,
     process.standardOutput = output
     process.standardError = error
     try process.run()
-    input.fileHandleForWriting.write(Data(stdin.utf8))
-    try input.fileHandleForWriting.close()
+    feed(input, Data(stdin.utf8))
     let outData = output.fileHandleForReading.readDataToEndOfFile()
     let errData = error.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
