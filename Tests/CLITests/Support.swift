@@ -46,21 +46,8 @@ func runBinary(_ arguments: [String], stdin: String = "", directory: String, env
 
 
 func runBinarySync(_ arguments: [String], stdin: String = "", directory: String, environment: [String: String] = [:]) throws -> Outcome {
-    let process = Process()
-    process.executableURL = pdstepBinary
-    process.arguments = arguments
-    process.currentDirectoryURL = URL(fileURLWithPath: directory)
-    var env = ProcessInfo.processInfo.environment
-    env.merge(environment) { $1 }
-    process.environment = env
-    let input = Pipe(), output = Pipe(), error = Pipe()
-    process.standardInput = input
-    process.standardOutput = output
-    process.standardError = error
-    try process.run()
-    feed(input, Data(stdin.utf8))
-    let outData = output.fileHandleForReading.readDataToEndOfFile()
-    let errData = error.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return Outcome(code: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    let ended = try Child.run(
+        [pdstepBinary.path] + arguments, input: Data(stdin.utf8), directory: directory,
+        environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
+    return Outcome(code: ended.status, stdout: String(decoding: ended.stdout, as: UTF8.self), stderr: String(decoding: ended.stderr, as: UTF8.self))
 }

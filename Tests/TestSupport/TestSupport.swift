@@ -69,21 +69,10 @@ public func pythonHas(_ modules: String...) -> Bool {
 /// and standard output. Runs off the cooperative threads.
 public func runTool(_ arguments: [String], stdin: String? = nil, directory: URL? = nil) async throws -> (status: Int32, output: Data) {
     try await offload { () throws -> (Int32, Data) in
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = directory }
-        let output = Pipe()
-        process.standardOutput = output
-        let input = Pipe()
-        if stdin != nil { process.standardInput = input }
-        try process.run()
-        if let stdin {
-            feed(input, Data(stdin.utf8))
-        }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, data)
+        let ended = try Child.run(
+            ["/usr/bin/env"] + arguments, input: Data((stdin ?? "").utf8), directory: directory?.path,
+            environment: ProcessInfo.processInfo.environment)
+        return (ended.status, ended.stdout)
     }
 }
 
