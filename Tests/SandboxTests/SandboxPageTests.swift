@@ -122,7 +122,7 @@ import Values
         #expect(escalated.status == 200 && responders.status == 200, "\(escalated.json) \(responders.json)")
         let expected = ["incident.triggered", "incident.annotated", "incident.status_update_published", "incident.acknowledged", "incident.escalated",
                         "incident.reassigned", "incident.responder.added", "incident.resolved"]
-        for _ in 0..<100 where received.withLock({ $0.count }) < expected.count { try? await Task.sleep(nanoseconds: 50_000_000) }
+        for _ in 0..<400 where received.withLock({ $0.count }) < expected.count { try? await Task.sleep(nanoseconds: 50_000_000) }
         let requests = received.withLock { $0 }
         let events = requests.compactMap { try? JSONParser.parse(bytes: $0.body)["event"] }
         #expect(Set(events.compactMap { $0["event_type"]?.stringValue }) == Set(expected), "\(events.map { $0["event_type"] ?? .null })")
