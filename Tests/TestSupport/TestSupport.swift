@@ -11,27 +11,6 @@ public func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) asy
     }
 }
 
-/// Writes `bytes` to a child's standard input and closes it. A child that exits without
-/// reading (pdstep refusing its arguments at once) closes the pipe first; the write then fails
-/// quietly instead of raising SIGPIPE, which would end the whole test process: the signal is
-/// blocked on this thread around the write, and one it raised is taken back.
-public func feed(_ pipe: Pipe, _ bytes: Data) {
-    var pipeSignal = sigset_t()
-    sigemptyset(&pipeSignal)
-    sigaddset(&pipeSignal, SIGPIPE)
-    var previous = sigset_t()
-    pthread_sigmask(SIG_BLOCK, &pipeSignal, &previous)
-    try? pipe.fileHandleForWriting.write(contentsOf: bytes)
-    try? pipe.fileHandleForWriting.close()
-    var pending = sigset_t()
-    sigpending(&pending)
-    if sigismember(&pending, SIGPIPE) == 1 {
-        var zero = timespec()
-        _ = sigtimedwait(&pipeSignal, nil, &zero)
-    }
-    pthread_sigmask(SIG_SETMASK, &previous, nil)
-}
-
 /// A fresh empty folder under the temporary directory.
 public func makeTemporaryDirectory() -> String {
     let path = NSTemporaryDirectory() + "pdstep-test-" + UUID().uuidString
