@@ -148,14 +148,19 @@ func exchange(_ port: UInt16, _ payload: [UInt8], timeout: Double = 15, closeAft
         #expect(await exchange(port, Array("GET /still-alive HTTP/1.1\r\nConnection: close\r\n\r\n".utf8)).contains("GET /still-alive"))
     }
 
+    /// A server answering "served" to everything, with `configure`'s limits.
+    func limitedServer(_ configure: (inout HTTPServer.Limits) -> Void) throws -> (HTTPServer, UInt16) {
+        var limits = HTTPServer.Limits()
+        configure(&limits)
+        let server = HTTPServer(limits: limits) { _ in .text(200, "served") }
+        return (server, try server.start())
+    }
+
     /// A client that trickles its request (a byte every 100 ms, never idle long enough for the
     /// idle timeout) gets 408 once the request's time is up, instead of holding its thread.
     @Test func aTrickledRequestIsCutOffAtItsDeadline() async throws {
-        var limits = HTTPServer.Limits()
-        limits.requestSeconds = 1
-        let server = HTTPServer(limits: limits) { _ in .text(200, "served") }
+        let (server, port) = try limitedServer { $0.requestSeconds = 1 }
         defer { server.stop() }
-        let port = try server.start()
         let (reply, bytesSent) = try await offload { () -> (String, Int) in
             let fd = try connected(port)
             defer { close(fd) }
@@ -180,13 +185,10 @@ func exchange(_ port: UInt16, _ payload: [UInt8], timeout: Double = 15, closeAft
 
     /// Past the connection limit a new connection is told 503 and closed; the ones held go on.
     @Test func connectionsPastTheLimitAreRefused() async throws {
-        var limits = HTTPServer.Limits()
-        limits.connections = 2
-        let server = HTTPServer(limits: limits) { _ in .text(200, "served") }
+        let (server, port) = try limitedServer { $0.connections = 2 }
         defer { server.stop() }
-        let port = try server.start()
         let held = try [connected(port), connected(port)]
-        defer { for fd in held { close(fd) } }
+        defer { close(held[1]) }
         // Both are taken (answered) before the third arrives.
         for fd in held { #expect(roundTrip(fd).contains("served")) }
         let refused = await exchange(port, Array("GET / HTTP/1.1\r\n\r\n".utf8), timeout: 5)
