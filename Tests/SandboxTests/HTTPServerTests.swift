@@ -9,29 +9,8 @@ import Values
 /// Sends raw bytes to 127.0.0.1:port and reads until the server closes or `timeout` passes (a
 /// bound against a hang, generous so that a loaded test machine is not mistaken for one).
 func exchangeSync(_ port: UInt16, _ payload: [UInt8], timeout: Double = 15, closeAfterSend: Bool = false) -> String {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard let fd = try? connected(port, timeout: timeout) else { return "<connect failed>" }
     defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = port.bigEndian
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    func attempt() -> Int32 {
-        withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-    }
-    var connected = attempt()
-    // Interrupted by a signal (SIGCHLD from other tests' processes), the connection goes on in
-    // the background: wait for it, and ask again.
-    for _ in 0..<500 where connected != 0 && (errno == EINTR || errno == EALREADY || errno == EINPROGRESS) {
-        var poller = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-        _ = poll(&poller, 1, 20)
-        connected = attempt()
-        if connected != 0 && errno == EISCONN { connected = 0 }
-    }
-    guard connected == 0 else { return "<connect failed>" }
-    var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     var sent = 0
     while sent < payload.count {
         let n = payload.withUnsafeBytes { send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
@@ -40,20 +19,8 @@ func exchangeSync(_ port: UInt16, _ payload: [UInt8], timeout: Double = 15, clos
         sent += n
     }
     if closeAfterSend { shutdown(fd, Int32(SHUT_WR)) }
-    var received: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        // Other tests' child processes exiting send this process SIGCHLD: an interrupted
-        // read is read again, not taken for the end of the answer.
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { break }
-        received += chunk[0..<n]
-    }
-    return String(decoding: received, as: UTF8.self)
+    return readAll(fd)
 }
-
-
 
 func exchange(_ port: UInt16, _ payload: [UInt8], timeout: Double = 15, closeAfterSend: Bool = false) async -> String {
     (try? await offload { exchangeSync(port, payload, timeout: timeout, closeAfterSend: closeAfterSend) }) ?? ""
@@ -208,31 +175,44 @@ func exchange(_ port: UInt16, _ payload: [UInt8], timeout: Double = 15, closeAft
 
 struct ConnectError: Error {}
 
-/// A blocking connection to 127.0.0.1:port.
-func connected(_ port: UInt16) throws -> Int32 {
+/// A blocking connection to 127.0.0.1:port whose reads give up after `timeout` seconds.
+func connected(_ port: UInt16, timeout: Double = 15) throws -> Int32 {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_port = port.bigEndian
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let result = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    func attempt() -> Int32 {
+        withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+    }
+    var result = attempt()
+    // Interrupted by a signal (SIGCHLD from other tests' processes), the connection goes on in
+    // the background: wait for it, and ask again.
+    for _ in 0..<500 where result != 0 && (errno == EINTR || errno == EALREADY || errno == EINPROGRESS) {
+        var poller = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+        _ = poll(&poller, 1, 20)
+        result = attempt()
+        if result != 0 && errno == EISCONN { result = 0 }
     }
     guard result == 0 else {
         close(fd)
         throw ConnectError()
     }
-    var tv = timeval(tv_sec: 15, tv_usec: 0)
+    var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     return fd
 }
 
-/// What the peer sends until it closes (or 15 s pass).
-func readAll(_ fd: Int32) -> String {
+/// What the peer sends until it closes, the read times out, or `done` holds for what came.
+func readAll(_ fd: Int32, until done: ((String) -> Bool)? = nil) -> String {
     var received: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
+    var chunk = [UInt8](repeating: 0, count: 65_536)
+    while !(done?(String(decoding: received, as: UTF8.self)) ?? false) {
         let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        // Other tests' child processes exiting send this process SIGCHLD: an interrupted
+        // read is read again, not taken for the end of the answer.
         if n < 0 && errno == EINTR { continue }
         if n <= 0 { break }
         received += chunk[0..<n]
@@ -240,17 +220,9 @@ func readAll(_ fd: Int32) -> String {
     return String(decoding: received, as: UTF8.self)
 }
 
-/// One keep-alive request and its answer (read until the body's end, by Content-Length).
+/// One keep-alive request and its answer (read until the body, "served", has come).
 func roundTrip(_ fd: Int32) -> String {
     let request = Array("GET / HTTP/1.1\r\n\r\n".utf8)
     _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-    var received: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while !String(decoding: received, as: UTF8.self).hasSuffix("served") {
-        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { break }
-        received += chunk[0..<n]
-    }
-    return String(decoding: received, as: UTF8.self)
+    return readAll(fd) { $0.hasSuffix("served") }
 }
