@@ -38,7 +38,7 @@ public final class Pacer: Sendable {
         self.margin = max(0.05, window * 0.01)
     }
 
-    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+    static func now() -> Double { Double(monotonicNanoseconds()) / 1e9 }
 
     /// Seconds an unanswered event may hold its place beyond the window (a request never
     /// outlasts its retry budget by this much; a cancelled one may never report its answer).

@@ -147,14 +147,12 @@ struct Deadline {
     init(seconds: Double) {
         self.seconds = seconds
         // Bounded before converting: a timeout of 1e30 or inf must not trap.
-        end = Deadline.now() &+ boundedNanoseconds(seconds)
+        end = monotonicNanoseconds() &+ boundedNanoseconds(seconds)
     }
-
-    static func now() -> UInt64 { monotonicNanoseconds() }
 
     /// Milliseconds left, rounded up so that a poll never spins at zero before the end.
     var remainingMilliseconds: Int {
-        let now = Deadline.now()
+        let now = monotonicNanoseconds()
         return now >= end ? 0 : Int((end - now + 999_999) / 1_000_000)
     }
 }
